@@ -1,0 +1,41 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// CPU target flags (FMA, AVX2) are deliberately not set here: the Makefile passes them to the
+// release build and the tests (`-Xswiftc -target-cpu -Xswiftc haswell`). Packages that depend on
+// Latent build without them; the SIMD CPU kernels then still work, only slower.
+let package = Package(
+    name: "Latent",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Latent", targets: ["Latent"]),
+        .library(name: "LatentCompute", targets: ["LatentCompute"]),
+        .executable(name: "latent", targets: ["latent"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenCL", path: "Sources/COpenCL"),
+        // libpng and zlib from Debian (libpng-dev, zlib1g-dev) for PNG pictures and gzipped IDX files.
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+        .executableTarget(name: "KernelEmbedder", path: "Sources/KernelEmbedder"),
+        .plugin(name: "EmbedKernels", capability: .buildTool(), dependencies: ["KernelEmbedder"],
+                path: "Plugins/EmbedKernels"),
+        // The OpenCL C sources live only in Kernels/; the plugin embeds them as string literals.
+        .target(name: "LatentKernels", path: "Kernels", plugins: ["EmbedKernels"]),
+        .target(name: "LatentCompute", dependencies: ["COpenCL", "LatentKernels"],
+                path: "Sources/LatentCompute"),
+        .target(name: "Latent", dependencies: ["LatentCompute", "CPNG"], path: "Sources/Latent"),
+        .target(name: "LatentBenchmarks", dependencies: ["LatentCompute"], path: "Benchmarks/LatentBenchmarks"),
+        .executableTarget(name: "latent", dependencies: [
+            "Latent", "LatentCompute", "LatentBenchmarks",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Sources/latent"),
+        .testTarget(name: "LatentComputeTests", dependencies: ["LatentCompute"], path: "Tests/LatentComputeTests"),
+        .testTarget(name: "LatentTests", dependencies: ["Latent"], path: "Tests/LatentTests"),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,85 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Host memory for the CPU backend, 64-byte aligned so SIMD loads never straddle cache lines.
+public final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
+    public let byteCount: Int
+    public let pointer: UnsafeMutableRawPointer
+
+    init(byteCount: Int) throws {
+        guard let raw = aligned_alloc(64, (max(byteCount, 1) + 63) / 64 * 64) else {
+            throw ComputeError.outOfMemory(bytes: byteCount, device: "cpu")
+        }
+        self.byteCount = byteCount
+        self.pointer = raw
+    }
+
+    deinit { free(pointer) }
+
+    var floats: UnsafeMutablePointer<Float> { pointer.assumingMemoryBound(to: Float.self) }
+    var int32s: UnsafeMutablePointer<Int32> { pointer.assumingMemoryBound(to: Int32.self) }
+}
+
+/// The pure-Swift backend: SIMD types, cache blocking, every core through Dispatch.
+/// Kernels run synchronously on the calling thread (fanning out to worker threads inside).
+public final class CPUDevice: Device {
+    public static let shared = CPUDevice()
+
+    public let backend = Backend.cpu
+    public let threads: Int
+    public var name: String { "cpu (\(threads) threads)" }
+
+    public init(threads: Int = CPUDevice.defaultThreadCount) {
+        self.threads = max(1, threads)
+    }
+
+    /// LATENT_THREADS, else the number of active processors.
+    public static var defaultThreadCount: Int {
+        if let text = getenv("LATENT_THREADS"), let n = Int(String(cString: text)), n > 0 { return n }
+        return sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 0 ? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) : 1
+    }
+
+    public func makeBuffer(byteCount: Int) throws -> any DeviceBuffer { try CPUBuffer(byteCount: byteCount) }
+
+    public func write(_ source: UnsafeRawBufferPointer, to buffer: any DeviceBuffer, byteOffset: Int) throws {
+        let target = try cpu(buffer)
+        guard byteOffset >= 0, byteOffset + source.count <= target.byteCount else {
+            throw ComputeError.invalidArgument("write of \(source.count) bytes at \(byteOffset) into a \(target.byteCount)-byte buffer")
+        }
+        if let base = source.baseAddress { (target.pointer + byteOffset).copyMemory(from: base, byteCount: source.count) }
+    }
+
+    public func read(_ buffer: any DeviceBuffer, byteOffset: Int, into destination: UnsafeMutableRawBufferPointer) throws {
+        let source = try cpu(buffer)
+        guard byteOffset >= 0, byteOffset + destination.count <= source.byteCount else {
+            throw ComputeError.invalidArgument("read of \(destination.count) bytes at \(byteOffset) from a \(source.byteCount)-byte buffer")
+        }
+        if let base = destination.baseAddress { base.copyMemory(from: source.pointer + byteOffset, byteCount: destination.count) }
+    }
+
+    public func synchronize() throws {}
+
+    /// Downcasts a buffer, failing clearly when it belongs to another backend.
+    func cpu(_ buffer: any DeviceBuffer) throws -> CPUBuffer {
+        guard let buffer = buffer as? CPUBuffer else {
+            throw ComputeError.deviceMismatch("a \(type(of: buffer)) was passed to the CPU backend")
+        }
+        return buffer
+    }
+
+    /// Runs body(start, end) over 0..<count split into at most `threads` chunks of at least `grain`.
+    func parallelFor(_ count: Int, grain: Int = 16_384, _ body: (Int, Int) -> Void) {
+        let chunks = min(threads, max(1, count / max(grain, 1)))
+        if chunks <= 1 { body(0, count); return }
+        // Chunks write disjoint ranges, so sharing the non-Sendable body (and the raw pointers it
+        // captures) across worker threads is safe; concurrentPerform returns only when all finish.
+        withoutActuallyEscaping(body) { body in
+            nonisolated(unsafe) let shared = body
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                shared(count * c / chunks, count * (c + 1) / chunks)
+            }
+        }
+    }
+}

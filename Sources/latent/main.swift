@@ -1,0 +1,2 @@
+import LatentCompute
+print("latent")
