@@ -25,7 +25,7 @@ public final class Tensor: Sendable, CustomStringConvertible {
     /// An uninitialised tensor.
     public static func empty(_ shape: [Int], dtype: DType = .float32, on device: any Device) throws -> Tensor {
         try validate(shape)
-        let bytes = max(1, shape.reduce(1, *)) * dtype.byteSize
+        let bytes = Swift.max(1, shape.reduce(1, *)) * dtype.byteSize
         return Tensor(shape: shape, dtype: dtype, device: device, buffer: try device.makeBuffer(byteCount: bytes))
     }
 
@@ -45,7 +45,7 @@ public final class Tensor: Sendable, CustomStringConvertible {
         guard values.count == shape.reduce(1, *) else {
             throw ComputeError.shapeMismatch("\(values.count) values for shape \(shape)")
         }
-        let buffer = try device.makeBuffer(byteCount: max(1, values.count) * 4)
+        let buffer = try device.makeBuffer(byteCount: Swift.max(1, values.count) * 4)
         try values.withUnsafeBytes { try device.write($0, to: buffer, byteOffset: 0) }
         self.init(shape: shape, dtype: .float32, device: device, buffer: buffer)
     }
@@ -56,7 +56,7 @@ public final class Tensor: Sendable, CustomStringConvertible {
         guard values.count == shape.reduce(1, *) else {
             throw ComputeError.shapeMismatch("\(values.count) indices for shape \(shape)")
         }
-        let buffer = try device.makeBuffer(byteCount: max(1, values.count) * 4)
+        let buffer = try device.makeBuffer(byteCount: Swift.max(1, values.count) * 4)
         try values.withUnsafeBytes { try device.write($0, to: buffer, byteOffset: 0) }
         self.init(shape: shape, dtype: .int32, device: device, buffer: buffer)
     }
