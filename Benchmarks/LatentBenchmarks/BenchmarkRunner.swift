@@ -1,0 +1,75 @@
+import Dispatch
+import LatentCompute
+
+/// One timed operation on one device.
+public struct BenchmarkResult: Sendable {
+    public let op: String
+    public let backend: String
+    public let device: String
+    public let shape: String
+    /// Median and best wall time of one call, including a device synchronize.
+    public let ms: Double
+    public let minMs: Double
+    public let gflops: Double?
+    public let gbps: Double?
+    /// Items per second where the op produces countable items (random numbers, images).
+    public let itemsPerSecond: Double?
+}
+
+/// A benchmark: a name, a shape label, the work it does, and `prepare`, which allocates inputs
+/// on a device and returns the closure to time.
+public struct BenchmarkCase: Sendable {
+    public let op: String
+    public let shape: String
+    public let flops: Double?
+    public let bytes: Double?
+    public let items: Double?
+    public let prepare: @Sendable (any Device) throws -> () throws -> Void
+
+    public init(op: String, shape: String, flops: Double? = nil, bytes: Double? = nil, items: Double? = nil,
+                prepare: @escaping @Sendable (any Device) throws -> () throws -> Void) {
+        self.op = op
+        self.shape = shape
+        self.flops = flops
+        self.bytes = bytes
+        self.items = items
+        self.prepare = prepare
+    }
+}
+
+public enum BenchmarkRunner {
+    /// Warms up once, then times `repetitions` calls (each followed by synchronize) or until
+    /// `budgetSeconds` has been spent, and reports the median.
+    public static func run(_ c: BenchmarkCase, on device: any Device, repetitions: Int = 10,
+                           budgetSeconds: Double = 3) throws -> BenchmarkResult {
+        let body = try c.prepare(device)
+        try body()
+        try device.synchronize()
+        var times: [Double] = []
+        let start = DispatchTime.now().uptimeNanoseconds
+        while times.count < repetitions {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            try body()
+            try device.synchronize()
+            let t1 = DispatchTime.now().uptimeNanoseconds
+            times.append(Double(t1 - t0) / 1e6)
+            if times.count >= 3, Double(t1 - start) / 1e9 > budgetSeconds { break }
+        }
+        times.sort()
+        let median = times[times.count / 2]
+        let seconds = median / 1e3
+        return BenchmarkResult(op: c.op, backend: device.backend.rawValue, device: device.name, shape: c.shape,
+                               ms: median, minMs: times[0],
+                               gflops: c.flops.map { $0 / seconds / 1e9 }, gbps: c.bytes.map { $0 / seconds / 1e9 },
+                               itemsPerSecond: c.items.map { $0 / seconds })
+    }
+
+    /// Wall time of `body` once, synchronized, in milliseconds.
+    public static func time(on device: any Device, _ body: () throws -> Void) throws -> Double {
+        try device.synchronize()
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        try body()
+        try device.synchronize()
+        return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+    }
+}

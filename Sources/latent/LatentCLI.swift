@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import LatentCompute
+
+@main
+struct LatentCLI: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "latent",
+        abstract: "Generative models (VAE, VQ-VAE, DDPM) on OpenCL devices and a pure-Swift CPU backend.",
+        discussion: """
+            Devices: --device auto (an OpenCL GPU if present, else the CPU backend), cpu, opencl \
+            (the first OpenCL device, PoCL included) or opencl:P:D. LATENT_DEVICE sets the default.
+            """,
+        subcommands: [DevicesCommand.self, ParityCommand.self, BenchCommand.self])
+}
+
+/// Options every subcommand that computes takes.
+struct DeviceOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Device: auto, cpu, opencl or opencl:PLATFORM:DEVICE (default: $LATENT_DEVICE, else auto).",
+        valueName: "device"))
+    var device: String?
+
+    /// The request from --device, else LATENT_DEVICE, else auto.
+    func request() throws -> DeviceRequest {
+        do {
+            if let device { return try DeviceRequest(parsing: device) }
+            return try DeviceRequest.fromEnvironment()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    /// Resolves the device; `auto` prints one line when it falls back to the CPU backend.
+    func resolve() throws -> any Device {
+        try DeviceSelection.resolve(try request()) { message in printError(message) }
+    }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}

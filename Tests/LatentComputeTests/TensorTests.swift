@@ -1,0 +1,68 @@
+import LatentCompute
+import Testing
+
+@Suite struct TensorTests {
+    let cpu = CPUDevice.shared
+
+    @Test func deviceRequestsParse() throws {
+        #expect(try DeviceRequest(parsing: "auto") == .auto)
+        #expect(try DeviceRequest(parsing: "CPU") == .cpu)
+        #expect(try DeviceRequest(parsing: "opencl") == .opencl)
+        #expect(try DeviceRequest(parsing: "opencl:0:1") == .openclDevice(platform: 0, device: 1))
+        for bad in ["gpu", "opencl:1", "opencl:a:b", "opencl:-1:0", ""] {
+            #expect(throws: ComputeError.self) { try DeviceRequest(parsing: bad) }
+        }
+    }
+
+    @Test func autoSelectionPicksOnlyGPUsOrAccelerators() {
+        func info(_ type: String, _ d: Int) -> OpenCLDeviceInfo {
+            OpenCLDeviceInfo(platformIndex: 0, deviceIndex: d, platformName: "p", name: "d\(d)", type: type,
+                             computeUnits: 1, globalMemoryBytes: 1, localMemoryBytes: 1, maxWorkGroupSize: 1,
+                             fp16: false, fp64: false, driverVersion: "", openCLCVersion: "")
+        }
+        #expect(DeviceSelection.autoChoice([info("cpu", 0)]) == nil)
+        #expect(DeviceSelection.autoChoice([info("cpu", 0), info("gpu", 1)])?.deviceIndex == 1)
+    }
+
+    @Test func broadcastLayoutsCollapseAndReject() throws {
+        let layout = try #require(BroadcastLayout(shapes: [[2, 3, 4], [4]]))
+        #expect(layout.shape == [6, 4])
+        #expect(layout.operandStrides == [[4, 1], [0, 1]])
+        let middle = try #require(BroadcastLayout(shapes: [[2, 3, 4], [2, 1, 4]]))
+        #expect(middle.shape == [2, 3, 4])
+        #expect(middle.operandStrides == [[12, 4, 1], [4, 0, 1]])
+        #expect(BroadcastLayout(shapes: [[2, 3], [4, 3]]) == nil)
+        #expect(try #require(BroadcastLayout(shapes: [[], []])).shape == [])
+    }
+
+    @Test func shapeErrorsAreThrownNotCrashes() throws {
+        let a = try Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3], on: cpu)
+        let b = try Tensor([1, 2, 3, 4], shape: [2, 2], on: cpu)
+        #expect(throws: ComputeError.self) { try Tensor([1, 2, 3], shape: [2, 2], on: cpu) }
+        #expect(throws: ComputeError.self) { try a.matmul(a) }
+        #expect(throws: ComputeError.self) { try a.reshaped([4, 2]) }
+        #expect(throws: ComputeError.self) { try a.slice(axis: 1, 2..<4) }
+        #expect(throws: ComputeError.self) { try a.sum(axis: 2) }
+        #expect(throws: ComputeError.self) { try Tensor.concat([a, b], axis: 0) }
+        #expect(throws: ComputeError.self) { try a.permuted([0, 0]) }
+        #expect(throws: ComputeError.self) { try Tensor(indices: [0], shape: [1], on: cpu).toArray() }
+        #expect(try a.reshaped([3, -1]).shape == [3, 2])
+    }
+
+    @Test func operationsComputeOnTheCPU() throws {
+        let a = try Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3], on: cpu)
+        let row = try Tensor([10, 20, 30], shape: [3], on: cpu)
+        #expect(try (a + row).toArray() == [11, 22, 33, 14, 25, 36])
+        #expect(try a.transposed().toArray() == [1, 4, 2, 5, 3, 6])
+        #expect(try a.matmul(a, transposeOther: true).toArray() == [14, 32, 32, 77])
+        #expect(try a.sum(axis: 0).toArray() == [5, 7, 9])
+        #expect(try a.sum().item() == 21)
+        #expect(try a.argmax(axis: 1).toIndices() == [2, 2])
+        #expect(try a.slice(axis: 1, 1..<3).toArray() == [2, 3, 5, 6])
+        #expect(try Tensor.concat([a, row.reshaped([1, 3])], axis: 0).toArray() == [1, 2, 3, 4, 5, 6, 10, 20, 30])
+        #expect(try row.expanded(to: [2, 3]).toArray() == [10, 20, 30, 10, 20, 30])
+        let idx = try Tensor(indices: [1, 0, 1], shape: [3], on: cpu)
+        #expect(try a.gather(idx).toArray() == [4, 5, 6, 1, 2, 3, 4, 5, 6])
+        #expect(try a.gather(idx).scatterAdd(idx, rows: 2).toArray() == [1, 2, 3, 8, 10, 12])
+    }
+}
