@@ -1,4 +1,4 @@
-// PLACEHOLDER: replaced by the OpenCL runtime (discovery, context, queue, program cache, pool).
+import COpenCL
 
 /// What `latent devices` shows of one OpenCL device.
 public struct OpenCLDeviceInfo: Sendable {
@@ -18,26 +18,92 @@ public struct OpenCLDeviceInfo: Sendable {
     public var openCLCVersion: String
 }
 
-public enum OpenCLRuntime {
-    /// Every device of every platform; throws `deviceUnavailable` with the reason when OpenCL is absent.
-    public static func discover() throws -> [OpenCLDeviceInfo] {
-        throw ComputeError.deviceUnavailable("OpenCL runtime not built yet")
-    }
-
-    /// The process-wide device object (one context and queue per device, created once).
-    public static func device(platform: Int, device: Int) throws -> OpenCLDevice {
-        throw ComputeError.deviceUnavailable("OpenCL runtime not built yet")
-    }
-}
-
-public final class OpenCLDevice: Device {
+/// One OpenCL device with the process's single context and in-order queue for it.
+/// Get it from `OpenCLRuntime.device(platform:device:)`; every caller shares the same object.
+/// Kernels are enqueued without waiting; `read` (blocking) and `synchronize` wait for queued work.
+public final class OpenCLDevice: Device, @unchecked Sendable {
     public let backend = Backend.opencl
     public let info: OpenCLDeviceInfo
     public var name: String { info.name }
-    init(info: OpenCLDeviceInfo) { self.info = info }
 
-    public func makeBuffer(byteCount: Int) throws -> any DeviceBuffer { throw notImplemented("makeBuffer", "opencl") }
-    public func write(_ source: UnsafeRawBufferPointer, to buffer: any DeviceBuffer, byteOffset: Int) throws { throw notImplemented("write", "opencl") }
-    public func read(_ buffer: any DeviceBuffer, byteOffset: Int, into destination: UnsafeMutableRawBufferPointer) throws { throw notImplemented("read", "opencl") }
-    public func synchronize() throws {}
+    let api: OpenCLAPI
+    let deviceID: cl_device_id
+    let context: CLObject
+    let queue: CLObject
+    let maxAllocationBytes: Int
+    let pool: OpenCLBufferPool
+    /// Built programs and their kernels, keyed by family and options (see OpenCLPrograms.swift).
+    let programs = Locked(ProgramTable())
+    /// Held while setting a shared kernel's arguments and enqueueing it.
+    let launchLock = Locked(())
+
+    init(entry: OpenCLRuntime.Entry, api: OpenCLAPI) throws(ComputeError) {
+        self.info = entry.info
+        self.api = api
+        self.deviceID = entry.device
+        self.maxAllocationBytes = entry.maxAllocationBytes
+        var status: cl_int = 0
+        var device: cl_device_id? = entry.device
+        guard let context = api.createContext(nil, 1, &device, nil, nil, &status), status == CL_SUCCESS else {
+            throw .openCL(call: "clCreateContext", code: status)
+        }
+        self.context = CLObject(context, release: api.releaseContext)
+        guard let queue = api.createCommandQueue(context, entry.device, 0, &status), status == CL_SUCCESS else {
+            throw .openCL(call: "clCreateCommandQueue", code: status)
+        }
+        self.queue = CLObject(queue, release: api.releaseCommandQueue)
+        self.pool = OpenCLBufferPool(api: api, context: self.context, deviceName: entry.info.name,
+                                     maxAllocationBytes: entry.maxAllocationBytes,
+                                     maxPooledBytes: min(entry.info.globalMemoryBytes / 4, 4 << 30))
+    }
+
+    // MARK: memory
+
+    public func makeBuffer(byteCount: Int) throws -> any DeviceBuffer { try pool.allocate(byteCount: byteCount) }
+
+    /// Device memory held by live buffers (their size-class capacity).
+    public var liveBytes: Int { pool.liveBytes }
+    /// Device memory kept for reuse by freed buffers.
+    public var pooledBytes: Int { pool.pooledBytes }
+    /// Releases every pooled (freed, unused) buffer back to the driver.
+    public func trimPool() { pool.trim() }
+
+    public func write(_ source: UnsafeRawBufferPointer, to buffer: any DeviceBuffer, byteOffset: Int) throws {
+        let target = try openCL(buffer)
+        guard byteOffset >= 0, byteOffset + source.count <= target.byteCount else {
+            throw ComputeError.invalidArgument("write of \(source.count) bytes at \(byteOffset) into a \(target.byteCount)-byte buffer")
+        }
+        guard let base = source.baseAddress, source.count > 0 else { return }
+        // Blocking: the caller may free `source` as soon as this returns.
+        let status = api.enqueueWriteBuffer(queue.raw, target.mem.raw, cl_bool(CL_TRUE), byteOffset, source.count, base, 0, nil, nil)
+        if status == CL_MEM_OBJECT_ALLOCATION_FAILURE || status == CL_OUT_OF_RESOURCES {
+            throw ComputeError.outOfMemory(bytes: target.byteCount, device: name)
+        }
+        try clCheck(status, "clEnqueueWriteBuffer")
+    }
+
+    public func read(_ buffer: any DeviceBuffer, byteOffset: Int, into destination: UnsafeMutableRawBufferPointer) throws {
+        let source = try openCL(buffer)
+        guard byteOffset >= 0, byteOffset + destination.count <= source.byteCount else {
+            throw ComputeError.invalidArgument("read of \(destination.count) bytes at \(byteOffset) from a \(source.byteCount)-byte buffer")
+        }
+        guard let base = destination.baseAddress, destination.count > 0 else { return }
+        try clCheck(api.enqueueReadBuffer(queue.raw, source.mem.raw, cl_bool(CL_TRUE), byteOffset, destination.count, base, 0, nil, nil),
+                    "clEnqueueReadBuffer")
+    }
+
+    public func synchronize() throws {
+        try clCheck(api.finish(queue.raw), "clFinish")
+    }
+
+    /// Downcasts a buffer, failing clearly when it belongs to another backend or device.
+    func openCL(_ buffer: any DeviceBuffer) throws(ComputeError) -> OpenCLBuffer {
+        guard let buffer = buffer as? OpenCLBuffer else {
+            throw .deviceMismatch("a \(type(of: buffer)) was passed to the OpenCL device \(name)")
+        }
+        guard buffer.pool === pool else {
+            throw .deviceMismatch("a buffer of another OpenCL device was passed to \(name)")
+        }
+        return buffer
+    }
 }

@@ -1,3 +1,5 @@
+import COpenCL
+
 /// One argument of an OpenCL kernel launch, in the kernel's parameter order.
 public enum KernelArgument {
     case buffer(any DeviceBuffer)
@@ -16,7 +18,64 @@ extension OpenCLDevice {
     /// The call returns without waiting; `read` and `synchronize` wait.
     func launch(family: String, kernel: String, options: String = "", global: [Int], local: [Int]? = nil,
                 arguments: [KernelArgument]) throws {
-        throw notImplemented("launch \(family).\(kernel)", "opencl")
+        guard !global.isEmpty, global.count <= 3 else {
+            throw ComputeError.invalidArgument("launch of \(kernel): \(global.count) work dimensions")
+        }
+        if global.contains(0) { return }
+        if let local {
+            guard local.count == global.count, zip(global, local).allSatisfy({ $1 > 0 && $0 % $1 == 0 }) else {
+                throw ComputeError.invalidArgument("launch of \(kernel): global \(global) is not a multiple of local \(local)")
+            }
+        }
+        let object = try self.kernel(family: family, name: kernel, options: options)
+        // Buffers are resolved before taking the lock so that a wrong buffer fails cleanly.
+        let mems: [cl_mem?] = try arguments.map { argument in
+            if case let .buffer(buffer) = argument { return try openCL(buffer).mem.raw }
+            return nil
+        }
+        try launchLock.withLock { _ in
+            for (index, argument) in arguments.enumerated() {
+                let slot = cl_uint(index)
+                let status: cl_int
+                switch argument {
+                case .buffer:
+                    var mem = mems[index]
+                    status = api.setKernelArg(object.raw, slot, MemoryLayout<cl_mem?>.size, &mem)
+                case var .int(value):
+                    status = api.setKernelArg(object.raw, slot, 4, &value)
+                case var .uint(value):
+                    status = api.setKernelArg(object.raw, slot, 4, &value)
+                case var .float(value):
+                    status = api.setKernelArg(object.raw, slot, 4, &value)
+                case let .int8(lanes):
+                    var padded = [Int32](repeating: 0, count: 8)
+                    for (lane, value) in lanes.prefix(8).enumerated() { padded[lane] = value }
+                    status = padded.withUnsafeBytes { api.setKernelArg(object.raw, slot, 32, $0.baseAddress) }
+                case let .local(bytes):
+                    status = api.setKernelArg(object.raw, slot, max(bytes, 4), nil)
+                }
+                try clCheck(status, "clSetKernelArg(\(kernel), \(index))")
+            }
+            let status = global.withUnsafeBufferPointer { globalSizes in
+                if let local {
+                    return local.withUnsafeBufferPointer { localSizes in
+                        api.enqueueNDRangeKernel(queue.raw, object.raw, cl_uint(global.count), nil, globalSizes.baseAddress,
+                                                 localSizes.baseAddress, 0, nil, nil)
+                    }
+                }
+                return api.enqueueNDRangeKernel(queue.raw, object.raw, cl_uint(global.count), nil, globalSizes.baseAddress,
+                                                nil, 0, nil, nil)
+            }
+            try clCheck(status, "clEnqueueNDRangeKernel(\(kernel))")
+        }
+    }
+
+    /// Checks that an element count fits the kernels' 32-bit indexing and returns it as Int32.
+    func kernelCount(_ count: Int, _ what: String = "element count") throws -> Int32 {
+        guard count >= 0, count <= Int(Int32.max) else {
+            throw ComputeError.invalidArgument("\(what) \(count) exceeds the OpenCL kernels' 32-bit indexing")
+        }
+        return Int32(count)
     }
 
     /// True on CPU OpenCL devices (PoCL): pick kernel variants that suit CPUs.
