@@ -16,7 +16,7 @@ public protocol DeviceBuffer: AnyObject, Sendable {
 /// - Counts are element counts. Kernels never allocate; the caller passes `out`.
 /// - Work may run asynchronously (OpenCL queues it in order); `read` and `synchronize` wait.
 /// - Shapes are validated by `Tensor` before a kernel is called; kernels trust their arguments.
-public protocol Device: AnyObject, Sendable {
+public protocol Device: AnyObject, Sendable, TrainingKernels {
     var backend: Backend { get }
     /// Human-readable device name, e.g. "cpu (2 threads)" or "pthread-haswell-AMD EPYC".
     var name: String { get }

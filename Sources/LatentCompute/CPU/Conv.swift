@@ -1,0 +1,5 @@
+// PLACEHOLDER until this family lands.
+extension CPUDevice {
+    public func im2col(_ input: any DeviceBuffer, _ cols: any DeviceBuffer, geometry: ConvGeometry) throws { throw notImplemented("im2col", "cpu") }
+    public func col2im(_ cols: any DeviceBuffer, _ input: any DeviceBuffer, geometry: ConvGeometry) throws { throw notImplemented("col2im", "cpu") }
+}
