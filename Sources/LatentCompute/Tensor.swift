@@ -8,18 +8,26 @@ public final class Tensor: Sendable, CustomStringConvertible {
     public let dtype: DType
     public let device: any Device
     public let buffer: any DeviceBuffer
+    /// True for parameters (leaves whose gradient is wanted) and for results computed from them
+    /// while gradients are recorded.
+    public let requiresGrad: Bool
+    /// How this tensor was computed, for `backward()`; nil for leaves and untracked results.
+    public let gradFunction: GradFunction?
 
     public var count: Int { shape.reduce(1, *) }
     public var rank: Int { shape.count }
     public var description: String { "Tensor(\(shape), \(dtype), \(device.name))" }
 
     /// Wraps an existing buffer; `buffer` must hold at least count·byteSize bytes.
-    public init(shape: [Int], dtype: DType = .float32, device: any Device, buffer: any DeviceBuffer) {
+    public init(shape: [Int], dtype: DType = .float32, device: any Device, buffer: any DeviceBuffer,
+                requiresGrad: Bool = false, gradFunction: GradFunction? = nil) {
         precondition(buffer.byteCount >= shape.reduce(1, *) * dtype.byteSize, "buffer too small for \(shape)")
         self.shape = shape
         self.dtype = dtype
         self.device = device
         self.buffer = buffer
+        self.requiresGrad = requiresGrad || gradFunction != nil
+        self.gradFunction = gradFunction
     }
 
     /// An uninitialised tensor.
@@ -107,7 +115,9 @@ public final class Tensor: Sendable, CustomStringConvertible {
         guard resolved.reduce(1, *) == count else {
             throw ComputeError.shapeMismatch("cannot reshape \(shape) (\(count) elements) to \(newShape)")
         }
-        return Tensor(shape: resolved, dtype: dtype, device: device, buffer: buffer)
+        let view = Tensor(shape: resolved, dtype: dtype, device: device, buffer: buffer)
+        let inputShape = shape
+        return Tensor.record(view, "reshape", [self]) { g in [try g.reshaped(inputShape)] }
     }
 
     static func validate(_ shape: [Int]) throws {

@@ -25,7 +25,15 @@ extension Tensor {
         try device.gemm(buffer, other.buffer, out.buffer, shape: GemmShape(
             batch: batch, m: m, n: n, k: k, transposeA: transposeSelf, transposeB: transposeOther,
             strideA: batchA.isEmpty ? 0 : m * k, strideB: batchB.isEmpty ? 0 : k * n, strideC: m * n))
-        return out
+        let (a, b, tA, tB) = (self, other, transposeSelf, transposeOther)
+        return Tensor.record(out, "matmul", [a, b]) { g in
+            // C = A′B′ with A′ = op(A), B′ = op(B): dA′ = g·B′ᵀ, dB′ = A′ᵀ·g, transposed back where needed.
+            let gradA = tA ? try b.matmul(g, transposeSelf: tB, transposeOther: true)
+                           : try g.matmul(b, transposeOther: !tB)
+            let gradB = tB ? try g.matmul(a, transposeSelf: true, transposeOther: tA)
+                           : try a.matmul(g, transposeSelf: !tA)
+            return [try gradA.reducedToShape(a.shape), try gradB.reducedToShape(b.shape)]
+        }
     }
 }
 

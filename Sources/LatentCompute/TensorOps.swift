@@ -24,7 +24,12 @@ extension Tensor {
         try requireFloat(op.name)
         let out = try Tensor.empty(shape, on: device)
         try device.unary(op, buffer, out.buffer, count: count)
-        return out
+        let x = self
+        return Tensor.record(out, op.name, [x]) { g in
+            let gradIn = try Tensor.empty(x.shape, on: x.device)
+            try x.device.unaryBackward(op, x.buffer, gradOut: g.buffer, gradIn: gradIn.buffer, count: x.count)
+            return [gradIn]
+        }
     }
 
     public func neg() throws -> Tensor { try apply(.neg) }
@@ -50,7 +55,11 @@ extension Tensor {
         }
         let out = try Tensor.empty(Tensor.broadcastShape(shape, other.shape), on: device)
         try device.binary(op, buffer, other.buffer, out.buffer, layout: layout)
-        return out
+        let (a, b) = (self, other)
+        return Tensor.record(out, op.name, [a, b]) { g in
+            let (ga, gb) = try binaryGradients(op, a, b, out: out, g)
+            return [try ga?.reducedToShape(a.shape), try gb?.reducedToShape(b.shape)]
+        }
     }
 
     public static func + (a: Tensor, b: Tensor) throws -> Tensor { try a.apply(.add, b) }
@@ -64,7 +73,7 @@ extension Tensor {
         try requireFloat("affine")
         let out = try Tensor.empty(shape, on: device)
         try device.affine(buffer, out.buffer, count: count, scale: scale, shift: shift)
-        return out
+        return Tensor.record(out, "affine", [self]) { g in [try g.affine(scale: scale)] }
     }
 
     public static func * (a: Tensor, s: Float) throws -> Tensor { try a.affine(scale: s) }
@@ -74,7 +83,13 @@ extension Tensor {
         try requireFloat("clamp")
         let out = try Tensor.empty(shape, on: device)
         try device.clamp(buffer, out.buffer, count: count, lower: lower, upper: upper)
-        return out
+        let x = self
+        return Tensor.record(out, "clamp", [x]) { g in
+            // Gradient passes where the input was inside [lower, upper].
+            let inside = try x.apply(.greaterEqual, Tensor.full([], value: lower, on: x.device))
+                .apply(.mul, x.apply(.lessEqual, Tensor.full([], value: upper, on: x.device)))
+            return [try g * inside]
+        }
     }
 
     /// alpha·x + beta·y for same-shaped tensors.
@@ -84,7 +99,7 @@ extension Tensor {
         guard x.shape == y.shape else { throw ComputeError.shapeMismatch("axpby of \(x.shape) and \(y.shape)") }
         let out = try Tensor.empty(x.shape, on: x.device)
         try x.device.axpby(alpha: alpha, x.buffer, beta: beta, y.buffer, out.buffer, count: x.count)
-        return out
+        return record(out, "axpby", [x, y]) { g in [try g.affine(scale: alpha), try g.affine(scale: beta)] }
     }
 
     /// condition != 0 ? a : b, all three broadcast together.
@@ -96,7 +111,11 @@ extension Tensor {
         let shape = broadcastShape(broadcastShape(condition.shape, a.shape), b.shape)
         let out = try Tensor.empty(shape, on: a.device)
         try a.device.select(condition.buffer, a.buffer, b.buffer, out.buffer, layout: layout)
-        return out
+        return record(out, "where", [condition, a, b]) { g in
+            let zero = try Tensor.zeros([], on: g.device)
+            return [nil, try select(condition, g, zero).reducedToShape(a.shape),
+                    try select(condition, zero, g).reducedToShape(b.shape)]
+        }
     }
 
     static func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int] {
@@ -111,25 +130,47 @@ extension Tensor {
     /// Reduces along `axis` (nil: the whole tensor). The axis is removed unless `keepDims`.
     public func reduce(_ op: ReduceOp, axis: Int? = nil, keepDims: Bool = false) throws -> Tensor {
         try requireFloat(op.name)
-        let (outer, length, inner, outShape): (Int, Int, Int, [Int])
+        let (outer, length, inner): (Int, Int, Int)
+        // The result with the reduced axes kept as 1, so it broadcasts against the input.
+        var keptShape = shape.map { _ in 1 }
+        var droppedShape: [Int] = []
         if let axis {
             let a = try self.axis(axis, op.name)
+            droppedShape = shape
+            droppedShape.remove(at: a)
             outer = shape[..<a].reduce(1, *)
             length = shape[a]
             inner = shape[(a + 1)...].reduce(1, *)
-            var s = shape
-            if keepDims { s[a] = 1 } else { s.remove(at: a) }
-            outShape = s
+            keptShape = shape
+            keptShape[a] = 1
         } else {
             (outer, length, inner) = (1, count, 1)
-            outShape = keepDims ? shape.map { _ in 1 } : []
         }
+        let outShape = keepDims ? keptShape : droppedShape
         guard length > 0 || !(op == .max || op == .min || op.producesIndices) else {
             throw ComputeError.invalidArgument("\(op.name) over an empty axis")
         }
         let out = try Tensor.empty(outShape, dtype: op.producesIndices ? .int32 : .float32, on: device)
         try device.reduce(op, buffer, out.buffer, outer: outer, length: length, inner: inner)
-        return out
+        guard !op.producesIndices else { return out }
+        let x = self
+        return Tensor.record(out, op.name, [x]) { [keptShape] g in
+            let gk = try g.reshaped(keptShape)
+            switch op {
+            case .sum: return [try gk.expanded(to: x.shape)]
+            case .mean: return [try gk.expanded(to: x.shape).affine(scale: 1 / Float(Swift.max(length, 1)))]
+            case .max, .min:
+                // Every element equal to the extreme value receives the gradient.
+                let mask = try x.apply(.equal, out.reshaped(keptShape))
+                return [try mask * gk]
+            case .logsumexp:
+                return [try (x - out.reshaped(keptShape)).exp() * gk]
+            case .variance:
+                let centered = try x - x.mean(axis: axis, keepDims: true)
+                return [try centered * gk.affine(scale: 2 / Float(Swift.max(length, 1)))]
+            case .argmax, .argmin: return [nil]
+            }
+        }
     }
 
     public func sum(axis: Int? = nil, keepDims: Bool = false) throws -> Tensor { try reduce(.sum, axis: axis, keepDims: keepDims) }
@@ -151,6 +192,29 @@ extension Tensor {
         guard let columns = shape.last, columns > 0 else { throw ComputeError.shapeMismatch("softmax of shape \(shape)") }
         let out = try Tensor.empty(shape, on: device)
         try device.softmax(buffer, out.buffer, rows: count / columns, columns: columns, log: log)
-        return out
+        let rows = count / columns
+        return Tensor.record(out, log ? "log_softmax" : "softmax", [self]) { g in
+            let gradIn = try Tensor.empty(out.shape, on: out.device)
+            try out.device.softmaxBackward(out.buffer, gradOut: g.buffer, gradIn: gradIn.buffer,
+                                           rows: rows, columns: columns, log: log)
+            return [gradIn]
+        }
+    }
+}
+
+/// Gradients of a binary op before reduction to the operand shapes (nil: no gradient).
+func binaryGradients(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, out: Tensor, _ g: Tensor) throws -> (Tensor?, Tensor?) {
+    switch op {
+    case .add: return (g, g)
+    case .sub: return (g, try g.neg())
+    case .mul: return (try g * b, try g * a)
+    case .div: return (try g / b, try (g * out / b).neg())
+    case .pow:
+        // d/da a^b = b·a^(b−1) = b·out/a; d/db a^b = out·ln a.
+        return (try g * b * out / a, try g * out * a.log())
+    case .maximum, .minimum:
+        let pickA = try a.apply(op == .maximum ? .greaterEqual : .lessEqual, b)
+        return (try g * pickA, try g * pickA.affine(scale: -1, shift: 1))
+    case .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual: return (nil, nil)
     }
 }

@@ -11,7 +11,9 @@ extension Tensor {
         let layout = StridedCopyLayout(shape: outShape, xStrides: axes.map { strides[$0] },
                                        outStrides: contiguousStrides(outShape))
         try device.copyStrided(buffer, out.buffer, layout: layout)
-        return out
+        var inverse = axes
+        for (i, a) in axes.enumerated() { inverse[a] = i }
+        return Tensor.record(out, "permute", [self]) { [inverse] g in [try g.permuted(inverse)] }
     }
 
     /// Swaps two axes (default: the last two).
@@ -35,7 +37,15 @@ extension Tensor {
         try device.copyStrided(buffer, out.buffer, layout: StridedCopyLayout(
             shape: outShape, xStrides: strides, xOffset: range.lowerBound * strides[a],
             outStrides: contiguousStrides(outShape)))
-        return out
+        let inputShape = shape
+        return Tensor.record(out, "slice", [self]) { g in
+            // The gradient is g placed in a zero tensor at the sliced window.
+            let full = try Tensor.zeros(inputShape, on: g.device)
+            try g.device.copyStrided(g.buffer, full.buffer, layout: StridedCopyLayout(
+                shape: g.shape, xStrides: contiguousStrides(g.shape),
+                outStrides: strides, outOffset: range.lowerBound * strides[a]))
+            return [full]
+        }
     }
 
     /// Joins tensors along `axis`; all other dimensions must agree.
@@ -60,7 +70,13 @@ extension Tensor {
                 outStrides: outStrides, outOffset: position * outStrides[a]))
             position += p.shape[a]
         }
-        return out
+        return record(out, "concat", parts) { g in
+            var start = 0
+            return try parts.map { p in
+                defer { start += p.shape[a] }
+                return try g.slice(axis: a, start..<(start + p.shape[a]))
+            }
+        }
     }
 
     /// Broadcasts to a larger shape (NumPy rules), materialising the copies.
@@ -73,7 +89,8 @@ extension Tensor {
         let out = try Tensor.empty(target, dtype: dtype, on: device)
         try device.copyStrided(buffer, out.buffer, layout: StridedCopyLayout(
             shape: target, xStrides: strides, outStrides: contiguousStrides(target)))
-        return out
+        let inputShape = shape
+        return Tensor.record(out, "expand", [self]) { g in [try g.reducedToShape(inputShape)] }
     }
 
     /// Rows of self (viewed as [rows, rest...]) picked by Int32 `indices`: shape indices.shape + rest.
@@ -85,7 +102,10 @@ extension Tensor {
         let out = try Tensor.empty(indices.shape + shape.dropFirst(), dtype: dtype, on: device)
         try device.gather(buffer, indices: indices.buffer, out.buffer, indexCount: indices.count,
                           rowLength: rowLength, tableRows: shape[0])
-        return out
+        let table = self
+        return Tensor.record(out, "gather", [table, indices]) { g in
+            [try g.reshaped([indices.count] + table.shape.dropFirst()).scatterAdd(indices, rows: table.shape[0]), nil]
+        }
     }
 
     /// A tensor of `rows` rows (zeros) into which row i of self is added at row indices[i].
@@ -100,6 +120,6 @@ extension Tensor {
         let out = try Tensor.zeros([rows] + rest, on: device)
         try device.scatterAdd(buffer, indices: indices.buffer, out.buffer, indexCount: indices.count,
                               rowLength: rest.reduce(1, *), outRows: rows)
-        return out
+        return Tensor.record(out, "scatter_add", [self, indices]) { g in [try g.gather(indices), nil] }
     }
 }
