@@ -16,6 +16,24 @@ public struct OpenCLDeviceInfo: Sendable {
     public var fp64: Bool
     public var driverVersion: String
     public var openCLCVersion: String
+
+    public init(platformIndex: Int, deviceIndex: Int, platformName: String, name: String, type: String,
+                computeUnits: Int, globalMemoryBytes: Int, localMemoryBytes: Int, maxWorkGroupSize: Int,
+                fp16: Bool, fp64: Bool, driverVersion: String, openCLCVersion: String) {
+        self.platformIndex = platformIndex
+        self.deviceIndex = deviceIndex
+        self.platformName = platformName
+        self.name = name
+        self.type = type
+        self.computeUnits = computeUnits
+        self.globalMemoryBytes = globalMemoryBytes
+        self.localMemoryBytes = localMemoryBytes
+        self.maxWorkGroupSize = maxWorkGroupSize
+        self.fp16 = fp16
+        self.fp64 = fp64
+        self.driverVersion = driverVersion
+        self.openCLCVersion = openCLCVersion
+    }
 }
 
 /// One OpenCL device with the process's single context and in-order queue for it.
