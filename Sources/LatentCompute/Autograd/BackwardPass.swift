@@ -7,6 +7,12 @@ public struct Gradients: @unchecked Sendable {
 
     public var count: Int { storage.count }
 
+    /// Replaces the gradient of a tensor that has one (e.g. after clipping).
+    public mutating func replace(_ gradient: Tensor, for tensor: Tensor) {
+        guard storage[ObjectIdentifier(tensor)] != nil else { return }
+        set(gradient, for: tensor)
+    }
+
     mutating func set(_ gradient: Tensor, for tensor: Tensor) {
         storage[ObjectIdentifier(tensor)] = (tensor, gradient)
     }

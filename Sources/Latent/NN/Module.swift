@@ -1,0 +1,106 @@
+import LatentCompute
+
+/// A network building block with named parameters and named children, like PyTorch's `nn.Module`:
+/// `namedParameters()` yields `state_dict` keys ("down.0.conv1.weight"), so weights move between
+/// Latent and the reference models without a mapping table.
+open class Module {
+    /// Training mode (dropout active); `eval()` switches the whole tree off.
+    public private(set) var training = true
+
+    public init() {}
+
+    /// This module's own parameters, by local name, in declaration order.
+    open var localParameters: [(String, Tensor)] { [] }
+    /// Direct children, by local name, in declaration order.
+    open var children: [(String, Module)] { [] }
+
+    /// Every parameter of the tree with its dotted name.
+    public func namedParameters() -> [(String, Tensor)] {
+        var result: [(String, Tensor)] = []
+        collect(prefix: "", into: &result)
+        return result
+    }
+
+    private func collect(prefix: String, into result: inout [(String, Tensor)]) {
+        for (name, tensor) in localParameters { result.append((prefix + name, tensor)) }
+        for (name, child) in children { child.collect(prefix: prefix + name + ".", into: &result) }
+    }
+
+    public var parameterCount: Int { namedParameters().reduce(0) { $0 + $1.1.count } }
+
+    public func train(_ on: Bool = true) {
+        training = on
+        for (_, child) in children { child.train(on) }
+    }
+
+    public func eval() { train(false) }
+
+    /// Copies values into the parameters by name, checking that every name and shape matches.
+    public func load(_ values: [String: (shape: [Int], values: [Float])]) throws {
+        let parameters = namedParameters()
+        let expected = Set(parameters.map(\.0))
+        let missing = expected.subtracting(values.keys).sorted()
+        let unexpected = Set(values.keys).subtracting(expected).sorted()
+        guard missing.isEmpty, unexpected.isEmpty else {
+            throw ComputeError.invalidArgument("weights do not match the model: missing \(missing), unexpected \(unexpected)")
+        }
+        for (name, tensor) in parameters {
+            let entry = values[name]!
+            guard entry.shape == tensor.shape else {
+                throw ComputeError.shapeMismatch("\(name): file has \(entry.shape), model has \(tensor.shape)")
+            }
+            try entry.values.withUnsafeBytes { try tensor.device.write($0, to: tensor.buffer, byteOffset: 0) }
+        }
+    }
+}
+
+/// Deterministic parameter initialisation: every draw takes the next slice of one Philox stream,
+/// so the same seed gives the same weights on every backend.
+public final class ParameterInitializer {
+    public let seed: UInt64
+    public let device: any Device
+    private var offset: UInt64 = 0
+
+    public init(seed: UInt64, device: any Device) {
+        self.seed = seed
+        self.device = device
+    }
+
+    /// Uniform in [−bound, bound), as a parameter.
+    public func uniform(_ shape: [Int], bound: Float) throws -> Tensor {
+        let t = try Tensor.randomUniform(shape, seed: seed, offset: take(shape), on: device)
+        return try withoutGrad { try t.affine(scale: 2 * bound, shift: -bound) }.requiringGrad()
+    }
+
+    /// Normal(0, std²), as a parameter.
+    public func normal(_ shape: [Int], std: Float = 1) throws -> Tensor {
+        try Tensor.randomNormal(shape, seed: seed, offset: take(shape), std: std, on: device).requiringGrad()
+    }
+
+    public func constant(_ shape: [Int], _ value: Float) throws -> Tensor {
+        try Tensor.full(shape, value: value, on: device).requiringGrad()
+    }
+
+    private func take(_ shape: [Int]) -> UInt64 {
+        defer { offset += UInt64(shape.reduce(1, *)) }
+        return offset
+    }
+}
+
+/// A stream of Philox (seed, offset) pairs for dropout and other noise during training; its
+/// offset is saved in checkpoints so a resumed run draws the same numbers.
+public final class NoiseStream {
+    public let seed: UInt64
+    public private(set) var offset: UInt64
+
+    public init(seed: UInt64, offset: UInt64 = 0) {
+        self.seed = seed
+        self.offset = offset
+    }
+
+    /// Reserves `count` numbers and returns the offset of the first.
+    public func take(_ count: Int) -> UInt64 {
+        defer { offset += UInt64(count) }
+        return offset
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import LatentCompute
+
+/// An optimizer updates parameters in place (their buffers), from gradients, with fused kernels.
+public protocol Optimizer: AnyObject {
+    var learningRate: Float { get set }
+    /// One update of every named parameter that has a gradient.
+    func step(_ parameters: [(String, Tensor)], gradients: Gradients) throws
+    /// Named state tensors (for checkpoints), e.g. "exp_avg.conv.weight".
+    var state: [(String, Tensor)] { get }
+    var stepCount: Int { get }
+}
+
+/// Adam, or AdamW with decoupled weight decay (Loshchilov & Hutter), PyTorch semantics.
+public final class Adam: Optimizer {
+    public var learningRate: Float
+    public let beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float
+    public let decoupled: Bool
+    public private(set) var stepCount = 0
+    private var moments: [String: (m: Tensor, v: Tensor)] = [:]
+    private var order: [String] = []
+
+    public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+                weightDecay: Float = 0, decoupled: Bool = false) {
+        self.learningRate = learningRate
+        (self.beta1, self.beta2, self.epsilon, self.weightDecay, self.decoupled) = (beta1, beta2, epsilon, weightDecay, decoupled)
+    }
+
+    /// AdamW with PyTorch's default weight decay of 0.01.
+    public static func adamW(learningRate: Float = 1e-3, weightDecay: Float = 0.01) -> Adam {
+        Adam(learningRate: learningRate, weightDecay: weightDecay, decoupled: true)
+    }
+
+    public func step(_ parameters: [(String, Tensor)], gradients: Gradients) throws {
+        stepCount += 1
+        let hyper = AdamHyperparameters(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                                        weightDecay: weightDecay, decoupledWeightDecay: decoupled, step: stepCount)
+        for (name, p) in parameters {
+            guard let g = gradients[p] else { continue }
+            let state = try moments[name] ?? {
+                order.append(name)
+                return (try Tensor.zeros(p.shape, on: p.device), try Tensor.zeros(p.shape, on: p.device))
+            }()
+            moments[name] = state
+            try p.device.adamStep(p.buffer, gradient: g.buffer, m: state.m.buffer, v: state.v.buffer,
+                                  count: p.count, hyper: hyper)
+        }
+    }
+
+    public var state: [(String, Tensor)] {
+        order.flatMap { name in [("exp_avg.\(name)", moments[name]!.m), ("exp_avg_sq.\(name)", moments[name]!.v)] }
+    }
+
+    /// Restores moments from a checkpoint (tensors named as in `state`) and the step count.
+    public func restore(_ tensors: [String: Tensor], stepCount: Int) {
+        self.stepCount = stepCount
+        for (key, m) in tensors where key.hasPrefix("exp_avg.") {
+            let name = String(key.dropFirst("exp_avg.".count))
+            if let v = tensors["exp_avg_sq.\(name)"] {
+                if moments[name] == nil { order.append(name) }
+                moments[name] = (m, v)
+            }
+        }
+    }
+}
+
+/// Stochastic gradient descent with optional momentum, Nesterov and weight decay (PyTorch semantics).
+public final class SGD: Optimizer {
+    public var learningRate: Float
+    public let momentum: Float, weightDecay: Float
+    public let nesterov: Bool
+    public private(set) var stepCount = 0
+    private var buffers: [String: Tensor] = [:]
+    private var order: [String] = []
+
+    public init(learningRate: Float, momentum: Float = 0, weightDecay: Float = 0, nesterov: Bool = false) {
+        self.learningRate = learningRate
+        (self.momentum, self.weightDecay, self.nesterov) = (momentum, weightDecay, nesterov)
+    }
+
+    public func step(_ parameters: [(String, Tensor)], gradients: Gradients) throws {
+        stepCount += 1
+        for (name, p) in parameters {
+            guard let g = gradients[p] else { continue }
+            let first = buffers[name] == nil
+            if first {
+                buffers[name] = try Tensor.zeros(p.shape, on: p.device)
+                order.append(name)
+            }
+            try p.device.sgdStep(p.buffer, gradient: g.buffer, momentumBuffer: buffers[name]!.buffer, count: p.count,
+                                 hyper: SGDHyperparameters(learningRate: learningRate, momentum: momentum,
+                                                           weightDecay: weightDecay, nesterov: nesterov, firstStep: first))
+        }
+    }
+
+    public var state: [(String, Tensor)] { order.map { ("momentum_buffer.\($0)", buffers[$0]!) } }
+}
+
+/// Scales gradients so their global L2 norm is at most `maxNorm`; returns the norm before clipping.
+/// (One host read per call: the norm decides the scale.)
+public func clipGradientNorm(_ gradients: inout Gradients, parameters: [(String, Tensor)], maxNorm: Float) throws -> Float {
+    var total = 0.0
+    var present: [Tensor] = []
+    for (_, p) in parameters {
+        guard let g = gradients[p] else { continue }
+        present.append(p)
+        total += Double(try g.square().sum().item())
+    }
+    let norm = Float(total.squareRoot())
+    if norm.isFinite, norm > maxNorm {
+        let scale = maxNorm / (norm + 1e-6)
+        for p in present { gradients.replace(try gradients[p]!.affine(scale: scale), for: p) }
+    }
+    return norm
+}
+
+/// An exponential moving average of parameters (diffusion models sample from it):
+/// shadow ← decay·shadow + (1 − decay)·parameter after each optimizer step.
+public final class ExponentialMovingAverage {
+    public let decay: Float
+    public private(set) var shadow: [(String, Tensor)]
+
+    public init(_ parameters: [(String, Tensor)], decay: Float = 0.9999) throws {
+        self.decay = decay
+        shadow = try parameters.map { name, p in
+            let copy = try Tensor.empty(p.shape, on: p.device)
+            try p.device.copy(p.buffer, copy.buffer, count: p.count)
+            return (name, copy)
+        }
+    }
+
+    public func update(_ parameters: [(String, Tensor)]) throws {
+        for ((_, s), (_, p)) in zip(shadow, parameters) {
+            // Elementwise kernels may write over an input: out[i] depends on x[i], y[i] only.
+            try p.device.axpby(alpha: decay, s.buffer, beta: 1 - decay, p.buffer, s.buffer, count: p.count)
+        }
+    }
+}
+
+/// Learning-rate schedules: linear warm-up, then constant or cosine decay to `minimum`.
+public struct LearningRateSchedule: Sendable {
+    public var base: Float
+    public var warmupSteps: Int
+    public var totalSteps: Int?
+    public var minimum: Float
+
+    public init(base: Float, warmupSteps: Int = 0, cosineTotalSteps: Int? = nil, minimum: Float = 0) {
+        self.base = base
+        self.warmupSteps = warmupSteps
+        self.totalSteps = cosineTotalSteps
+        self.minimum = minimum
+    }
+
+    /// The rate for a 1-based step.
+    public func rate(atStep step: Int) -> Float {
+        if warmupSteps > 0, step <= warmupSteps { return base * Float(step) / Float(warmupSteps) }
+        guard let total = totalSteps, total > warmupSteps else { return base }
+        let progress = Double(Swift.min(step, total) - warmupSteps) / Double(total - warmupSteps)
+        return minimum + (base - minimum) * Float(0.5 * (1 + cos(Double.pi * progress)))
+    }
+}
