@@ -11,19 +11,31 @@ open class Module {
 
     /// This module's own parameters, by local name, in declaration order.
     open var localParameters: [(String, Tensor)] { [] }
+    /// Non-trainable state saved with the weights (PyTorch's buffers, e.g. "cluster_size").
+    open var localBuffers: [(String, Tensor)] { [] }
     /// Direct children, by local name, in declaration order.
     open var children: [(String, Module)] { [] }
 
     /// Every parameter of the tree with its dotted name.
     public func namedParameters() -> [(String, Tensor)] {
         var result: [(String, Tensor)] = []
-        collect(prefix: "", into: &result)
+        collect(prefix: "", buffers: false, into: &result)
         return result
     }
 
-    private func collect(prefix: String, into result: inout [(String, Tensor)]) {
-        for (name, tensor) in localParameters { result.append((prefix + name, tensor)) }
-        for (name, child) in children { child.collect(prefix: prefix + name + ".", into: &result) }
+    /// Every buffer of the tree with its dotted name.
+    public func namedBuffers() -> [(String, Tensor)] {
+        var result: [(String, Tensor)] = []
+        collect(prefix: "", buffers: true, into: &result)
+        return result
+    }
+
+    /// Parameters and buffers: the tensors of PyTorch's `state_dict`.
+    public func stateDict() -> [(String, Tensor)] { namedParameters() + namedBuffers() }
+
+    private func collect(prefix: String, buffers: Bool, into result: inout [(String, Tensor)]) {
+        for (name, tensor) in buffers ? localBuffers : localParameters { result.append((prefix + name, tensor)) }
+        for (name, child) in children { child.collect(prefix: prefix + name + ".", buffers: buffers, into: &result) }
     }
 
     public var parameterCount: Int { namedParameters().reduce(0) { $0 + $1.1.count } }
@@ -35,9 +47,9 @@ open class Module {
 
     public func eval() { train(false) }
 
-    /// Copies values into the parameters by name, checking that every name and shape matches.
+    /// Copies values into the parameters and buffers by name, checking that every name and shape matches.
     public func load(_ values: [String: (shape: [Int], values: [Float])]) throws {
-        let parameters = namedParameters()
+        let parameters = stateDict()
         let expected = Set(parameters.map(\.0))
         let missing = expected.subtracting(values.keys).sorted()
         let unexpected = Set(values.keys).subtracting(expected).sorted()

@@ -1,0 +1,31 @@
+import LatentCompute
+
+/// What the training loop, `latent train`, checkpoints and resume need from every model family.
+public protocol GenerativeModel: Module {
+    /// The name used on the command line and in checkpoints: "vae", "vqvae", "ddpm".
+    static var modelType: String { get }
+    /// The pixel range the model trains on ([0, 1] for VAE/VQ-VAE, [−1, 1] for diffusion).
+    static var pixelScaling: PixelScaling { get }
+    /// The model's configuration as JSON, stored in checkpoint metadata so a checkpoint alone rebuilds it.
+    var configJSON: String { get }
+    /// The loss to minimise on one batch (images [N, C, H, W] and Int32 labels [N] on the model's
+    /// device), with named scalar metrics to log. Noise is drawn from `noise`.
+    func trainingLoss(images: Tensor, labels: Tensor, noise: NoiseStream) throws -> TrainingLoss
+    /// Called after each optimizer step (e.g. the VQ-VAE's EMA codebook update or dead-code restart).
+    func afterOptimizerStep() throws
+}
+
+extension GenerativeModel {
+    public func afterOptimizerStep() throws {}
+}
+
+/// A training loss and the scalar metrics that go with it (read from the device only when logged).
+public struct TrainingLoss {
+    public let loss: Tensor
+    public let metrics: [(String, Tensor)]
+
+    public init(loss: Tensor, metrics: [(String, Tensor)] = []) {
+        self.loss = loss
+        self.metrics = metrics
+    }
+}
