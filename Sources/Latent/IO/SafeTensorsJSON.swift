@@ -13,13 +13,15 @@ enum JSONValue: Decodable, Sendable {
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
+        // Most likely types first (a failed attempt costs an error value): strings and integers
+        // fill safetensors headers. Int refuses booleans and fractions, so the order is safe.
         if container.decodeNil() { self = .null; return }
-        if let value = try? container.decode(Bool.self) { self = .bool(value); return }
-        if let value = try? container.decode(Int.self) { self = .integer(value); return }
-        if let value = try? container.decode(Double.self) { self = .number(value); return }
         if let value = try? container.decode(String.self) { self = .string(value); return }
+        if let value = try? container.decode(Int.self) { self = .integer(value); return }
+        if let value = try? container.decode([String: JSONValue].self) { self = .object(value); return }
         if let value = try? container.decode([JSONValue].self) { self = .array(value); return }
-        self = .object(try container.decode([String: JSONValue].self))
+        if let value = try? container.decode(Bool.self) { self = .bool(value); return }
+        self = .number(try container.decode(Double.self))
     }
 
     /// Parses `bytes` as one JSON value; nil with Foundation's reason when it is not valid JSON.
