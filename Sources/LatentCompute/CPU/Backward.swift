@@ -1,8 +1,118 @@
-// PLACEHOLDER until this family lands.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Elementwise backward kernels, dropout, one-hot and BCE-with-logits on the CPU backend.
 extension CPUDevice {
-    public func unaryBackward(_ op: UnaryOp, _ x: any DeviceBuffer, gradOut: any DeviceBuffer, gradIn: any DeviceBuffer, count: Int) throws { throw notImplemented("unaryBackward", "cpu") }
-    public func softmaxBackward(_ y: any DeviceBuffer, gradOut: any DeviceBuffer, gradIn: any DeviceBuffer, rows: Int, columns: Int, log: Bool) throws { throw notImplemented("softmaxBackward", "cpu") }
-    public func dropout(_ x: any DeviceBuffer, _ out: any DeviceBuffer, count: Int, probability: Float, seed: UInt64, offset: UInt64) throws { throw notImplemented("dropout", "cpu") }
-    public func oneHot(_ indices: any DeviceBuffer, _ out: any DeviceBuffer, count: Int, classes: Int) throws { throw notImplemented("oneHot", "cpu") }
-    public func bceWithLogits(_ logits: any DeviceBuffer, targets: any DeviceBuffer, _ out: any DeviceBuffer, count: Int) throws { throw notImplemented("bceWithLogits", "cpu") }
+    public func unaryBackward(_ op: UnaryOp, _ x: any DeviceBuffer, gradOut: any DeviceBuffer, gradIn: any DeviceBuffer,
+                              count: Int) throws {
+        let px = try cpu(x).floats, pg = try cpu(gradOut).floats, po = try cpu(gradIn).floats
+        switch op {
+        case .neg: mapGradient(NegGradient.self, px, pg, po, count)
+        case .abs: mapGradient(AbsGradient.self, px, pg, po, count)
+        case .exp: mapGradient(ExpGradient.self, px, pg, po, count)
+        case .log: mapGradient(LogGradient.self, px, pg, po, count)
+        case .sqrt: mapGradient(SqrtGradient.self, px, pg, po, count)
+        case .rsqrt: mapGradient(RsqrtGradient.self, px, pg, po, count)
+        case .square: mapGradient(SquareGradient.self, px, pg, po, count)
+        case .tanh: mapGradient(TanhGradient.self, px, pg, po, count)
+        case .sigmoid: mapGradient(SigmoidGradient.self, px, pg, po, count)
+        case .relu: mapGradient(ReluGradient.self, px, pg, po, count)
+        case .silu: mapGradient(SiluGradient.self, px, pg, po, count)
+        case .gelu: mapGradient(GeluGradient.self, px, pg, po, count)
+        case .sin: mapGradient(SinGradient.self, px, pg, po, count)
+        case .cos: mapGradient(CosGradient.self, px, pg, po, count)
+        }
+    }
+
+    private func mapGradient<F: GradientFunctor>(_: F.Type, _ x: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
+                                                 _ out: UnsafeMutablePointer<Float>, _ count: Int) {
+        parallelFor(count, grain: 32_768) { start, end in
+            var i = start
+            while i + TrainVector.scalarCount <= end {
+                trainStore(F.vector(trainLoad(x, i), trainLoad(g, i)), out, i)
+                i += TrainVector.scalarCount
+            }
+            while i < end {
+                out[i] = F.scalar(x[i], g[i])
+                i += 1
+            }
+        }
+    }
+
+    public func softmaxBackward(_ y: any DeviceBuffer, gradOut: any DeviceBuffer, gradIn: any DeviceBuffer,
+                                rows: Int, columns: Int, log: Bool) throws {
+        let py = try cpu(y).floats, pg = try cpu(gradOut).floats, po = try cpu(gradIn).floats
+        guard columns > 0 else { return }
+        parallelFor(rows, grain: max(1, 16_384 / columns)) { start, end in
+            for row in start..<end {
+                let ys = py + row * columns, gs = pg + row * columns, os = po + row * columns
+                if log {
+                    let total = Float(blockedSum(columns, { trainLoad(gs, $0) }, { gs[$0] }))
+                    for j in 0..<columns { os[j] = gs[j] - expf(ys[j]) * total }
+                } else {
+                    let dot = Float(blockedSum(columns, { trainLoad(gs, $0) * trainLoad(ys, $0) }, { gs[$0] * ys[$0] }))
+                    var j = 0
+                    while j + TrainVector.scalarCount <= columns {
+                        trainStore(trainLoad(ys, j) * (trainLoad(gs, j) - dot), os, j)
+                        j += TrainVector.scalarCount
+                    }
+                    while j < columns {
+                        os[j] = ys[j] * (gs[j] - dot)
+                        j += 1
+                    }
+                }
+            }
+        }
+    }
+
+    /// The kept elements are scaled by 1/(1 − p) rounded to Float once (`dropoutScale`), so every
+    /// backend multiplies by the same Float and the outputs are bit-identical.
+    public func dropout(_ x: any DeviceBuffer, _ out: any DeviceBuffer, count: Int, probability: Float,
+                        seed: UInt64, offset: UInt64) throws {
+        let px = try cpu(x).floats, po = try cpu(out).floats
+        let scale = dropoutScale(probability)
+        parallelFor(count, grain: 8_192) { start, end in
+            var block = UInt64.max
+            var words = SIMD4<UInt32>()
+            for i in start..<end {
+                let e = offset &+ UInt64(i)
+                if e >> 2 != block {
+                    block = e >> 2
+                    words = Philox4x32.words(seed: seed, block: block)
+                }
+                po[i] = NoiseSampler.uniform(words, lane: Int(e & 3)) >= probability ? px[i] * scale : 0
+            }
+        }
+    }
+
+    public func oneHot(_ indices: any DeviceBuffer, _ out: any DeviceBuffer, count: Int, classes: Int) throws {
+        let pi = try cpu(indices).int32s, po = try cpu(out).floats
+        guard classes > 0 else { return }
+        parallelFor(count, grain: max(1, 65_536 / classes)) { start, end in
+            (po + start * classes).initialize(repeating: 0, count: (end - start) * classes)
+            for i in start..<end {
+                let c = Int(pi[i])
+                if c >= 0 && c < classes { po[i * classes + c] = 1 }
+            }
+        }
+    }
+
+    public func bceWithLogits(_ logits: any DeviceBuffer, targets: any DeviceBuffer, _ out: any DeviceBuffer,
+                              count: Int) throws {
+        let px = try cpu(logits).floats, pt = try cpu(targets).floats, po = try cpu(out).floats
+        parallelFor(count, grain: 16_384) { start, end in
+            for i in start..<end {
+                let x = px[i]
+                po[i] = (x > 0 ? x : 0) - x * pt[i] + log1pf(expf(-Swift.abs(x)))
+            }
+        }
+    }
+}
+
+/// The Float multiplier of dropout's kept elements, 1/(1 − p); 0 when p ≥ 1 (everything dropped).
+func dropoutScale(_ probability: Float) -> Float {
+    probability >= 1 ? 0 : 1 / (1 - probability)
 }

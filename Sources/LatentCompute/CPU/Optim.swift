@@ -1,5 +1,103 @@
-// PLACEHOLDER until this family lands.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The fused optimizer steps on the CPU backend (in place, SIMD, over worker threads).
 extension CPUDevice {
-    public func adamStep(_ parameter: any DeviceBuffer, gradient: any DeviceBuffer, m: any DeviceBuffer, v: any DeviceBuffer, count: Int, hyper: AdamHyperparameters) throws { throw notImplemented("adamStep", "cpu") }
-    public func sgdStep(_ parameter: any DeviceBuffer, gradient: any DeviceBuffer, momentumBuffer: any DeviceBuffer, count: Int, hyper: SGDHyperparameters) throws { throw notImplemented("sgdStep", "cpu") }
+    public func adamStep(_ parameter: any DeviceBuffer, gradient: any DeviceBuffer, m: any DeviceBuffer, v: any DeviceBuffer,
+                         count: Int, hyper: AdamHyperparameters) throws {
+        let pp = try cpu(parameter).floats, pg = try cpu(gradient).floats, pm = try cpu(m).floats, pv = try cpu(v).floats
+        let c = AdamConstants(hyper)
+        parallelFor(count, grain: 32_768) { start, end in
+            var i = start
+            while i + TrainVector.scalarCount <= end {
+                var p = trainLoad(pp, i), g = trainLoad(pg, i)
+                if c.coupledDecay != 0 { g += c.coupledDecay * p }
+                p *= c.decoupledFactor
+                let mi = c.beta1 * trainLoad(pm, i) + c.oneMinusBeta1 * g
+                let vi = c.beta2 * trainLoad(pv, i) + c.oneMinusBeta2 * (g * g)
+                p -= c.stepSize * mi / (vi.squareRoot() / c.correction2Root + c.epsilon)
+                trainStore(mi, pm, i)
+                trainStore(vi, pv, i)
+                trainStore(p, pp, i)
+                i += TrainVector.scalarCount
+            }
+            while i < end {
+                var p = pp[i], g = pg[i]
+                if c.coupledDecay != 0 { g += c.coupledDecay * p }
+                p *= c.decoupledFactor
+                let mi = c.beta1 * pm[i] + c.oneMinusBeta1 * g
+                let vi = c.beta2 * pv[i] + c.oneMinusBeta2 * (g * g)
+                p -= c.stepSize * mi / (vi.squareRoot() / c.correction2Root + c.epsilon)
+                pm[i] = mi
+                pv[i] = vi
+                pp[i] = p
+                i += 1
+            }
+        }
+    }
+
+    public func sgdStep(_ parameter: any DeviceBuffer, gradient: any DeviceBuffer, momentumBuffer: any DeviceBuffer,
+                        count: Int, hyper: SGDHyperparameters) throws {
+        let pp = try cpu(parameter).floats, pg = try cpu(gradient).floats, pb = try cpu(momentumBuffer).floats
+        let lr = hyper.learningRate, mu = hyper.momentum, wd = hyper.weightDecay
+        let useMomentum = mu != 0, first = hyper.firstStep, nesterov = hyper.nesterov
+        parallelFor(count, grain: 32_768) { start, end in
+            var i = start
+            while i + TrainVector.scalarCount <= end {
+                let p = trainLoad(pp, i)
+                let g = trainLoad(pg, i) + wd * p
+                var step = g
+                if useMomentum {
+                    let buffer = first ? g : mu * trainLoad(pb, i) + g
+                    trainStore(buffer, pb, i)
+                    step = nesterov ? g + mu * buffer : buffer
+                }
+                trainStore(p - lr * step, pp, i)
+                i += TrainVector.scalarCount
+            }
+            while i < end {
+                let p = pp[i]
+                let g = pg[i] + wd * p
+                var step = g
+                if useMomentum {
+                    let buffer = first ? g : mu * pb[i] + g
+                    pb[i] = buffer
+                    step = nesterov ? g + mu * buffer : buffer
+                }
+                pp[i] = p - lr * step
+                i += 1
+            }
+        }
+    }
+}
+
+/// Adam's per-step constants, in PyTorch's arrangement: p ← p·(1 − lr·wd) for AdamW (coupled
+/// decay adds wd·p to g instead), m ← β1·m + (1 − β1)·g, v ← β2·v + (1 − β2)·g²,
+/// p ← p − (lr/bc1)·m/(√v/√bc2 + ε), with bc_k = 1 − β_k^step computed in Double.
+/// Shared by the CPU and OpenCL backends so both round the same constants.
+struct AdamConstants {
+    let beta1: Float, beta2: Float, oneMinusBeta1: Float, oneMinusBeta2: Float
+    let epsilon: Float, stepSize: Float, correction2Root: Float
+    /// wd for Adam's L2 term added to the gradient, else 0.
+    let coupledDecay: Float
+    /// 1 − lr·wd for AdamW, else 1.
+    let decoupledFactor: Float
+
+    init(_ h: AdamHyperparameters) {
+        let step = Double(max(h.step, 1))
+        let correction1 = 1 - pow(Double(h.beta1), step)
+        let correction2 = 1 - pow(Double(h.beta2), step)
+        beta1 = h.beta1
+        beta2 = h.beta2
+        oneMinusBeta1 = 1 - h.beta1
+        oneMinusBeta2 = 1 - h.beta2
+        epsilon = h.epsilon
+        stepSize = Float(Double(h.learningRate) / correction1)
+        correction2Root = Float(correction2.squareRoot())
+        coupledDecay = h.decoupledWeightDecay ? 0 : h.weightDecay
+        decoupledFactor = h.decoupledWeightDecay ? Float(1 - Double(h.learningRate) * Double(h.weightDecay)) : 1
+    }
 }
