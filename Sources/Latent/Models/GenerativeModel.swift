@@ -8,6 +8,9 @@ public protocol GenerativeModel: Module {
     static var pixelScaling: PixelScaling { get }
     /// The model's configuration as JSON, stored in checkpoint metadata so a checkpoint alone rebuilds it.
     var configJSON: String { get }
+    /// A model with freshly initialised weights (from `seed`, the same on every backend) for a
+    /// configuration as `configJSON` writes it; "{}" means the defaults. Throws on a bad config.
+    init(configJSON: String, device: any Device, seed: UInt64) throws
     /// The loss to minimise on one batch (images [N, C, H, W] and Int32 labels [N] on the model's
     /// device), with named scalar metrics to log. Noise is drawn from `noise`.
     func trainingLoss(images: Tensor, labels: Tensor, noise: NoiseStream) throws -> TrainingLoss
