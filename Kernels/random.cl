@@ -1,0 +1,101 @@
+// Noise kernels: Philox4x32-10 words turned into uniform and normal Float32 values.
+// Bit-identical twin of Sources/LatentCompute/Random/{Philox,NoiseSampler,NoiseMath}.swift: every
+// floating-point expression below has the same operations in the same association as the Swift
+// code, uses only +, -, * and integer bit manipulation (no libm, no division, no hardware sqrt),
+// and contraction into fma is switched off. Change both sides together.
+//
+// Element e = offset + i (64-bit) uses Philox block e / 4, lane e % 4, with
+// counter = (block_lo, block_hi, 0, 0) and key = (seed_lo, seed_hi).
+#pragma OPENCL FP_CONTRACT OFF
+
+#define PHILOX_M0 0xD2511F53u
+#define PHILOX_M1 0xCD9E8D57u
+#define PHILOX_W0 0x9E3779B9u
+#define PHILOX_W1 0xBB67AE85u
+
+// Philox4x32-10 (Salmon et al. 2011).
+inline uint4 philox4x32_10(uint4 x, uint2 k) {
+    for (int round = 0; round < 10; ++round) {
+        uint hi0 = mul_hi(PHILOX_M0, x.s0), lo0 = PHILOX_M0 * x.s0;
+        uint hi1 = mul_hi(PHILOX_M1, x.s2), lo1 = PHILOX_M1 * x.s2;
+        x = (uint4)(hi1 ^ x.s1 ^ k.s0, lo1, hi0 ^ x.s3 ^ k.s1, lo0);
+        k.s0 += PHILOX_W0;
+        k.s1 += PHILOX_W1;
+    }
+    return x;
+}
+
+inline uint4 philox_words(uint seed_lo, uint seed_hi, ulong block) {
+    return philox4x32_10((uint4)((uint)block, (uint)(block >> 32), 0u, 0u), (uint2)(seed_lo, seed_hi));
+}
+
+inline uint lane_word(uint4 w, uint lane) {
+    return lane == 0u ? w.s0 : lane == 1u ? w.s1 : lane == 2u ? w.s2 : w.s3;
+}
+
+// Natural log of a positive normal float: a = 2^e m, m in [sqrt(1/2), sqrt(2)), ln a = e ln2 + f L(f).
+inline float noise_log(float a) {
+    uint bits = as_uint(a);
+    int e = (int)(bits >> 23) - 127;
+    bits = (bits & 0x007FFFFFu) | 0x3F800000u;
+    if (bits > 0x3FB504F3u) {
+        bits -= 0x00800000u;
+        e += 1;
+    }
+    float f = as_float(bits) - 1.0f;
+    float l = 0x1p0f + f * (-0x1.fffff8p-2f + f * (0x1.55579p-2f + f * (-0x1.0005a6p-2f
+        + f * (0x1.98b80ap-3f + f * (-0x1.5329bep-3f + f * (0x1.32285p-3f + f * (-0x1.26729ep-3f
+        + f * 0x1.6626eap-4f)))))));
+    return (float)e * 0x1.62e43p-1f + f * l;
+}
+
+// Square root of a >= 0: bit-trick 1/sqrt guess, four Newton steps, then a * y.
+inline float noise_sqrt(float a) {
+    float y = as_float(0x5F3759DFu - (as_uint(a) >> 1));
+    float h = 0.5f * a;
+    y = y * (1.5f - h * y * y);
+    y = y * (1.5f - h * y * y);
+    y = y * (1.5f - h * y * y);
+    y = y * (1.5f - h * y * y);
+    return a * y;
+}
+
+// sin (odd lanes) or cos (even lanes) of 2 pi w 2^-24 for a 24-bit integer w.
+inline float noise_sincos(uint w, uint want_sin) {
+    uint n = (w + 0x200000u) >> 22;
+    float x = (float)((int)w - (int)(n << 22)) * 0x1p-22f;
+    float x2 = x * x;
+    float s = x * (0x1.921fb6p0f + x2 * (-0x1.4abbcep-1f + x2 * (0x1.466bbcp-4f + x2 * (-0x1.32cb0ep-8f
+        + x2 * 0x1.4be288p-13f))));
+    float c = 0x1p0f + x2 * (-0x1.3bd3ccp0f + x2 * (0x1.03c1fp-2f + x2 * (-0x1.55d3bap-6f
+        + x2 * (0x1.e1e7eep-11f + x2 * -0x1.a0f316p-16f))));
+    uint q = n & 3u;
+    float sine = q == 0u ? s : q == 1u ? c : q == 2u ? -s : -c;
+    float cosine = q == 0u ? c : q == 1u ? -s : q == 2u ? -c : s;
+    return want_sin ? sine : cosine;
+}
+
+__kernel void random_uniform(__global float* out, const uint count, const uint seed_lo, const uint seed_hi,
+                             const uint offset_lo, const uint offset_hi) {
+    size_t i = get_global_id(0);
+    if (i >= count) return;
+    ulong e = (((ulong)offset_hi << 32) | (ulong)offset_lo) + (ulong)i;
+    uint4 w = philox_words(seed_lo, seed_hi, e >> 2);
+    out[i] = (float)(lane_word(w, (uint)(e & 3ul)) >> 8) * 0x1p-24f;
+}
+
+__kernel void random_normal(__global float* out, const uint count, const uint seed_lo, const uint seed_hi,
+                            const uint offset_lo, const uint offset_hi, const float mean, const float std_) {
+    size_t i = get_global_id(0);
+    if (i >= count) return;
+    ulong e = (((ulong)offset_hi << 32) | (ulong)offset_lo) + (ulong)i;
+    uint4 w = philox_words(seed_lo, seed_hi, e >> 2);
+    uint lane = (uint)(e & 3ul);
+    uint pair = lane >> 1;
+    uint a = pair == 0u ? w.s0 : w.s2;
+    uint b = pair == 0u ? w.s1 : w.s3;
+    float u1 = (float)((a >> 8) + 1u) * 0x1p-24f;
+    float r = noise_sqrt(-2.0f * noise_log(u1));
+    float z = r * noise_sincos(b >> 8, lane & 1u);
+    out[i] = mean + std_ * z;
+}
