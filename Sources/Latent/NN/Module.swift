@@ -110,6 +110,9 @@ public final class NoiseStream {
         self.offset = offset
     }
 
+    /// Continues from a saved offset (resume).
+    public func reset(offset: UInt64) { self.offset = offset }
+
     /// Reserves `count` numbers and returns the offset of the first.
     public func take(_ count: Int) -> UInt64 {
         defer { offset += UInt64(count) }

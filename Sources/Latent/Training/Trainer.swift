@@ -1,0 +1,119 @@
+import Foundation
+import LatentCompute
+
+/// Runs optimisation steps of a model on batches from a loader: loss, backward, optional clipping,
+/// Adam(W), the model's post-step hook and an optional weight EMA. Its whole state (weights,
+/// optimizer moments, EMA, noise offset, data position, step) goes into a checkpoint, and a
+/// trainer restored from that checkpoint continues exactly as the uninterrupted run would have.
+public final class Trainer {
+    public let model: any GenerativeModel
+    public let configuration: TrainingConfiguration
+    public let loader: BatchLoader
+    public let device: any Device
+    public let optimizer: Adam
+    public private(set) var ema: ExponentialMovingAverage?
+    public let noise: NoiseStream
+    public private(set) var step = 0
+    public private(set) var position = BatchPosition.start
+
+    public init(model: any GenerativeModel, configuration: TrainingConfiguration, loader: BatchLoader, device: any Device) throws {
+        self.model = model
+        self.configuration = configuration
+        self.loader = loader
+        self.device = device
+        optimizer = Adam(learningRate: configuration.learningRate, weightDecay: configuration.weightDecay,
+                         decoupled: configuration.weightDecay > 0)
+        noise = NoiseStream(seed: configuration.seed &+ 0x5EED)
+        ema = try configuration.emaDecay.map { try ExponentialMovingAverage(model.namedParameters(), decay: $0) }
+    }
+
+    /// Steps until `configuration.steps`, calling `report` after each; `report` returns false to stop early.
+    public func run(report: (StepReport) throws -> Bool) throws {
+        let batches = loader.batches(from: position)
+        while step < configuration.steps {
+            guard let batch = try batches.nextBatch() else { break }
+            let result = try trainStep(on: batch)
+            if try !report(result) { break }
+        }
+    }
+
+    /// One optimizer step on `batch`, which must be the batch at `position`.
+    public func trainStep(on batch: Batch) throws -> StepReport {
+        let images = try batch.imagesTensor(on: device)
+        let labels = try batch.labelsTensor(on: device)
+        model.train()
+        let output = try model.trainingLoss(images: images, labels: labels, noise: noise)
+        let loss = try output.loss.item()
+        guard loss.isFinite else { throw TrainingError.nonFiniteLoss(step: step + 1, lastCheckpoint: nil) }
+        var gradients = try output.loss.backward()
+        let parameters = model.namedParameters()
+        var norm: Float?
+        if let clip = configuration.gradientClip {
+            norm = try clipGradientNorm(&gradients, parameters: parameters, maxNorm: clip)
+        }
+        let rate = configuration.schedule.rate(atStep: step + 1)
+        optimizer.learningRate = rate
+        try withoutGrad {
+            try optimizer.step(parameters, gradients: gradients)
+            try model.afterOptimizerStep()
+            try ema?.update(parameters)
+        }
+        step += 1
+        position = batch.next
+        let metrics = try output.metrics.map { ($0.0, try $0.1.item()) }
+        return StepReport(step: step, loss: loss, metrics: metrics, learningRate: rate, gradientNorm: norm)
+    }
+
+    // MARK: checkpoints
+
+    static let emaPrefix = "ema."
+
+    /// Everything needed to sample (the weights, or the EMA weights under `ema.`) or to resume.
+    public func checkpoint() throws -> Checkpoint {
+        var weights: [String: SafeTensor] = [:]
+        for (name, t) in model.stateDict() { weights[name] = try SafeTensor(t) }
+        var state: [String: SafeTensor] = [:]
+        for (name, t) in optimizer.state { state[name] = try SafeTensor(t) }
+        for (name, t) in ema?.shadow ?? [] { state[Trainer.emaPrefix + name] = try SafeTensor(t) }
+        return Checkpoint(weights: weights, optimizerState: state, modelType: type(of: model).modelType,
+                          modelConfig: model.configJSON, step: step,
+                          rng: RandomState(seed: noise.seed, offset: noise.offset), dataPosition: position,
+                          extra: ["optimizer_step": "\(optimizer.stepCount)", "training": trainingJSON])
+    }
+
+    /// Restores weights, optimizer, EMA, noise and data position from a checkpoint of the same model.
+    public func restore(from checkpoint: Checkpoint) throws {
+        guard checkpoint.modelType == type(of: model).modelType else {
+            throw TrainingError.incompatibleCheckpoint(
+                "the checkpoint holds a \(checkpoint.modelType) model, not \(type(of: model).modelType)")
+        }
+        try model.load(checkpoint.weights.mapValues { (shape: $0.shape, values: try $0.floats()) })
+        var moments: [String: Tensor] = [:]
+        for (name, t) in checkpoint.optimizerState where !name.hasPrefix(Trainer.emaPrefix) {
+            moments[name] = try t.tensor(on: device)
+        }
+        optimizer.restore(moments, stepCount: Int(checkpoint.extra["optimizer_step"] ?? "") ?? checkpoint.step)
+        if let ema {
+            for (name, shadow) in ema.shadow {
+                guard let saved = checkpoint.optimizerState[Trainer.emaPrefix + name] else {
+                    throw TrainingError.incompatibleCheckpoint("the checkpoint has no EMA weights for \(name)")
+                }
+                try saved.floats().withUnsafeBytes { try device.write($0, to: shadow.buffer, byteOffset: 0) }
+            }
+        }
+        noise.reset(offset: checkpoint.rng.offset)
+        step = checkpoint.step
+        position = checkpoint.dataPosition ?? .start
+    }
+
+    var trainingJSON: String {
+        let c = configuration
+        let object: [String: Any] = [
+            "steps": c.steps, "batch_size": c.batchSize, "lr": c.learningRate, "warmup": c.warmupSteps,
+            "cosine": c.cosineDecay, "weight_decay": c.weightDecay, "clip": c.gradientClip ?? 0,
+            "ema": c.emaDecay ?? 0, "seed": c.seed,
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
