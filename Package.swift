@@ -35,7 +35,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/latent"),
         .testTarget(name: "LatentComputeTests", dependencies: ["LatentCompute"], path: "Tests/LatentComputeTests"),
-        .testTarget(name: "LatentTests", dependencies: ["Latent"], path: "Tests/LatentTests"),
+        // Fixtures are read from the source tree by path (#filePath), not bundled.
+        .testTarget(name: "LatentTests", dependencies: ["Latent"], path: "Tests/LatentTests", exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )
