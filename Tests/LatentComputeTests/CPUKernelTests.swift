@@ -92,7 +92,7 @@ import Testing
         // x [2, 3, 2]: reduce the middle axis.
         let x: [Float] = [1, 6, 5, 2, 3, 4, -1, 0, -3, 2, 7, 2]
         let b = try cpu.upload(x)
-        let out = try cpu.makeBuffer(byteCount: 16)
+        let out = try cpu.makeBuffer(byteCount: 24)
         try cpu.reduce(.sum, b, out, outer: 2, length: 3, inner: 2)
         #expect(try cpu.download(out, count: 4) == [9, 12, 3, 4])
         try cpu.reduce(.max, b, out, outer: 2, length: 3, inner: 2)

@@ -20,7 +20,7 @@ extension KernelRegistry {
 
     private static var copySpec: KernelSpec {
         KernelSpec(name: "copy", family: "copy", tolerance: 0, cases: copyCounts.map { n in
-            let input: @Sendable () -> [Float] = { var g = ParityInputs(seed: 101); return g.floats(n) }
+            let input: @Sendable () -> [Float] = { var g = ParityInputs(seed: 101); return ParityCaseKit.floats(&g, n) }
             return KernelCase(shape: "\(n)", referenceTolerance: 0, run: { device in
                 let x = try device.upload(input()), out = try ParityCaseKit.buffer(device, n)
                 try device.copy(x, out, count: n)
@@ -75,7 +75,7 @@ extension KernelRegistry {
         KernelSpec(name: "copy_strided", family: "copy", tolerance: 0, cases: stridedCopyCases.map { c in
             let inputs: @Sendable () -> (x: [Float], out: [Float]) = {
                 var g = ParityInputs(seed: 202)
-                return (g.floats(c.xCount), [Float](repeating: -7, count: c.outCount))
+                return (ParityCaseKit.floats(&g, c.xCount), [Float](repeating: -7, count: c.outCount))
             }
             return KernelCase(shape: c.label, referenceTolerance: 0, run: { device in
                 let (xv, ov) = inputs()
@@ -110,7 +110,7 @@ extension KernelRegistry {
                 var idx = g.indices(n, below: rows)
                 // Out-of-range indices give zero rows.
                 if n > 2 { idx[1] = -1; idx[n - 1] = Int32(rows) }
-                return (g.floats(rows * len), idx)
+                return (ParityCaseKit.floats(&g, rows * len), idx)
             }
             return KernelCase(shape: "table \(rows)x\(len), \(n) indices", referenceTolerance: 0, run: { device in
                 let (tv, iv) = inputs()
@@ -137,7 +137,7 @@ extension KernelRegistry {
                 var g = ParityInputs(seed: 404)
                 var idx = g.indices(n, below: rows)
                 if n > 2 { idx[0] = Int32(rows); idx[n / 2] = -3 }
-                return (g.floats(n * len), idx, g.floats(rows * len))
+                return (ParityCaseKit.floats(&g, n * len), idx, ParityCaseKit.floats(&g, rows * len))
             }
             return KernelCase(shape: "\(n)x\(len) into \(rows)x\(len)", referenceTolerance: 1e-12, run: { device in
                 let (sv, iv, ov) = inputs()
