@@ -21,10 +21,26 @@ enum WholeFile {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw FileError(.io, path: path, "cannot stat: \(lastErrorString())") }
         if (info.st_mode & S_IFMT) == S_IFDIR { throw FileError(.malformed, path: path, "is a folder, not a file") }
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(Int(info.st_size))
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
+        // Read straight into a buffer of the size fstat reports; a file that grows meanwhile is
+        // read to its end through the chunk loop below, one that shrinks gives a shorter result.
+        let expected = max(0, Int(info.st_size))
+        var filled = 0
+        var failure: Int32 = 0
+        var bytes = [UInt8](unsafeUninitializedCapacity: expected) { buffer, count in
+            while filled < expected {
+                let n = systemRead(fd, buffer.baseAddress! + filled, expected - filled)
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 { failure = errno; break }
+                if n == 0 { break }
+                filled += n
+            }
+            count = filled
+        }
+        if failure != 0 {
+            throw FileError(.io, path: path, "read failed after \(filled) bytes: \(String(cString: strerror(failure)))")
+        }
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while filled == expected {
             let n = chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress!, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
