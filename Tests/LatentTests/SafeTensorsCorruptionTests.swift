@@ -31,7 +31,7 @@ private func decode(_ bytes: [UInt8]) throws { _ = try SafeTensors.decode(bytes,
     }
 
     @Test func randomBytesAndMutationsNeverCrash() {
-        var rng = SplitMix(seed: 2024)
+        var rng = FuzzRandom(seed: 2024)
         for _ in 0..<300 {
             let count = Int(rng.next() % 300)
             var bytes = (0..<count).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
@@ -135,7 +135,7 @@ private func decode(_ bytes: [UInt8]) throws { _ = try SafeTensors.decode(bytes,
 }
 
 /// A tiny deterministic generator for the fuzz cases.
-struct SplitMix {
+struct FuzzRandom {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

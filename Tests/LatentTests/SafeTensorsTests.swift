@@ -138,6 +138,9 @@ private func f16Bits(_ tensor: SafeTensor) -> [UInt16] {
         #expect(labels.dtype == .i32)
         #expect(try labels.tensor(on: device).toIndices() == [3, 1])
         #expect(try SafeTensor(floats: [0.5], shape: [1], as: .f16).tensor(on: device).toArray() == [0.5])
+        let named = try SafeTensors.host(["w": t])
+        #expect(named["w"] == stored)
+        #expect(try SafeTensors(tensors: named).deviceTensors(on: device)["w"]?.toArray() == [1, 2, 3, 4, 5, 6])
     }
 
     @Test func setValidationReportsEveryDifferenceByName() throws {

@@ -17,3 +17,15 @@ extension SafeTensor {
         }
     }
 }
+
+extension SafeTensors {
+    /// Reads named device tensors back to the host (e.g. a model's parameters for a checkpoint).
+    public static func host(_ tensors: [String: Tensor]) throws -> [String: SafeTensor] {
+        try tensors.mapValues { try SafeTensor($0) }
+    }
+
+    /// Uploads every tensor to `device` (integer dtypes as Int32 tensors, float dtypes as Float32).
+    public func deviceTensors(on device: any Device) throws -> [String: Tensor] {
+        try tensors.mapValues { try $0.tensor(on: device) }
+    }
+}
