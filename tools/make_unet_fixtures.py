@@ -7,7 +7,7 @@ unet_fmnist_small_keys.txt
     class conditioning, in state_dict order; then "# parameters <n>" for the unconditional model.
 unet_tiny.safetensors
     A small U-Net (config in the "config" metadata: ch 32, ch_mult (1, 1), 1 ResBlock per level,
-    attention at 4x4, 10 classes, 1x8x8 inputs) with seeded, non-zero weights (the zero-initialised
+    attention at 4x4, 10 classes, 1x8x8 inputs, GroupNorm with 8 groups) with seeded, non-zero weights (the zero-initialised
     convs re-randomised, GroupNorm affine parameters perturbed), every weight rounded to float16 and
     stored as F16 so that Latent's F16 -> F32 read gives exactly the values PyTorch computed with.
     Tensors prefixed "fixture." are not weights:
@@ -22,10 +22,13 @@ diffusion_samplers.safetensors
       ddim: GaussianDiffusion() (T=1000), steps=5, eta=0.5, guidance 2.0, labels ddim_y, clip False.
       ddpm: GaussianDiffusion(T=10), var beta_tilde, clip True, labels ddpm_y, guidance 0;
       ddpm_beta: GaussianDiffusion(T=10), var beta, clip True, guidance 1.0, labels ddpm_y.
+    and the variational bound terms (nats per image) for vlb_x0 / vlb_y on GaussianDiffusion(T=10) with
+    x_t noise row t + 1 of vlb_noise: vlb_prior [2] (L_T), vlb_terms [10, 2] (row 0: decoder NLL L_0).
 
 Usage: /work/venv-torch/bin/python tools/make_unet_fixtures.py [output-folder]
 """
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -46,6 +49,13 @@ lines.append(f"# parameters {models.count_params(models.UNet())}")
 (out / "unet_fmnist_small_keys.txt").write_text("\n".join(lines) + "\n")
 
 # ---- tiny U-Net forward, loss and gradients ----------------------------------------------------
+# GroupNorm groups: the reference's norm(ch, groups=32) is patched to 8 groups for the tiny model. With
+# 32 channels and 32 groups every group is one channel, and the per-channel time/class bias that a
+# ResBlock adds before norm2 is removed exactly by that GroupNorm: the embeddings would have no effect
+# and their gradients would be rounding noise. 8 groups of 4 channels keep the fixture small (ch 32)
+# and meaningful. (The fmnist-small names and shapes above use the unpatched reference.)
+NORM_GROUPS = 8
+models.norm = lambda ch, groups=NORM_GROUPS: torch.nn.GroupNorm(groups, ch, eps=1e-6)
 CONFIG = dict(in_ch=1, ch=32, ch_mult=(1, 1), num_res_blocks=1, attn_resolutions=(4,), dropout=0.1,
               resolution=8, num_classes=10)
 torch.manual_seed(1234)
@@ -93,7 +103,8 @@ tensors.update({
 })
 for name in GRAD_NAMES:
     tensors["fixture.grad." + name] = f32(params[name].grad)
-config = dict(CONFIG, ch_mult=list(CONFIG["ch_mult"]), attn_resolutions=list(CONFIG["attn_resolutions"]))
+config = dict(CONFIG, ch_mult=list(CONFIG["ch_mult"]), attn_resolutions=list(CONFIG["attn_resolutions"]),
+              norm_groups=NORM_GROUPS)
 save_file(tensors, str(out / "unet_tiny.safetensors"), metadata={"config": json.dumps(config, sort_keys=True)})
 
 
@@ -122,7 +133,48 @@ samplers["ddpm_out"] = run_with_noise(lambda: small.sample(
     net, shape, y=ddpm_y, guidance=0.0, var="beta_tilde", clip=True), ddpm_noise)
 samplers["ddpm_beta_out"] = run_with_noise(lambda: small.sample(
     net, shape, y=ddpm_y, guidance=1.0, var="beta", clip=True), ddpm_noise)
+
+
+# ---- variational bound (float64 post-processing of the reference model's outputs) -------------------
+def vlb_reference(diff, model, x0, y, noise):
+    """Per-image terms in nats: prior [B] and per-timestep [T, B] (row 0 = decoder NLL); sigma^2 = beta_tilde,
+    x0 clipped; Ho et al. 2020 eq. 5 with the discretised Gaussian decoder of eq. 13 (exact erf)."""
+    T = diff.T
+    b = torch.linspace(1e-4, 0.02, T, dtype=torch.float64)
+    ac = torch.cumprod(1 - b, 0)
+    ac_prev = torch.cat([torch.ones(1, dtype=torch.float64), ac[:-1]])
+    post = b * (1 - ac_prev) / (1 - ac)
+    logv = torch.log(torch.cat([post[1:2], post[1:]]))
+    x64 = x0.double()
+    prior = (0.5 * (-1 - torch.log(1 - ac[-1]) + (1 - ac[-1]) + ac[-1] * x64 ** 2)).flatten(1).sum(1)
+    terms = torch.zeros(T, x0.shape[0], dtype=torch.float64)
+    for t in range(T):
+        tt = torch.full((x0.shape[0],), t)
+        xt = diff.q_sample(x0, tt, noise[t + 1])
+        with torch.no_grad():
+            eps = model(xt, tt, y)
+        x0_hat = ((xt - diff.sqrt_1m_ac[t] * eps) / diff.sqrt_ac[t]).clamp(-1, 1)
+        mean_p = (diff.posterior_c0[t] * x0_hat + diff.posterior_ct[t] * xt).double()
+        if t == 0:
+            inv = torch.exp(-0.5 * logv[0])
+            cdf = lambda z: 0.5 * torch.erfc(-z / math.sqrt(2))
+            plus, minus = inv * (x64 - mean_p + 1 / 255), inv * (x64 - mean_p - 1 / 255)
+            p = torch.where(x64 < -0.999, cdf(plus), torch.where(x64 > 0.999, 1 - cdf(minus), cdf(plus) - cdf(minus)))
+            terms[0] = -torch.log(p.clamp(min=1e-12)).flatten(1).sum(1)
+        else:
+            mean_q = (diff.posterior_c0[t] * x0 + diff.posterior_ct[t] * xt).double()
+            terms[t] = (0.5 * (mean_q - mean_p) ** 2 * torch.exp(-logv[t])).flatten(1).sum(1)
+    return prior, terms
+
+
+vlb_x0 = torch.randint(0, 256, (2, 1, 8, 8), generator=g).float() / 127.5 - 1
+vlb_x0[0, 0, 0, :4] = torch.tensor([-1.0, 1.0, -1.0, 1.0])
+vlb_y = torch.tensor([6, 1])
+vlb_noise = torch.randn(11, 2, 1, 8, 8, generator=g)
+vlb_prior, vlb_terms = vlb_reference(small, net, vlb_x0, vlb_y, vlb_noise)
+samplers.update({"vlb_x0": vlb_x0, "vlb_noise": vlb_noise, "vlb_prior": vlb_prior, "vlb_terms": vlb_terms})
 sampler_tensors = {k: f32(v) for k, v in samplers.items()}
+sampler_tensors["vlb_y"] = i32(vlb_y)
 sampler_tensors.update({"ddim_noise": f32(ddim_noise), "ddim_y": i32(ddim_y),
                         "ddpm_noise": f32(ddpm_noise), "ddpm_y": i32(ddpm_y)})
 save_file(sampler_tensors, str(out / "diffusion_samplers.safetensors"))
