@@ -2,20 +2,24 @@
 // Elements are moved as uint bits, so any 4-byte dtype (Float32, Int32) copies exactly.
 // Contiguous kernels handle 4 elements per work-item (vload4/vstore4) with a scalar tail.
 
-// Strided kernels run on a 3-D range: id 0 = the last axis, id 1 = the axis before it,
-// id 2 = all earlier axes flattened (decomposed here). `shape`/`strides` are padded with zeros.
-inline int strided_offset(const int8 shape, const int8 strides, const int rank, int i0, int i1, int i2) {
-    int s[8];
-    int n[8];
-    vstore8(strides, 0, s);
-    vstore8(shape, 0, n);
-    int offset = i0 * s[rank - 1];
-    if (rank >= 2) offset += i1 * s[rank - 2];
-    for (int d = rank - 3; d >= 0; --d) {
-        const int q = i2 / n[d];
-        offset += (i2 - q * n[d]) * s[d];
-        i2 = q;
+// Strided kernels run on a 3-D range: id 0 = the last axis, id 1 = the axis before it, id 2 = all
+// earlier axes flattened. Shapes and strides come as int8 in reverse axis order (lane 0 = the last
+// axis), padded with shape 1 / stride 0, so that every lane access is a constant one.
+#define LEAD_AXIS(L)                                              \
+    if (rank > L) {                                               \
+        const int q = i2 / shape.s##L;                            \
+        offset += (i2 - q * shape.s##L) * strides.s##L;           \
+        i2 = q;                                                   \
     }
+inline int strided_offset(const int8 shape, const int8 strides, const int rank, const int i0, const int i1, int i2) {
+    int offset = i0 * strides.s0 + i1 * strides.s1;
+    if (rank <= 3) return offset + i2 * strides.s2;
+    LEAD_AXIS(2)
+    LEAD_AXIS(3)
+    LEAD_AXIS(4)
+    LEAD_AXIS(5)
+    LEAD_AXIS(6)
+    LEAD_AXIS(7)
     return offset;
 }
 
@@ -40,8 +44,27 @@ __kernel void copy(const __global uint* x, __global uint* out, const int count) 
 __kernel void copy_strided(const __global uint* x, __global uint* out, const int8 shape, const int rank,
                            const int8 x_strides, const int x_offset, const int8 out_strides, const int out_offset) {
     const int i0 = get_global_id(0), i1 = get_global_id(1), i2 = get_global_id(2);
+    if (i0 >= shape.s0 || i1 >= shape.s1) return;
     out[out_offset + strided_offset(shape, out_strides, rank, i0, i1, i2)] =
         x[x_offset + strided_offset(shape, x_strides, rank, i0, i1, i2)];
+}
+
+// CPU variant: one work-item per run along the last axis (range: id 0 = the axis before it,
+// id 1 = the earlier axes flattened).
+__kernel void copy_strided_rows(const __global uint* x, __global uint* out, const int8 shape, const int rank,
+                                const int8 x_strides, const int x_offset, const int8 out_strides, const int out_offset) {
+    const int i1 = get_global_id(0), i2 = get_global_id(1);
+    if (i1 >= shape.s1) return;
+    const int n = shape.s0, sx = x_strides.s0, so = out_strides.s0;
+    const __global uint* px = x + x_offset + strided_offset(shape, x_strides, rank, 0, i1, i2);
+    __global uint* po = out + out_offset + strided_offset(shape, out_strides, rank, 0, i1, i2);
+    if (sx == 1 && so == 1) {
+        for (int k = 0; k < n; ++k) po[k] = px[k];
+    } else if (so == 1) {
+        for (int k = 0; k < n; ++k) po[k] = px[k * sx];
+    } else {
+        for (int k = 0; k < n; ++k) po[k * so] = px[k * sx];
+    }
 }
 
 // Range (row_length, index_count). Rows whose index is out of range are zero.

@@ -51,25 +51,29 @@ UNARY_KERNEL(cos, OP_COS)
 
 // ---------------------------------------------------------------- binary
 
-// Strided kernels run on a 3-D range: id 0 = the last axis, id 1 = the axis before it,
-// id 2 = all earlier axes flattened (decomposed here). The output is contiguous.
-inline int strided_offset(const int8 shape, const int8 strides, const int rank, int i0, int i1, int i2) {
-    int s[8];
-    int n[8];
-    vstore8(strides, 0, s);
-    vstore8(shape, 0, n);
-    int offset = i0 * s[rank - 1];
-    if (rank >= 2) offset += i1 * s[rank - 2];
-    for (int d = rank - 3; d >= 0; --d) {
-        const int q = i2 / n[d];
-        offset += (i2 - q * n[d]) * s[d];
-        i2 = q;
+// Strided kernels run on a 3-D range: id 0 = the last axis, id 1 = the axis before it, id 2 = all
+// earlier axes flattened. Shapes and strides come as int8 in reverse axis order (lane 0 = the last
+// axis), padded with shape 1 / stride 0, so that every lane access is a constant one.
+#define LEAD_AXIS(L)                                              \
+    if (rank > L) {                                               \
+        const int q = i2 / shape.s##L;                            \
+        offset += (i2 - q * shape.s##L) * strides.s##L;           \
+        i2 = q;                                                   \
     }
+inline int strided_offset(const int8 shape, const int8 strides, const int rank, const int i0, const int i1, int i2) {
+    int offset = i0 * strides.s0 + i1 * strides.s1;
+    if (rank <= 3) return offset + i2 * strides.s2;
+    LEAD_AXIS(2)
+    LEAD_AXIS(3)
+    LEAD_AXIS(4)
+    LEAD_AXIS(5)
+    LEAD_AXIS(6)
+    LEAD_AXIS(7)
     return offset;
 }
 
-inline int contiguous_index(int i0, int i1, int i2) {
-    return (i2 * (int)get_global_size(1) + i1) * (int)get_global_size(0) + i0;
+inline int contiguous_index(const int8 shape, int i0, int i1, int i2) {
+    return (i2 * shape.s1 + i1) * shape.s0 + i0;
 }
 
 #define BINARY_KERNELS(NAME, F)                                                                      \
@@ -90,9 +94,39 @@ inline int contiguous_index(int i0, int i1, int i2) {
                                           __global float* out, const int8 shape, const int rank,     \
                                           const int8 a_strides, const int8 b_strides) {              \
         const int i0 = get_global_id(0), i1 = get_global_id(1), i2 = get_global_id(2);               \
+        if (i0 >= shape.s0 || i1 >= shape.s1) return;                                                \
         const float a = as[strided_offset(shape, a_strides, rank, i0, i1, i2)];                      \
         const float b = bs[strided_offset(shape, b_strides, rank, i0, i1, i2)];                      \
-        out[contiguous_index(i0, i1, i2)] = F(float, a, b);                                          \
+        out[contiguous_index(shape, i0, i1, i2)] = F(float, a, b);                                          \
+    }
+
+// CPU variant of the strided kernel: one work-item per run along the last axis (range: id 0 = the
+// axis before it, id 1 = the earlier axes flattened); unit and zero strides get loops that the
+// compiler vectorises.
+#define BINARY_ROWS_LOOP(F, SA, SB)                                                                     \
+    for (int k = 0; k < n; ++k) {                                                                    \
+        const float a = pa[k * (SA)], b = pb[k * (SB)];                                              \
+        po[k] = F(float, a, b);                                                                      \
+    }
+#define BINARY_ROWS_KERNEL(NAME, F)                                                                  \
+    __kernel void binary_##NAME##_rows(const __global float* as, const __global float* bs,           \
+                                       __global float* out, const int8 shape, const int rank,        \
+                                       const int8 a_strides, const int8 b_strides) {                 \
+        const int i1 = get_global_id(0), i2 = get_global_id(1);                                      \
+        if (i1 >= shape.s1) return;                                                                  \
+        const int n = shape.s0, sa = a_strides.s0, sb = b_strides.s0;                                \
+        const __global float* pa = as + strided_offset(shape, a_strides, rank, 0, i1, i2);           \
+        const __global float* pb = bs + strided_offset(shape, b_strides, rank, 0, i1, i2);           \
+        __global float* po = out + contiguous_index(shape, 0, i1, i2);                               \
+        if (sa == 1 && sb == 1) {                                                                    \
+            BINARY_ROWS_LOOP(F, 1, 1)                                                                   \
+        } else if (sa == 1 && sb == 0) {                                                             \
+            BINARY_ROWS_LOOP(F, 1, 0)                                                                   \
+        } else if (sa == 0 && sb == 1) {                                                             \
+            BINARY_ROWS_LOOP(F, 0, 1)                                                                   \
+        } else {                                                                                     \
+            BINARY_ROWS_LOOP(F, sa, sb)                                                                 \
+        }                                                                                            \
     }
 
 #define TRUTH(T, c) select((T)(0.0f), (T)(1.0f), c)
@@ -111,18 +145,31 @@ inline int contiguous_index(int i0, int i1, int i2) {
 #define OP_GREATER_EQUAL(T, a, b) TRUTH(T, (a) >= (b))
 
 BINARY_KERNELS(add, OP_ADD)
+BINARY_ROWS_KERNEL(add, OP_ADD)
 BINARY_KERNELS(sub, OP_SUB)
+BINARY_ROWS_KERNEL(sub, OP_SUB)
 BINARY_KERNELS(mul, OP_MUL)
+BINARY_ROWS_KERNEL(mul, OP_MUL)
 BINARY_KERNELS(div, OP_DIV)
+BINARY_ROWS_KERNEL(div, OP_DIV)
 BINARY_KERNELS(pow, OP_POW)
+BINARY_ROWS_KERNEL(pow, OP_POW)
 BINARY_KERNELS(maximum, OP_MAXIMUM)
+BINARY_ROWS_KERNEL(maximum, OP_MAXIMUM)
 BINARY_KERNELS(minimum, OP_MINIMUM)
+BINARY_ROWS_KERNEL(minimum, OP_MINIMUM)
 BINARY_KERNELS(equal, OP_EQUAL)
+BINARY_ROWS_KERNEL(equal, OP_EQUAL)
 BINARY_KERNELS(notEqual, OP_NOT_EQUAL)
+BINARY_ROWS_KERNEL(notEqual, OP_NOT_EQUAL)
 BINARY_KERNELS(less, OP_LESS)
+BINARY_ROWS_KERNEL(less, OP_LESS)
 BINARY_KERNELS(lessEqual, OP_LESS_EQUAL)
+BINARY_ROWS_KERNEL(lessEqual, OP_LESS_EQUAL)
 BINARY_KERNELS(greater, OP_GREATER)
+BINARY_ROWS_KERNEL(greater, OP_GREATER)
 BINARY_KERNELS(greaterEqual, OP_GREATER_EQUAL)
+BINARY_ROWS_KERNEL(greaterEqual, OP_GREATER_EQUAL)
 
 // ---------------------------------------------------------------- select, clamp, affine, axpby
 
@@ -136,9 +183,23 @@ __kernel void select_strided(const __global float* cs, const __global float* as,
                              __global float* out, const int8 shape, const int rank,
                              const int8 c_strides, const int8 a_strides, const int8 b_strides) {
     const int i0 = get_global_id(0), i1 = get_global_id(1), i2 = get_global_id(2);
+    if (i0 >= shape.s0 || i1 >= shape.s1) return;
     const float c = cs[strided_offset(shape, c_strides, rank, i0, i1, i2)];
-    out[contiguous_index(i0, i1, i2)] = c != 0.0f ? as[strided_offset(shape, a_strides, rank, i0, i1, i2)]
+    out[contiguous_index(shape, i0, i1, i2)] = c != 0.0f ? as[strided_offset(shape, a_strides, rank, i0, i1, i2)]
                                                   : bs[strided_offset(shape, b_strides, rank, i0, i1, i2)];
+}
+
+__kernel void select_rows(const __global float* cs, const __global float* as, const __global float* bs,
+                          __global float* out, const int8 shape, const int rank,
+                          const int8 c_strides, const int8 a_strides, const int8 b_strides) {
+    const int i1 = get_global_id(0), i2 = get_global_id(1);
+    if (i1 >= shape.s1) return;
+    const int n = shape.s0, sc = c_strides.s0, sa = a_strides.s0, sb = b_strides.s0;
+    const __global float* pc = cs + strided_offset(shape, c_strides, rank, 0, i1, i2);
+    const __global float* pa = as + strided_offset(shape, a_strides, rank, 0, i1, i2);
+    const __global float* pb = bs + strided_offset(shape, b_strides, rank, 0, i1, i2);
+    __global float* po = out + contiguous_index(shape, 0, i1, i2);
+    for (int k = 0; k < n; ++k) po[k] = pc[k * sc] != 0.0f ? pa[k * sa] : pb[k * sb];
 }
 
 __kernel void clamp_values(const __global float* xs, __global float* out, const int count,

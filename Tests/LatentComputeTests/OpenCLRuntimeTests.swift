@@ -370,6 +370,69 @@ import Testing
         #expect(close(try download(out, 7), a[0..<7].map { $0 * 3 }))
     }
 
+    /// Host NumPy-style broadcast of `f` over two shapes (result is contiguous).
+    func broadcastReference(_ a: [Float], _ aShape: [Int], _ b: [Float], _ bShape: [Int], _ f: (Float, Float) -> Float) -> [Float] {
+        let rank = max(aShape.count, bShape.count)
+        let pa = [Int](repeating: 1, count: rank - aShape.count) + aShape
+        let pb = [Int](repeating: 1, count: rank - bShape.count) + bShape
+        let shape = zip(pa, pb).map { max($0, $1) }
+        let count = shape.reduce(1, *)
+        let sa = contiguousStrides(pa), sb = contiguousStrides(pb)
+        return (0..<count).map { flat in
+            var rest = flat, ia = 0, ib = 0
+            for d in stride(from: rank - 1, through: 0, by: -1) {
+                let i = rest % shape[d]
+                rest /= shape[d]
+                if pa[d] != 1 { ia += i * sa[d] }
+                if pb[d] != 1 { ib += i * sb[d] }
+            }
+            return f(a[ia], b[ib])
+        }
+    }
+
+    /// Both strided variants: per element (short last axis) and per run (long last axis, CPU devices),
+    /// with unit, zero and general strides and more than three axes.
+    @Test(arguments: [
+        ([3, 5, 40], [5, 1]), ([3, 5, 40], [40]), ([40, 1], [1, 33]), ([2, 3, 4, 5, 6], [3, 1, 5, 1]),
+        ([2, 1, 4, 1, 20], [1, 3, 1, 5, 20]), ([7, 3], [7, 1]), ([17], []),
+    ])
+    func stridedBinaryAndSelectMatchBroadcasting(aShape: [Int], bShape: [Int]) throws {
+        let a = values(aShape.reduce(1, *), seed: 21), b = values(bShape.reduce(1, *), seed: 22)
+        let layout = try #require(BroadcastLayout(shapes: [aShape, bShape]))
+        let aBuffer = try upload(a), bBuffer = try upload(b)
+        let out = try device.makeBuffer(byteCount: layout.count * 4)
+        for op in [BinaryOp.sub, .maximum, .less] {
+            try device.binary(op, aBuffer, bBuffer, out, layout: layout)
+            let f: (Float, Float) -> Float = op == .sub ? (-) : op == .maximum ? { max($0, $1) } : { $0 < $1 ? 1 : 0 }
+            #expect(try download(out, layout.count) == broadcastReference(a, aShape, b, bShape, f), "\(op) \(aShape) \(bShape)")
+        }
+        // select(condition = a > 0, a, b) over the same broadcast.
+        let condition = a.map { $0 > 0 ? Float(1) : 0 }
+        let selectLayout = try #require(BroadcastLayout(shapes: [aShape, aShape, bShape]))
+        try device.select(try upload(condition), aBuffer, bBuffer, out, layout: selectLayout)
+        #expect(try download(out, layout.count) == broadcastReference(a, aShape, b, bShape) { $0 > 0 ? $0 : $1 })
+        // copyStrided of the broadcast-expanded b.
+        let expand = StridedCopyLayout(shape: layout.shape, xStrides: layout.operandStrides[1],
+                                       outStrides: contiguousStrides(layout.shape))
+        try device.copyStrided(bBuffer, out, layout: expand)
+        #expect(try download(out, layout.count) == broadcastReference(a, aShape, b, bShape) { $1 })
+    }
+
+    @Test func largeTransposeCopies() throws {
+        for (rows, columns) in [(40, 33), (300, 257)] {
+            let x = values(rows * columns, seed: 5)
+            let out = try device.makeBuffer(byteCount: x.count * 4)
+            try device.copyStrided(try upload(x), out, layout: StridedCopyLayout(
+                shape: [columns, rows], xStrides: [1, columns], outStrides: [rows, 1]))
+            let got = try download(out, x.count)
+            #expect((0..<columns).allSatisfy { c in (0..<rows).allSatisfy { r in got[c * rows + r] == x[r * columns + c] } })
+            // Strided writes: the output side carries the transpose.
+            try device.copyStrided(try upload(x), out, layout: StridedCopyLayout(
+                shape: [rows, columns], xStrides: [columns, 1], outStrides: [1, rows]))
+            #expect(try download(out, x.count) == got)
+        }
+    }
+
     @Test func selectClampAffineAxpby() throws {
         let condition: [Float] = [1, 0, 2, 0]
         let a = values(3 * 4, seed: 4), b = values(3 * 4, seed: 5)
@@ -452,6 +515,27 @@ import Testing
                 }
             }
         }
+    }
+}
+
+extension OpenCLRuntimeTests {
+    /// The binding of Kernels/random.cl: values in range with the right moments (bit parity with the
+    /// CPU backend is checked by the parity suite).
+    @Test func randomKernelsProduceNoise() throws {
+        let count = 100_003
+        let out = try device.makeBuffer(byteCount: count * 4)
+        try device.randomUniform(out, count: count, seed: 0x1234_5678_9ABC, offset: 7)
+        let uniform = try download(out, count)
+        #expect(uniform.allSatisfy { $0 >= 0 && $0 < 1 })
+        #expect(abs(uniform.reduce(0, +) / Float(count) - 0.5) < 0.01)
+        // The offset shifts the stream: element i at offset 7 is element i + 2 at offset 5.
+        try device.randomUniform(out, count: count, seed: 0x1234_5678_9ABC, offset: 5)
+        #expect(Array(try download(out, count)[2..<12]) == Array(uniform[0..<10]))
+        try device.randomNormal(out, count: count, seed: 99, offset: 0, mean: 2, std: 3)
+        let normal = try download(out, count).map(Double.init)
+        let mean = normal.reduce(0, +) / Double(count)
+        let variance = normal.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(count)
+        #expect(abs(mean - 2) < 0.05 && abs(variance.squareRoot() - 3) < 0.05)
     }
 }
 

@@ -13,8 +13,8 @@ extension OpenCLDevice {
                        arguments: [.buffer(a), .buffer(b), .buffer(out), .int(kernelCount(count))])
             return
         }
-        let range = try StridedRange(shape: layout.shape)
-        try launch(family: "elementwise", kernel: "binary_\(op.name)_strided", global: range.global, arguments: [
+        let range = try StridedRange(shape: layout.shape, device: self)
+        try launch(family: "elementwise", kernel: "binary_\(op.name)\(range.rows ? "_rows" : "_strided")", global: range.global, local: range.local, arguments: [
             .buffer(a), .buffer(b), .buffer(out), .int8(range.shape), .int(range.rank),
             .int8(range.strides(layout.operandStrides[0])), .int8(range.strides(layout.operandStrides[1])),
         ])
@@ -28,8 +28,8 @@ extension OpenCLDevice {
                        arguments: [.buffer(condition), .buffer(a), .buffer(b), .buffer(out), .int(kernelCount(count))])
             return
         }
-        let range = try StridedRange(shape: layout.shape)
-        try launch(family: "elementwise", kernel: "select_strided", global: range.global, arguments: [
+        let range = try StridedRange(shape: layout.shape, device: self)
+        try launch(family: "elementwise", kernel: range.rows ? "select_rows" : "select_strided", global: range.global, local: range.local, arguments: [
             .buffer(condition), .buffer(a), .buffer(b), .buffer(out), .int8(range.shape), .int(range.rank),
             .int8(range.strides(layout.operandStrides[0])), .int8(range.strides(layout.operandStrides[1])),
             .int8(range.strides(layout.operandStrides[2])),
