@@ -4,7 +4,8 @@ import CPNG
 /// A folder of PNG images as a dataset.
 ///
 /// Either class subfolders (`folder/cat/*.png`, `folder/dog/*.png`: label = index of the subfolder
-/// in sorted name order, class names = folder names) or PNGs directly in the folder (label 0).
+/// in sorted name order, class names = folder names; PNGs at the top level are then ignored) or
+/// PNGs directly in the folder (label 0).
 /// All images must have the same size. Channels: 1 or 3 to convert every image, nil for automatic
 /// (RGB if any image is in colour, else gray). Files are read in sorted order, so the dataset
 /// order is reproducible. Hidden files and non-PNG files are ignored.
