@@ -47,7 +47,8 @@ extension OpenCLDevice {
 
         if s.k == 0 || s.alpha == 0 {
             for z in 0..<launches {
-                try launch(family: "gemm", kernel: "sgemm_scale", global: [s.m * s.n, perLaunch], arguments: [
+                try launch(family: "gemm", kernel: "sgemm_scale", global: [roundUp(s.m * s.n, 64), perLaunch],
+                           local: [64, 1], arguments: [
                     .buffer(c), .int(Int32(s.m * s.n)), .int(Int32(z * s.strideC)), .int(Int32(s.strideC)),
                     .float(s.beta),
                 ])
@@ -55,45 +56,63 @@ extension OpenCLDevice {
             return
         }
 
-        var bOperand = b
-        var strideB = s.strideB
-        var transposeB = s.transposeB
-        var scratch: (any DeviceBuffer)?
-        if variant == .cpu && s.transposeB {
-            // The CPU-style kernel streams rows of op(B): transpose B (n×k) into k×n scratch first.
-            let matrices = s.strideB == 0 ? 1 : s.batch
-            let buffer = try makeBuffer(byteCount: matrices * s.k * s.n * 4)
-            try launch(family: "gemm", kernel: "transpose",
-                       global: [(s.n + 7) / 8, (s.k + 7) / 8, matrices], arguments: [
-                .buffer(b), .buffer(buffer), .int(Int32(s.n)), .int(Int32(s.k)), .int(0), .int(Int32(s.strideB)),
-            ])
-            scratch = buffer
-            bOperand = buffer
-            strideB = s.strideB == 0 ? 0 : s.k * s.n
-            transposeB = false
-        }
-        let options = "-D TRANS_A=\(s.transposeA ? 1 : 0) -D TRANS_B=\(transposeB ? 1 : 0)"
+        // Fixed work-group sizes and runtime transpose flags: PoCL compiles a kernel once per
+        // work-group size, so letting the driver pick sizes per shape would recompile per shape.
+        let transA = KernelArgument.int(s.transposeA ? 1 : 0), transB = KernelArgument.int(s.transposeB ? 1 : 0)
         let lda = s.transposeA ? s.m : s.k
-        let ldb = transposeB ? s.k : s.n
-        for z in 0..<launches {
-            let arguments: [KernelArgument] = [
-                .buffer(a), .buffer(bOperand), .buffer(c),
-                .int(Int32(s.m)), .int(Int32(s.n)), .int(Int32(s.k)), .int(Int32(lda)), .int(Int32(ldb)),
-                .int(Int32(z * s.strideA)), .int(Int32(z * strideB)), .int(Int32(z * s.strideC)),
-                .int(Int32(s.strideA)), .int(Int32(strideB)), .int(Int32(s.strideC)),
-                .float(s.alpha), .float(s.beta),
-            ]
-            switch variant {
-            case .cpu:
-                try launch(family: "gemm", kernel: "sgemm_cpu", options: options,
-                           global: [(s.m + 5) / 6, (s.n + 15) / 16, perLaunch], arguments: arguments)
-            case .gpu:
-                try launch(family: "gemm", kernel: "sgemm_tiled", options: options,
+        let ldb = s.transposeB ? s.k : s.n
+        switch variant {
+        case .cpu:
+            try cpuStyleGemm(a, b, c, shape: s, transA: transA, transB: transB, lda: lda, ldb: ldb,
+                             launches: launches, perLaunch: perLaunch)
+        case .gpu:
+            for z in 0..<launches {
+                try launch(family: "gemm", kernel: "sgemm_tiled",
                            global: [(s.n + 63) / 64 * 16, (s.m + 63) / 64 * 16, perLaunch], local: [16, 16, 1],
-                           arguments: arguments)
+                           arguments: [
+                    .buffer(a), .buffer(b), .buffer(c),
+                    .int(Int32(s.m)), .int(Int32(s.n)), .int(Int32(s.k)), .int(Int32(lda)), .int(Int32(ldb)),
+                    .int(Int32(z * s.strideA)), .int(Int32(z * s.strideB)), .int(Int32(z * s.strideC)),
+                    .int(Int32(s.strideA)), .int(Int32(s.strideB)), .int(Int32(s.strideC)),
+                    .float(s.alpha), .float(s.beta), transA, transB,
+                ])
             }
         }
-        // The in-order queue runs the kernel before any later reuse of the pooled scratch buffer.
-        withExtendedLifetime(scratch) {}
+    }
+
+    /// The CPU-style product: pack op(A) into 6-row panels and op(B) into 16-column panels
+    /// (zero-padded, transposes absorbed), then one work-item per 6×16 block of C.
+    private func cpuStyleGemm(_ a: any DeviceBuffer, _ b: any DeviceBuffer, _ c: any DeviceBuffer, shape s: GemmShape,
+                              transA: KernelArgument, transB: KernelArgument, lda: Int, ldb: Int, launches: Int, perLaunch: Int) throws {
+        let panelsA = (s.m + 5) / 6, panelsB = (s.n + 15) / 16
+        let sizeA = panelsA * 6 * s.k, sizeB = panelsB * 16 * s.k
+        let batchesA = s.strideA == 0 ? 1 : perLaunch
+        let batchesB = s.strideB == 0 ? 1 : perLaunch
+        _ = try kernelCount(batchesA * sizeA, "packed A size")
+        _ = try kernelCount(batchesB * sizeB, "packed B size")
+        // Pooled scratch: the in-order queue finishes this product before any later reuse.
+        let packedA = try makeBuffer(byteCount: batchesA * sizeA * 4)
+        let packedB = try makeBuffer(byteCount: batchesB * sizeB * 4)
+        let depthChunks = (s.k + 63) / 64
+        for z in 0..<launches {
+            try launch(family: "gemm", kernel: "pack_a", global: [panelsA, depthChunks, batchesA], local: [1, 1, 1],
+                       arguments: [
+                .buffer(a), .buffer(packedA), .int(Int32(s.m)), .int(Int32(s.k)), .int(Int32(lda)),
+                .int(Int32(z * s.strideA)), .int(Int32(s.strideA)), transA,
+            ])
+            try launch(family: "gemm", kernel: "pack_b", global: [panelsB, depthChunks, batchesB], local: [1, 1, 1],
+                       arguments: [
+                .buffer(b), .buffer(packedB), .int(Int32(s.n)), .int(Int32(s.k)), .int(Int32(ldb)),
+                .int(Int32(z * s.strideB)), .int(Int32(s.strideB)), transB,
+            ])
+            try launch(family: "gemm", kernel: "sgemm_cpu", global: [roundUp(panelsA, 8), panelsB, perLaunch],
+                       local: [8, 1, 1], arguments: [
+                .buffer(packedA), .buffer(packedB), .buffer(c), .int(Int32(s.m)), .int(Int32(s.n)), .int(Int32(s.k)),
+                .int(Int32(s.strideA == 0 ? 0 : sizeA)), .int(Int32(s.strideB == 0 ? 0 : sizeB)),
+                .int(Int32(z * s.strideC)), .int(Int32(s.strideC)), .float(s.alpha), .float(s.beta),
+            ])
+        }
     }
 }
+
+private func roundUp(_ x: Int, _ multiple: Int) -> Int { (x + multiple - 1) / multiple * multiple }
