@@ -192,6 +192,56 @@ REDUCE_KERNELS(argmin, int)
 REDUCE_KERNELS(logsumexp, float)
 REDUCE_KERNELS(variance, float)
 
+// CPU variant for inner > 1 (sum, mean, max, min): a work-item reduces 16 neighbouring columns
+// (i) with one vector accumulator, so every step reads a whole cache line; range (ceil(inner/16), outer).
+#define COLUMN_BLOCKS(T, LOAD)                                                                   \
+    T total = INIT(T);                                                                           \
+    for (int start = 0; start < length; start += 256) {                                         \
+        const int end = min(length, start + 256);                                                \
+        T acc = INIT(T);                                                                         \
+        for (int j = start; j < end; ++j) acc = COMBINE(acc, LOAD);                              \
+        total = COMBINE(total, acc);                                                             \
+    }
+#define COLUMN_KERNEL(NAME)                                                                      \
+    __kernel void reduce_columns_##NAME(const __global float* x, __global float* out,            \
+                                        const int length, const int inner, const int outer) {    \
+        const int i = get_global_id(0) * 16, o = get_global_id(1);                               \
+        if (i >= inner || o >= outer) return;                                                    \
+        const __global float* base = x + o * length * inner + i;                                 \
+        if (i + 15 < inner) {                                                                    \
+            COLUMN_BLOCKS(float16, vload16(0, base + j * inner))                                 \
+            vstore16(FINISH(total), 0, out + o * inner + i);                                     \
+        } else {                                                                                 \
+            for (int c = 0; i + c < inner; ++c) {                                                \
+                COLUMN_BLOCKS(float, base[j * inner + c])                                        \
+                out[o * inner + i + c] = FINISH(total);                                          \
+            }                                                                                    \
+        }                                                                                        \
+    }
+
+#define INIT(T) ((T)(0.0f))
+#define COMBINE(a, b) ((a) + (b))
+#define FINISH(v) (v)
+COLUMN_KERNEL(sum)
+#undef FINISH
+#define FINISH(v) ((v) / (float)length)
+COLUMN_KERNEL(mean)
+#undef INIT
+#undef COMBINE
+#undef FINISH
+#define INIT(T) ((T)(-INFINITY))
+#define COMBINE(a, b) fmax(a, b)
+#define FINISH(v) (v)
+COLUMN_KERNEL(max)
+#undef INIT
+#undef COMBINE
+#define INIT(T) ((T)(INFINITY))
+#define COMBINE(a, b) fmin(a, b)
+COLUMN_KERNEL(min)
+#undef INIT
+#undef COMBINE
+#undef FINISH
+
 // ---------------------------------------------------------------- softmax over rows
 
 // One work-item per row: max, then sum of exponentials, then the normalised row.

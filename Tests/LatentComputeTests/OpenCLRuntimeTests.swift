@@ -477,7 +477,8 @@ import Testing
         }
     }
 
-    @Test(arguments: [(7, 33, 1), (3, 10, 5), (1, 300_001, 1), (2, 50_000, 3), (600, 16, 1), (1, 1, 1)])
+    @Test(arguments: [(7, 33, 1), (3, 10, 5), (1, 300_001, 1), (2, 50_000, 3), (600, 16, 1), (1, 1, 1),
+                      (3, 300, 37), (1, 700, 160)])
     func reductionsMatchAHostReference(outer: Int, length: Int, inner: Int) throws {
         // Repeated values make first-index ties for argmax/argmin.
         let x = values(outer * length * inner, seed: 11).map { ($0 * 4).rounded() / 4 + 1 }

@@ -18,6 +18,14 @@ extension OpenCLDevice {
         guard outputs > 0 else { return }
         _ = try kernelCount(outputs * length)
         let name = op.name
+        let columnBlocks = (inner + 15) / 16
+        if isCPUDevice, inner >= 16, [.sum, .mean, .max, .min].contains(op), columnBlocks * outer >= busyItems {
+            // CPU, reduction over a non-last axis: vector accumulators over 16 neighbouring columns.
+            try launch(family: "reduce", kernel: "reduce_columns_\(name)", global: [columnBlocks, outer], arguments: [
+                .buffer(x), .buffer(out), .int(Int32(length)), .int(Int32(inner)), .int(Int32(outer)),
+            ])
+            return
+        }
         let minimumChunk = isCPUDevice ? 4096 : 256
         if outputs >= busyItems || length < 2 * minimumChunk {
             let (global, local) = range(outputs)
