@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import LatentCompute
 
@@ -108,6 +109,25 @@ import Testing
         try cpu.softmax(try cpu.upload([Float]([0, 0, Float(2).squareRoot(), 1000, 1000, 1000])), out, rows: 2, columns: 3, log: false)
         let s = try cpu.download(out, count: 6)
         #expect(abs(s[3] - 1.0 / 3) < 1e-7 && abs(s[0] - s[1]) == 0 && abs(s[0] + s[1] + s[2] - 1) < 1e-6)
+    }
+
+    @Test func vectorExpAccuracy() {
+        var worst = 0.0
+        for start in stride(from: Float(-87), to: 88, by: 0.37) {
+            var x = FloatVector()
+            for i in 0..<16 { x[i] = start + Float(i) * 0.0213 }
+            let e = vectorExp(x)
+            for i in 0..<16 where x[i] < 88.7 {
+                let exact = Foundation.exp(Double(x[i]))
+                worst = max(worst, abs(Double(e[i]) - exact) / exact)
+            }
+        }
+        #expect(worst < 3e-7, "worst relative error \(worst)")
+        var special = FloatVector(repeating: 0)
+        special[1] = -.infinity; special[2] = .infinity; special[3] = .nan; special[4] = -100; special[5] = 100; special[6] = 1
+        let e = vectorExp(special)
+        #expect(e[0] == 1 && e[1] == 0 && e[2] == .infinity && e[3].isNaN && e[4] == 0 && e[5] == .infinity)
+        #expect(abs(e[6] - 2.7182817) <= 2.4e-7)
     }
 
     @Test func emptyAndRankZero() throws {

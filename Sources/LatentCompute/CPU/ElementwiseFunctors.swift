@@ -46,7 +46,10 @@ enum AbsOp: UnaryFunctor {
     static func scalar(_ x: Float) -> Float { Swift.abs(x) }
     static func vector(_ x: FloatVector) -> FloatVector { x.replacing(with: -x, where: x .< 0) }
 }
-enum ExpOp: UnaryFunctor { static func scalar(_ x: Float) -> Float { expf(x) } }
+enum ExpOp: UnaryFunctor {
+    static func scalar(_ x: Float) -> Float { expf(x) }
+    static func vector(_ x: FloatVector) -> FloatVector { vectorExp(x) }
+}
 enum LogOp: UnaryFunctor { static func scalar(_ x: Float) -> Float { logf(x) } }
 enum SqrtOp: UnaryFunctor {
     static func scalar(_ x: Float) -> Float { x.squareRoot() }
@@ -62,13 +65,19 @@ enum SquareOp: UnaryFunctor {
 }
 enum TanhOp: UnaryFunctor { static func scalar(_ x: Float) -> Float { tanhf(x) } }
 /// 1/(1+e^−x); saturates cleanly to 0 and 1.
-enum SigmoidOp: UnaryFunctor { static func scalar(_ x: Float) -> Float { 1 / (1 + expf(-x)) } }
+enum SigmoidOp: UnaryFunctor {
+    static func scalar(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
+    static func vector(_ x: FloatVector) -> FloatVector { 1 / (1 + vectorExp(-x)) }
+}
 enum ReluOp: UnaryFunctor {
     static func scalar(_ x: Float) -> Float { x < 0 ? 0 : x }
     static func vector(_ x: FloatVector) -> FloatVector { x.replacing(with: 0, where: x .< 0) }
 }
 /// x·sigmoid(x) = x/(1+e^−x).
-enum SiluOp: UnaryFunctor { static func scalar(_ x: Float) -> Float { x / (1 + expf(-x)) } }
+enum SiluOp: UnaryFunctor {
+    static func scalar(_ x: Float) -> Float { x / (1 + expf(-x)) }
+    static func vector(_ x: FloatVector) -> FloatVector { x / (1 + vectorExp(-x)) }
+}
 /// Exact GELU: ½·x·(1 + erf(x/√2)).
 enum GeluOp: UnaryFunctor {
     static func scalar(_ x: Float) -> Float { 0.5 * x * (1 + erff(x * 0.707_106_781_186_547_5)) }

@@ -53,22 +53,9 @@ extension CPUDevice {
             for r in start..<end {
                 let src = s + r * columns, dst = o + r * columns
                 let m = RangeReduce.extreme(src, columns, largest: true)
-                // exp(x − m) into dst, summed in Float blocks and Double across blocks.
-                var total = 0.0
+                let total = RangeReduce.storeExp(src, dst, columns, shift: m)
                 var j = 0
-                while j < columns {
-                    let end = min(j + RangeReduce.reduceBlock, columns)
-                    var block: Float = 0
-                    for k in j..<end {
-                        let e = expf(src[k] - m)
-                        dst[k] = e
-                        block += e
-                    }
-                    total += Double(block)
-                    j = end
-                }
                 let w = FloatVector.scalarCount
-                j = 0
                 if log {
                     let shift = m + Float(naturalLog(total))
                     while j + w <= columns { store(load(src, j) - shift, dst, j); j += w }

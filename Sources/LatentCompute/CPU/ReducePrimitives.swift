@@ -15,15 +15,35 @@ enum RangeReduce {
         blocked(p, n) { $0 }
     }
 
-    /// Σ exp(p[j] − shift), the exponentials through libm.
+    /// Σ exp(p[j] − shift), 16 lanes at a time through `vectorExp`.
     static func sumExp(_ p: UnsafePointer<Float>, _ n: Int, shift: Float) -> Double {
+        let s = FloatVector(repeating: shift)
+        return blocked(p, n, scalar: { expf($0 - shift) }) { vectorExp($0 - s) }
+    }
+
+    /// dst[j] = exp(src[j] − shift) for j < n; returns Σ dst[j] (Float within blocks, Double across).
+    static func storeExp(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Double {
+        let w = FloatVector.scalarCount, s = FloatVector(repeating: shift)
         var total = 0.0
         var start = 0
         while start < n {
             let end = min(start + reduceBlock, n)
-            var block: Float = 0
-            for j in start..<end { block += expf(p[j] - shift) }
-            total += Double(block)
+            var acc = FloatVector()
+            var tail: Float = 0
+            var j = start
+            while j + w <= end {
+                let e = vectorExp(load(src, j) - s)
+                store(e, dst, j)
+                acc += e
+                j += w
+            }
+            while j < end {
+                let e = expf(src[j] - shift)
+                dst[j] = e
+                tail += e
+                j += 1
+            }
+            total += Double(acc.sum()) + Double(tail)
             start = end
         }
         return total
