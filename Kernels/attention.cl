@@ -4,8 +4,9 @@
 // logsumexp [B, Lq]. No Lq×Lk matrix is ever written: scores live in private or local memory.
 //
 // Two variants of each kernel:
-// - *_rows (CPU devices, PoCL): one work-item per query row (forward, dQ) or key row (dK/dV),
-//   no local memory or barriers; PoCL vectorises across the work-items of a group.
+// - *_rows (CPU devices, PoCL): no local memory or barriers. The forward pass is explicit float16
+//   SIMD over QROWS query rows per work-item (below); the backward kernels take one query row (dQ)
+//   or key row (dK/dV) per work-item.
 // - *_tiled (GPUs): work-groups of TILE rows, the other operand staged through local memory in
 //   tiles of KEY_TILE rows, shared by the whole group.
 
@@ -38,38 +39,92 @@
         }                                                                           \
     }
 
-// Range (Lq, B): one work-item per query row.
-__kernel void attention_forward_rows(const __global float* q, const __global float* k, const __global float* v,
+// CPU devices (PoCL) forward: explicit SIMD rather than work-item vectorisation. attention_pack
+// writes Kᵀ [B, D, lkpad] (keys padded to 16 with zeros) and V [B, Lk, DPAD] (columns padded to 16);
+// then each work-item takes QROWS query rows and walks the keys 16 at a time: S (QROWS float16
+// vectors) = Q·Kᵀ, the online-softmax update per row, and acc += P·V with V rows loaded once for
+// all QROWS rows. Range (ceil(Lq / QROWS), B).
+#define DPAD ((HEAD_DIM + 15) / 16 * 16)
+#define DV (DPAD / 16)
+#define QROWS 4
+
+// Range (lkpad, B).
+__kernel void attention_pack(const __global float* k, const __global float* v, __global float* kt,
+                             __global float* vp, const int lk, const int lkpad) {
+    const int j = get_global_id(0), b = get_global_id(1);
+    if (j >= lkpad) return;
+    const __global float* kr = k + ((size_t)b * lk + j) * HEAD_DIM;
+    for (int d = 0; d < HEAD_DIM; ++d) kt[((size_t)b * HEAD_DIM + d) * lkpad + j] = j < lk ? kr[d] : 0.0f;
+    if (j >= lk) return;
+    const __global float* vr = v + ((size_t)b * lk + j) * HEAD_DIM;
+    __global float* dst = vp + ((size_t)b * lk + j) * DPAD;
+    for (int d = 0; d < DPAD; ++d) dst[d] = d < HEAD_DIM ? vr[d] : 0.0f;
+}
+
+__kernel void attention_forward_rows(const __global float* q, const __global float* kt, const __global float* vp,
                                      const __global float* mask, const int has_mask, __global float* out,
-                                     __global float* lse, const int lq, const int lk, const float scale) {
-    const int i = get_global_id(0), b = get_global_id(1);
-    if (i >= lq) return;
-    const __global float* qr = q + ((size_t)b * lq + i) * HEAD_DIM;
-    const __global float* kb = k + (size_t)b * lk * HEAD_DIM;
-    const __global float* vb = v + (size_t)b * lk * HEAD_DIM;
-    float qs[HEAD_DIM], acc[HEAD_DIM];
-    for (int d = 0; d < HEAD_DIM; ++d) {
-        qs[d] = qr[d];
-        acc[d] = 0.0f;
+                                     __global float* lse, const int lq, const int lk, const int lkpad,
+                                     const float scale) {
+    const int i0 = get_global_id(0) * QROWS, b = get_global_id(1);
+    if (i0 >= lq) return;
+    const __global float* ktb = kt + (size_t)b * HEAD_DIM * lkpad;
+    const __global float* vpb = vp + (size_t)b * lk * DPAD;
+    int rows[QROWS];
+    float m[QROWS], l[QROWS];
+    float16 acc[QROWS][DV];
+    for (int r = 0; r < QROWS; ++r) {
+        rows[r] = min(i0 + r, lq - 1);
+        m[r] = -INFINITY;
+        l[r] = 0.0f;
+        for (int c = 0; c < DV; ++c) acc[r][c] = (float16)(0.0f);
     }
-    float m = -INFINITY, l = 0.0f;
-    float scores[SCORE_BLOCK];
-    for (int j0 = 0; j0 < lk; j0 += SCORE_BLOCK) {
-        const int n = min(SCORE_BLOCK, lk - j0);
-        for (int t = 0; t < n; ++t) {
-            const __global float* kr = kb + (size_t)(j0 + t) * HEAD_DIM;
-            float s = 0.0f;
-            for (int d = 0; d < HEAD_DIM; ++d) s = fma(qs[d], kr[d], s);
-            scores[t] = s * scale + (has_mask ? mask[(size_t)i * lk + j0 + t] : 0.0f);
+    float p[QROWS][16];
+    for (int j0 = 0; j0 < lk; j0 += 16) {
+        const int n = min(16, lk - j0);
+        float16 s[QROWS];
+        for (int r = 0; r < QROWS; ++r) s[r] = (float16)(0.0f);
+        for (int d = 0; d < HEAD_DIM; ++d) {
+            const float16 e = vload16(0, ktb + (size_t)d * lkpad + j0);
+            for (int r = 0; r < QROWS; ++r) s[r] = fma((float16)(q[((size_t)b * lq + rows[r]) * HEAD_DIM + d]), e, s[r]);
         }
-#define VALUE_ROW(t) (vb + (size_t)(j0 + (t)) * HEAD_DIM)
-        ONLINE_BLOCK(scores, n, VALUE_ROW, __global)
-#undef VALUE_ROW
+        for (int r = 0; r < QROWS; ++r) {
+            vstore16(s[r] * scale, 0, p[r]);
+            float block_max = -INFINITY;
+            for (int t = 0; t < 16; ++t) {
+                const float x = t < n ? p[r][t] + (has_mask ? mask[(size_t)rows[r] * lk + j0 + t] : 0.0f) : -INFINITY;
+                p[r][t] = x;
+                block_max = fmax(block_max, x);
+            }
+            if (block_max == -INFINITY) {
+                for (int t = 0; t < 16; ++t) p[r][t] = 0.0f;
+                continue;
+            }
+            const float new_max = fmax(m[r], block_max);
+            const float alpha = m[r] == -INFINITY ? 0.0f : exp(m[r] - new_max);
+            m[r] = new_max;
+            const float16 e = exp(vload16(0, p[r]) - new_max);
+            vstore16(e, 0, p[r]);
+            const float8 folded = e.lo + e.hi;
+            const float4 quarter = folded.lo + folded.hi;
+            l[r] = l[r] * alpha + (quarter.x + quarter.y + quarter.z + quarter.w);
+            for (int c = 0; c < DV; ++c) acc[r][c] *= alpha;
+        }
+        for (int t = 0; t < n; ++t) {
+            const __global float* vr = vpb + (size_t)(j0 + t) * DPAD;
+            for (int c = 0; c < DV; ++c) {
+                const float16 value = vload16(c, vr);
+                for (int r = 0; r < QROWS; ++r) acc[r][c] = fma((float16)(p[r][t]), value, acc[r][c]);
+            }
+        }
     }
-    const float inverse = l > 0.0f ? 1.0f / l : 0.0f;
-    __global float* o = out + ((size_t)b * lq + i) * HEAD_DIM;
-    for (int d = 0; d < HEAD_DIM; ++d) o[d] = acc[d] * inverse;
-    lse[(size_t)b * lq + i] = l > 0.0f ? m + log(l) : -INFINITY;
+    for (int r = 0; r < QROWS && i0 + r < lq; ++r) {
+        const float inverse = l[r] > 0.0f ? 1.0f / l[r] : 0.0f;
+        float row[DPAD];
+        for (int c = 0; c < DV; ++c) vstore16(acc[r][c] * inverse, c, row);
+        __global float* o = out + ((size_t)b * lq + i0 + r) * HEAD_DIM;
+        for (int d = 0; d < HEAD_DIM; ++d) o[d] = row[d];
+        lse[(size_t)b * lq + i0 + r] = l[r] > 0.0f ? m[r] + log(l[r]) : -INFINITY;
+    }
 }
 
 // di[b, i] = Σ_d dO[b, i, d]·O[b, i, d]. Range (Lq, B).

@@ -73,15 +73,31 @@ extension OpenCLDevice {
                    _ out: any DeviceBuffer, logsumexp: any DeviceBuffer, shape s: AttentionShape,
                    variant: OpenCLAttentionVariant) throws {
         let (options, lq, lk) = try attentionSetup(s, kernel: "attention")
-        let (global, local) = attentionRange(rows: s.queryLength, batch: s.batch, variant: variant)
-        let tileBytes = OpenCLAttentionVariant.tileRows(dimension: s.headDimension) * s.headDimension * 4
-        var arguments: [KernelArgument] = [
-            .buffer(q), .buffer(k), .buffer(v), .buffer(mask ?? q), .int(mask == nil ? 0 : 1), .buffer(out),
-            .buffer(logsumexp), .int(lq), .int(lk), .float(s.scale),
-        ]
-        if variant == .tiled { arguments += [.local(bytes: tileBytes), .local(bytes: tileBytes)] }
-        try launch(family: "attention", kernel: "attention_forward_\(variant.rawValue)", options: options,
-                   global: global, local: local, arguments: arguments)
+        if s.batch == 0 || s.queryLength == 0 { return }
+        switch variant {
+        case .rows:
+            // Kᵀ padded to 16 keys and V padded to 16 columns (temporaries, O(B·Lk·D)), then
+            // 4 query rows per work-item.
+            let lkPad = (s.keyLength + 15) / 16 * 16, dPad = (s.headDimension + 15) / 16 * 16
+            let kt = try makeBuffer(byteCount: max(1, s.batch * s.headDimension * lkPad) * 4)
+            let vp = try makeBuffer(byteCount: max(1, s.batch * s.keyLength * dPad) * 4)
+            try launch(family: "attention", kernel: "attention_pack", options: options, global: [lkPad, s.batch],
+                       arguments: [.buffer(k), .buffer(v), .buffer(kt), .buffer(vp), .int(lk), .int(Int32(lkPad))])
+            try launch(family: "attention", kernel: "attention_forward_rows", options: options,
+                       global: [(s.queryLength + 3) / 4, s.batch], arguments: [
+                           .buffer(q), .buffer(kt), .buffer(vp), .buffer(mask ?? q), .int(mask == nil ? 0 : 1),
+                           .buffer(out), .buffer(logsumexp), .int(lq), .int(lk), .int(Int32(lkPad)), .float(s.scale),
+                       ])
+        case .tiled:
+            let (global, local) = attentionRange(rows: s.queryLength, batch: s.batch, variant: variant)
+            let tileBytes = OpenCLAttentionVariant.tileRows(dimension: s.headDimension) * s.headDimension * 4
+            try launch(family: "attention", kernel: "attention_forward_tiled", options: options,
+                       global: global, local: local, arguments: [
+                           .buffer(q), .buffer(k), .buffer(v), .buffer(mask ?? q), .int(mask == nil ? 0 : 1),
+                           .buffer(out), .buffer(logsumexp), .int(lq), .int(lk), .float(s.scale),
+                           .local(bytes: tileBytes), .local(bytes: tileBytes),
+                       ])
+        }
     }
 
     func attentionBackward(q: any DeviceBuffer, k: any DeviceBuffer, v: any DeviceBuffer, mask: (any DeviceBuffer)?,

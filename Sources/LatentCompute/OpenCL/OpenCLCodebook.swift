@@ -1,6 +1,8 @@
-/// Nearest-codebook search (Kernels/codebook.cl), built per dimension (-DDIM). Code norms go to a
-/// temporary [K] buffer first; then one work-item per row scans the codes (the tiled variant shares
-/// codebook tiles through local memory). The variant follows OpenCLAttentionVariant.
+/// Nearest-codebook search (Kernels/codebook.cl), built per dimension (-DDIM). The rows variant (CPU
+/// devices) first writes the codebook transposed and its norms to temporary buffers, then each
+/// work-item scores 4 rows against 16 codes at a time with float16 accumulators; the tiled variant
+/// (GPUs) writes the norms, then one work-item per row shares codebook tiles through local memory.
+/// The variant follows OpenCLAttentionVariant.
 extension OpenCLDevice {
     public func nearestCode(_ x: any DeviceBuffer, codebook: any DeviceBuffer, indices: any DeviceBuffer,
                             distances: any DeviceBuffer, count: Int, codes: Int, dimension: Int) throws {
@@ -19,22 +21,27 @@ extension OpenCLDevice {
         if count == 0 { return }
         let tile = OpenCLAttentionVariant.tileRows(dimension: dimension) * 2
         let options = "-DDIM=\(dimension) -DCODE_TILE=\(tile)"
-        let norms = try makeBuffer(byteCount: codes * 4)
-        try launch(family: "codebook", kernel: "code_norms", options: options, global: [codes],
-                   arguments: [.buffer(codebook), .buffer(norms), .int(Int32(codes))])
-        var arguments: [KernelArgument] = [
-            .buffer(x), .buffer(codebook), .buffer(norms), .buffer(indices), .buffer(distances),
-            .int(Int32(count)), .int(Int32(codes)),
-        ]
+        let g = OpenCLAttentionVariant.groupSize
         switch variant {
         case .rows:
-            try launch(family: "codebook", kernel: "nearest_code_rows", options: options, global: [count],
-                       arguments: arguments)
+            // Codebook transposed [D × kpad] and its norms, then 4 rows per work-item.
+            let kpad = (codes + 15) / 16 * 16
+            let et = try makeBuffer(byteCount: dimension * kpad * 4), norms = try makeBuffer(byteCount: kpad * 4)
+            try launch(family: "codebook", kernel: "codebook_transpose", options: options, global: [kpad], arguments: [
+                .buffer(codebook), .buffer(et), .buffer(norms), .int(Int32(codes)), .int(Int32(kpad)),
+            ])
+            try launch(family: "codebook", kernel: "nearest_code_rows", options: options, global: [(count + 3) / 4],
+                       arguments: [.buffer(x), .buffer(codebook), .buffer(et), .buffer(norms), .buffer(indices),
+                                   .buffer(distances), .int(Int32(count)), .int(Int32(kpad))])
         case .tiled:
-            let g = OpenCLAttentionVariant.groupSize
-            arguments.append(.local(bytes: tile * dimension * 4))
+            let norms = try makeBuffer(byteCount: codes * 4)
+            try launch(family: "codebook", kernel: "code_norms", options: options, global: [codes],
+                       arguments: [.buffer(codebook), .buffer(norms), .int(Int32(codes))])
             try launch(family: "codebook", kernel: "nearest_code_tiled", options: options,
-                       global: [(count + g - 1) / g * g], local: [g], arguments: arguments)
+                       global: [(count + g - 1) / g * g], local: [g], arguments: [
+                           .buffer(x), .buffer(codebook), .buffer(norms), .buffer(indices), .buffer(distances),
+                           .int(Int32(count)), .int(Int32(codes)), .local(bytes: tile * dimension * 4),
+                       ])
         }
     }
 }
