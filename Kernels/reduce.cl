@@ -244,28 +244,50 @@ COLUMN_KERNEL(min)
 
 // ---------------------------------------------------------------- softmax over rows
 
-// One work-item per row: max, then sum of exponentials, then the normalised row.
+// One work-item per row: max, then sum of exponentials, then the normalised row. Rows are read as
+// float8 vectors (any alignment) with a scalar tail, so CPU devices run vector exp.
+inline float hsum8(const float8 v) {
+    const float4 h = v.lo + v.hi;
+    return (h.s0 + h.s1) + (h.s2 + h.s3);
+}
+inline float hmax8(const float8 v) {
+    const float4 h = fmax(v.lo, v.hi);
+    return fmax(fmax(h.s0, h.s1), fmax(h.s2, h.s3));
+}
+
 __kernel void softmax_rows(const __global float* x, __global float* out, const int rows, const int columns,
                            const int log_softmax) {
     const int r = get_global_id(0);
     if (r >= rows) return;
     const __global float* row = x + r * columns;
     __global float* target = out + r * columns;
-    float m = -INFINITY;
-    for (int j = 0; j < columns; ++j) m = fmax(m, row[j]);
+    const int vectors = columns / 8, tail = vectors * 8;
+    float8 m8 = (float8)(-INFINITY);
+    for (int q = 0; q < vectors; ++q) m8 = fmax(m8, vload8(q, row));
+    float m = hmax8(m8);
+    for (int j = tail; j < columns; ++j) m = fmax(m, row[j]);
+    float8 s8 = (float8)(0.0f);
     float s = 0.0f;
     if (log_softmax) {
-        for (int j = 0; j < columns; ++j) s += exp(row[j] - m);
-        const float shift = m + log(s);
-        for (int j = 0; j < columns; ++j) target[j] = row[j] - shift;
+        for (int q = 0; q < vectors; ++q) s8 += exp(vload8(q, row) - m);
+        for (int j = tail; j < columns; ++j) s += exp(row[j] - m);
+        const float shift = m + log(hsum8(s8) + s);
+        for (int q = 0; q < vectors; ++q) vstore8(vload8(q, row) - shift, q, target);
+        for (int j = tail; j < columns; ++j) target[j] = row[j] - shift;
     } else {
-        for (int j = 0; j < columns; ++j) {
+        for (int q = 0; q < vectors; ++q) {
+            const float8 e = exp(vload8(q, row) - m);
+            vstore8(e, q, target);
+            s8 += e;
+        }
+        for (int j = tail; j < columns; ++j) {
             const float e = exp(row[j] - m);
             target[j] = e;
             s += e;
         }
-        const float inverse = 1.0f / s;
-        for (int j = 0; j < columns; ++j) target[j] *= inverse;
+        const float inverse = 1.0f / (hsum8(s8) + s);
+        for (int q = 0; q < vectors; ++q) vstore8(vload8(q, target) * inverse, q, target);
+        for (int j = tail; j < columns; ++j) target[j] *= inverse;
     }
 }
 

@@ -68,6 +68,17 @@ import Testing
         #expect(try OpenCLRuntime.discover().map(\.name) == devices.map(\.name))
     }
 
+    /// Without an ICD loader, loading fails with an error that says what to install (the process keeps
+    /// running and `auto` falls back to the CPU backend).
+    @Test func aMissingLoaderIsAClearError() {
+        switch OpenCLAPI.load(libraries: ["/nonexistent/libOpenCL.so.1"]) {
+        case .success: Issue.record("a missing loader loaded")
+        case let .failure(error):
+            #expect(error.description.contains("no OpenCL ICD loader") && error.description.contains("ocl-icd-libopencl1"))
+        }
+        #expect((try? OpenCLAPI.load().get()) != nil)
+    }
+
     @Test func everyCallerSharesOneDeviceObject() throws {
         let again = try DeviceSelection.resolve(.opencl)
         let same = (again as? OpenCLDevice).map { $0 === device } ?? false
@@ -498,7 +509,7 @@ import Testing
         }
     }
 
-    @Test(arguments: [(5, 7), (64, 100), (2, 20_000)])
+    @Test(arguments: [(5, 7), (64, 100), (2, 20_000), (9, 8), (33, 43)])
     func softmaxRowsSumToOne(rows: Int, columns: Int) throws {
         let x = values(rows * columns, seed: 13, range: 20)
         let buffer = try upload(x)

@@ -11,7 +11,7 @@ extension OpenCLDevice {
     }
 
     public func copyStrided(_ x: any DeviceBuffer, _ out: any DeviceBuffer, layout: StridedCopyLayout) throws {
-        let range = try StridedRange(shape: layout.shape, device: self)
+        let range = try StridedRange(shape: layout.shape, operandStrides: [layout.xStrides, layout.outStrides], device: self)
         try launch(family: "copy", kernel: range.rows ? "copy_strided_rows" : "copy_strided", global: range.global, local: range.local, arguments: [
             .buffer(x), .buffer(out), .int8(range.shape), .int(range.rank),
             .int8(range.strides(layout.xStrides)), .int(kernelCount(layout.xOffset, "offset")),

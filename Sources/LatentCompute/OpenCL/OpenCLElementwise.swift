@@ -13,7 +13,7 @@ extension OpenCLDevice {
                        arguments: [.buffer(a), .buffer(b), .buffer(out), .int(kernelCount(count))])
             return
         }
-        let range = try StridedRange(shape: layout.shape, device: self)
+        let range = try StridedRange(shape: layout.shape, operandStrides: layout.operandStrides, device: self)
         try launch(family: "elementwise", kernel: "binary_\(op.name)\(range.rows ? "_rows" : "_strided")", global: range.global, local: range.local, arguments: [
             .buffer(a), .buffer(b), .buffer(out), .int8(range.shape), .int(range.rank),
             .int8(range.strides(layout.operandStrides[0])), .int8(range.strides(layout.operandStrides[1])),
@@ -28,7 +28,7 @@ extension OpenCLDevice {
                        arguments: [.buffer(condition), .buffer(a), .buffer(b), .buffer(out), .int(kernelCount(count))])
             return
         }
-        let range = try StridedRange(shape: layout.shape, device: self)
+        let range = try StridedRange(shape: layout.shape, operandStrides: layout.operandStrides, device: self)
         try launch(family: "elementwise", kernel: range.rows ? "select_rows" : "select_strided", global: range.global, local: range.local, arguments: [
             .buffer(condition), .buffer(a), .buffer(b), .buffer(out), .int8(range.shape), .int(range.rank),
             .int8(range.strides(layout.operandStrides[0])), .int8(range.strides(layout.operandStrides[1])),

@@ -42,9 +42,13 @@ struct OpenCLAPI: @unchecked Sendable {
     /// The API or a `deviceUnavailable` error saying what to install.
     static func get() throws(ComputeError) -> OpenCLAPI { try shared.get() }
 
-    private static func load() -> Result<OpenCLAPI, ComputeError> {
-        // Only the ICD loader is opened; it finds the drivers (PoCL, NVIDIA, ...) through /etc/OpenCL/vendors.
-        guard let handle = dlopen("libOpenCL.so.1", RTLD_NOW | RTLD_LOCAL) ?? dlopen("libOpenCL.so", RTLD_NOW | RTLD_LOCAL) else {
+    /// The ICD loader's names, tried in order. Never a driver (PoCL) directly: the loader picks drivers.
+    static let loaderNames = ["libOpenCL.so.1", "libOpenCL.so"]
+
+    /// Opens the first loader of `libraries` that exists and resolves every entry point.
+    static func load(libraries: [String] = loaderNames) -> Result<OpenCLAPI, ComputeError> {
+        // The loader finds the drivers (PoCL, NVIDIA, ...) through /etc/OpenCL/vendors.
+        guard let handle = libraries.lazy.compactMap({ dlopen($0, RTLD_NOW | RTLD_LOCAL) }).first else {
             return .failure(.deviceUnavailable(
                 "no OpenCL ICD loader (libOpenCL.so.1) found; install ocl-icd-libopencl1 and a driver such as pocl-opencl-icd"))
         }

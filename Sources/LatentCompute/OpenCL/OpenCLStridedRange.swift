@@ -4,7 +4,8 @@
 /// Two kernel variants: per element (GPUs, or short last axes) on a 3-D range of id 0 = last axis,
 /// id 1 = the axis before it, id 2 = the earlier axes flattened, in 32×8 tiles that keep a work-group's
 /// reads and writes within a few cache lines; or per run along the last axis (`rows`, CPU devices)
-/// on a 2-D range of the other axes, whose inner loop the CPU compiler vectorises.
+/// on a 2-D range of the other axes, whose inner loop the CPU compiler vectorises (when every operand
+/// is contiguous or broadcast along the last axis).
 struct StridedRange {
     let rank: Int32
     /// Lanes, last axis first.
@@ -14,7 +15,9 @@ struct StridedRange {
     let global: [Int]
     let local: [Int]?
 
-    init(shape: [Int], device: OpenCLDevice) throws {
+    /// `operandStrides`: every operand's strides (read from and written to); the per-run variant is
+    /// used only when all of them step by 0 or 1 along the last axis (transposes run per element in tiles).
+    init(shape: [Int], operandStrides: [[Int]], device: OpenCLDevice) throws {
         guard shape.count <= maxKernelRank else {
             throw ComputeError.invalidArgument("strided kernels take at most \(maxKernelRank) axes, got \(shape.count)")
         }
@@ -29,7 +32,7 @@ struct StridedRange {
         let last = axes[axes.count - 1]
         let second = axes.count >= 2 ? axes[axes.count - 2] : 1
         let rest = axes.dropLast(2).reduce(1, *)
-        rows = device.isCPUDevice && last >= 16
+        rows = device.isCPUDevice && last >= 16 && operandStrides.allSatisfy { ($0.last ?? 0) <= 1 }
         if rows {
             global = [second, rest]
             local = nil
