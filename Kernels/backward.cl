@@ -115,19 +115,23 @@ inline uint4 dropout_philox(uint4 x, uint2 k) {
 }
 
 // out[i] = uniform(seed, offset + i) ≥ p ? x[i]·scale : 0, scale = 1/(1 − p) rounded on the host.
-// One work-item per element.
+// One work-item per Philox block (up to 4 elements): work-item k serves block (offset / 4) + k.
 __kernel void dropout(const __global float* x, __global float* out, const int count, const float probability,
                       const float scale, const uint seed_lo, const uint seed_hi, const uint offset_lo,
                       const uint offset_hi) {
-    const int i = get_global_id(0);
-    if (i >= count) return;
-    const ulong e = (((ulong)offset_hi << 32) | (ulong)offset_lo) + (ulong)i;
-    const ulong block = e >> 2;
+    const ulong offset = ((ulong)offset_hi << 32) | (ulong)offset_lo;
+    const ulong block = (offset >> 2) + (ulong)get_global_id(0);
+    const ulong first = block << 2;
+    if (first >= offset + (ulong)count) return;
     const uint4 w = dropout_philox((uint4)((uint)block, (uint)(block >> 32), 0u, 0u), (uint2)(seed_lo, seed_hi));
-    const uint lane = (uint)(e & 3ul);
-    const uint word = lane == 0u ? w.s0 : lane == 1u ? w.s1 : lane == 2u ? w.s2 : w.s3;
-    const float u = (float)(word >> 8) * 0x1p-24f;
-    out[i] = u >= probability ? x[i] * scale : 0.0f;
+    const uint words[4] = {w.s0, w.s1, w.s2, w.s3};
+    for (uint lane = 0; lane < 4u; ++lane) {
+        const ulong e = first + lane;
+        if (e < offset || e >= offset + (ulong)count) continue;
+        const long i = (long)(e - offset);
+        const float u = (float)(words[lane] >> 8) * 0x1p-24f;
+        out[i] = u >= probability ? x[i] * scale : 0.0f;
+    }
 }
 
 // ---------------------------------------------------------------- one-hot, BCE

@@ -139,6 +139,34 @@ import Testing
         }
     }
 
+    /// The GPU (per-element) and CPU-device (per-row) OpenCL conv kernels agree exactly with the CPU
+    /// backend whichever one the device would pick.
+    @Test func bothOpenCLConvVariantsMatchTheCPUBackend() throws {
+        let device = try #require(try DeviceSelection.resolve(.opencl) as? OpenCLDevice)
+        let cpu = CPUDevice.shared
+        for (index, g) in [
+            ConvGeometry(batch: 2, channels: 3, height: 9, width: 9, kernelHeight: 4, kernelWidth: 4, stride: (2, 2), padding: (1, 1)),
+            ConvGeometry(batch: 1, channels: 2, height: 13, width: 11, kernelHeight: 3, kernelWidth: 3, padding: (2, 2), dilation: (2, 2)),
+            ConvGeometry(batch: 2, channels: 3, height: 7, width: 5, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)),
+            ConvGeometry(batch: 1, channels: 3, height: 8, width: 7, kernelHeight: 2, kernelWidth: 3, stride: (2, 3), padding: (0, 2)),
+        ].enumerated() {
+            var inputs = ParityInputs(seed: 20 + UInt64(index))
+            let count = g.batch * g.channels * g.height * g.width
+            let x = inputs.floats(count), y = inputs.floats(convColumnCount(g))
+            let cpuCols = try cpu.makeBuffer(byteCount: y.count * 4), cpuImage = try cpu.makeBuffer(byteCount: count * 4)
+            try cpu.im2col(cpu.upload(x), cpuCols, geometry: g)
+            try cpu.col2im(cpu.upload(y), cpuImage, geometry: g)
+            for perRow in [false, true] {
+                let cols = try device.upload([Float](repeating: .nan, count: y.count))
+                let image = try device.upload([Float](repeating: .nan, count: count))
+                try device.im2col(device.upload(x), cols, geometry: g, perRow: perRow)
+                try device.col2im(device.upload(y), image, geometry: g, perRow: perRow)
+                #expect(try device.download(cols, count: y.count) == cpu.download(cpuCols, count: y.count), "im2col perRow \(perRow) \(g)")
+                #expect(try device.download(image, count: count) == cpu.download(cpuImage, count: count), "col2im perRow \(perRow) \(g)")
+            }
+        }
+    }
+
     // MARK: dropout
 
     @Test func dropoutKeepsExactlyTheElementsWhoseUniformIsAtLeastP() throws {

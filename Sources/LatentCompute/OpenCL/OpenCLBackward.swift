@@ -15,7 +15,9 @@ extension OpenCLDevice {
 
     public func dropout(_ x: any DeviceBuffer, _ out: any DeviceBuffer, count: Int, probability: Float,
                         seed: UInt64, offset: UInt64) throws {
-        try launch(family: "backward", kernel: "dropout", global: [count], arguments: [
+        // One work-item per Philox block touched by elements offset ..< offset + count.
+        let blocks = count == 0 ? 0 : Int(((offset &+ UInt64(count) &- 1) >> 2) &- (offset >> 2)) + 1
+        try launch(family: "backward", kernel: "dropout", global: [blocks], arguments: [
             .buffer(x), .buffer(out), .int(kernelCount(count)), .float(probability), .float(dropoutScale(probability)),
             .uint(UInt32(truncatingIfNeeded: seed)), .uint(UInt32(truncatingIfNeeded: seed >> 32)),
             .uint(UInt32(truncatingIfNeeded: offset)), .uint(UInt32(truncatingIfNeeded: offset >> 32)),
