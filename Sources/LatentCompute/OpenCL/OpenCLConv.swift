@@ -1,6 +1,7 @@
 /// im2col and col2im (Kernels/conv.cl). GPUs get one work-item per written element (3-D ranges,
 /// row axis first, coalesced); CPU devices (PoCL) one work-item per output row with straight loops,
-/// about 7x faster there (PoCL, 64x64x28x28 3x3: 116 ms against 792 ms). The geometry travels as two int8 vectors (see the kernel file's header).
+/// about 7x faster there (PoCL, 64x64x28x28 3x3: 116 ms against 792 ms). The geometry travels as
+/// two int8 vectors (see the kernel file's header).
 extension OpenCLDevice {
     public func im2col(_ input: any DeviceBuffer, _ cols: any DeviceBuffer, geometry g: ConvGeometry) throws {
         try im2col(input, cols, geometry: g, perRow: isCPUDevice)
