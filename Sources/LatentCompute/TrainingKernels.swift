@@ -30,7 +30,8 @@ public protocol TrainingKernels {
     /// (log = true, y = log-softmax output): gradIn = g − exp(y)·Σ g.
     func softmaxBackward(_ y: any DeviceBuffer, gradOut: any DeviceBuffer, gradIn: any DeviceBuffer,
                          rows: Int, columns: Int, log: Bool) throws
-    /// out[i] = x[i]/(1 − p) when uniform(seed, offset + i) ≥ p, else 0 (uniform as in randomUniform).
+    /// out[i] = x[i]·scale when uniform(seed, offset + i) ≥ p, else 0 (uniform as in randomUniform),
+    /// with scale = Float(1/(1 − p)) computed once on the host so both backends agree bit for bit.
     /// Applying it to the output gradient with the same seed and offset is the backward pass.
     func dropout(_ x: any DeviceBuffer, _ out: any DeviceBuffer, count: Int, probability: Float,
                  seed: UInt64, offset: UInt64) throws

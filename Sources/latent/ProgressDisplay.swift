@@ -44,3 +44,18 @@ func duration(_ seconds: Double) -> String {
     let s = Int(seconds.rounded())
     return s >= 3600 ? "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m" : s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
 }
+
+extension ProgressDisplay {
+    /// One sampler iteration: redrawn on a terminal, every tenth step otherwise.
+    mutating func showSampling(_ p: SamplingProgress) {
+        if interactive {
+            guard Date().timeIntervalSince(lastLine) > 0.1 || p.step == p.steps else { return }
+            lastLine = Date()
+            print(String(format: "\r\u{1B}[Ksampling step %d/%d (t = %d)  %.1fs", p.step, p.steps, p.timestep, elapsed),
+                  terminator: "")
+            fflush(nil)
+        } else if p.step % max(1, p.steps / 10) == 0 || p.step == p.steps {
+            print("sampling step \(p.step)/\(p.steps) (t = \(p.timestep))")
+        }
+    }
+}

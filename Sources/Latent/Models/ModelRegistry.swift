@@ -2,7 +2,7 @@ import LatentCompute
 
 /// The model families `latent train`, `sample` and `eval` know, by their command-line names.
 public enum ModelRegistry {
-    public static var types: [any GenerativeModel.Type] { [ConvVAE.self, VQVAE.self] }
+    public static var types: [any GenerativeModel.Type] { [ConvVAE.self, VQVAE.self, DDPMModel.self] }
 
     public static var names: [String] { types.map { $0.modelType } }
 

@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import Latent
+
+/// `latent sample CHECKPOINT`: a PNG grid of samples plus the raw samples as safetensors.
+struct SampleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sample",
+        abstract: "Draw samples from a checkpoint: OUT/samples.png (a grid) and OUT/samples.safetensors.",
+        discussion: """
+            samples.safetensors holds `samples` (N x C x H x W, Float32, value range in the metadata) and \
+            `labels` for class-conditional diffusion models. The same seed gives the same samples on every backend.
+            """)
+
+    @Argument(help: "A checkpoint written by `latent train`.") var checkpoint: String
+    @OptionGroup var deviceOptions: DeviceOptions
+    @Option(help: "Random seed of the samples.") var seed: UInt64 = 0
+    @Option(help: "Output folder.") var out = "samples"
+    @Option(help: "Number of samples.") var count = 64
+    @Option(help: "Diffusion sampler: ddim or ddpm.") var sampler = "ddim"
+    @Option(help: "DDIM steps.") var steps = 50
+    @Option(help: "DDIM eta (0: deterministic).") var eta: Float = 0
+    @Option(help: "DDPM variance: beta or posterior.") var variance = "beta"
+    @Option(help: "Classifier-free guidance scale w (class-conditional models).") var guidance: Float = 0
+    @Option(help: "Class label for every sample (class-conditional models; default: cycle through classes).")
+    var label: Int32?
+
+    func run() throws {
+        do {
+            try prepareOutput(out)
+            let device = try deviceOptions.resolve()
+            let file = try Checkpoint.read(checkpoint)
+            let model = try ModelRegistry.load(file, path: checkpoint, device: device)
+            let (images, range, labels) = try draw(model, device: device)
+            try writeSamples(images, range: range, labels: labels, to: out)
+            print("wrote \(images.shape[0]) samples to \(out)/samples.png and \(out)/samples.safetensors")
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    func draw(_ model: any GenerativeModel, device: any Device) throws -> (Tensor, ClosedRange<Float>, [Int32]?) {
+        switch model {
+        case let vae as ConvVAE:
+            return (try vae.sample(count: count, noise: NoiseStream(seed: seed), on: device), 0...1, nil)
+        case let ddpm as DDPMModel:
+            let method: SamplingMethod
+            switch sampler {
+            case "ddim": method = .ddim(steps: steps, eta: eta)
+            case "ddpm":
+                guard let v = DDPMVariance(rawValue: variance) else { throw ValidationError("--variance must be beta or posterior") }
+                method = .ddpm(variance: v)
+            default: throw ValidationError("--sampler must be ddim or ddpm")
+            }
+            let classes = ddpm.configuration.unet.numClasses
+            let labels = classes.map { k in (0..<count).map { label ?? Int32($0 % k) } }
+            var progress = ProgressDisplay(totalSteps: 1, startStep: 0)
+            let images = try ddpm.sample(count: count, labels: labels,
+                                         options: SamplerOptions(method: method, guidanceScale: guidance, seed: seed)) { p in
+                progress.showSampling(p)
+            }
+            progress.finish()
+            return (images, -1...1, labels)
+        default:
+            throw ValidationError("a \(type(of: model).modelType) model has no prior to sample from; "
+                + "use `latent eval` for its reconstructions")
+        }
+    }
+}
+
+/// Writes samples.png (grid) and samples.safetensors into `folder`.
+func writeSamples(_ images: Tensor, range: ClosedRange<Float>, labels: [Int32]?, to folder: String,
+                  name: String = "samples") throws {
+    let values = try images.toArray()
+    try ImageGrid().writePNG(values, shape: images.shape, range: range, to: "\(folder)/\(name).png")
+    try SampleFile(samples: values, shape: images.shape, range: range, labels: labels).write(to: "\(folder)/\(name).safetensors")
+}
