@@ -100,10 +100,11 @@ import Testing
     }
 
     @Test func sizesAroundTheBlockEdges() throws {
-        // m, n around the 6×16 micro-tile and the 64 tile, k around the CPU depth block (384).
+        // m, n around the 6×16 micro-tile, the 64 tile and the CPU row block (192); k around the
+        // CPU depth block (1024).
         let lists = try devices()
         var random = ParityInputs(seed: 99)
-        for (m, n, k) in [(5, 15, 383), (6, 16, 384), (7, 17, 385), (63, 65, 64), (97, 33, 769)] {
+        for (m, n, k) in [(5, 15, 1023), (6, 16, 1024), (7, 17, 1025), (63, 65, 64), (193, 33, 769), (191, 1025, 7)] {
             for (ta, tb) in [(false, false), (true, true)] {
                 let shape = GemmShape(m: m, n: n, k: k, transposeA: ta, transposeB: tb, alpha: 1.5, beta: 0.25)
                 let a = random.floats(m * k), b = random.floats(k * n), c = random.floats(m * n)

@@ -19,9 +19,19 @@ import Darwin
 enum SGEMMKernel {
     static let mr = 6
     static let nr = 16
-    static let kcBlock = 384
-    static let mcBlock = 96
-    static let ncBlock = 3072
+    /// Largest depth block. Long depth blocks mean fewer passes over C, which on this class of
+    /// CPU (measured on a Zen 3 EPYC) matters more than keeping the B micro-panel in L1.
+    static let kcBlock = 1024
+    /// Rows of op(A) packed at a time (a multiple of mr).
+    static let mcBlock = 192
+    /// Columns of op(B) packed at a time (a multiple of nr).
+    static let ncBlock = 1024
+
+    /// Depth block for a depth of k: at most kcBlock, the blocks balanced (a multiple of 8).
+    static func depthBlock(_ k: Int) -> Int {
+        let blocks = (k + kcBlock - 1) / kcBlock
+        return min(kcBlock, roundUp((k + blocks - 1) / max(blocks, 1), 8))
+    }
 
     /// One matrix product on raw pointers. `a`, `b`, `c` point at this batch's matrices.
     struct Problem {
@@ -64,9 +74,9 @@ enum SGEMMKernel {
 
         /// Buffer sizes (in floats) that the blocked loops need for an m×n×k product.
         static func sizes(m: Int, n: Int, k: Int) -> (a: Int, b: Int) {
-            let kc = min(k, kcBlock)
-            let mc = min(roundUp(m, mr), mcBlock)
-            let nc = min(roundUp(n, nr), ncBlock)
+            let kc = min(k, depthBlock(k))
+            let mc = roundUp(min(m, mcBlock), mr)
+            let nc = roundUp(min(n, ncBlock), nr)
             return (mc * kc, kc * nc)
         }
     }
@@ -82,12 +92,13 @@ enum SGEMMKernel {
             scale(p)
             return
         }
+        let kcMax = depthBlock(p.k)
         var jc = 0
         while jc < p.n {
             let nc = min(ncBlock, p.n - jc)
             var pc = 0
             while pc < p.k {
-                let kc = min(kcBlock, p.k - pc)
+                let kc = min(kcMax, p.k - pc)
                 packB(p, row: pc, column: jc, depth: kc, width: nc, into: scratch.packedB)
                 let first = pc == 0
                 var ic = 0
