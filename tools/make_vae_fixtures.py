@@ -13,7 +13,8 @@ vae_reference.safetensors (ConvVAE(latent=16), train mode)
     images [8,1,28,28] U8: the first 8 Fashion-MNIST test images (x = images / 255);
     eps [8,16]: the reparameterisation noise (torch.randn_like patched to return it);
     loss, rec, kl (shape [1]): ConvVAE.loss(x) (negative ELBO in nats per image and its two parts);
-    grad.<name>: d loss / d parameter for a few parameters.
+    grad.<name>: d loss / d parameter for a few parameters;
+    curve_images [64,1,28,28] U8: Fashion-MNIST test images 8..71, for the Swift-only training-curve tests.
 vq_reference.safetensors (VQVAE(K=256, D=64, beta=0.25))
     images [8,1,28,28] U8 as above;
     indices [8,7,7] I32: the reference codes. The codebook is re-drawn as U(-0.05, 0.05) (seed in the
@@ -40,8 +41,9 @@ SEED = 7
 out = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "Tests/LatentTests/Fixtures")
 out.mkdir(parents=True, exist_ok=True)
 
-images_u8, _ = models.load_fmnist("/usr/share/datasets/fashion-mnist", "test")
-images_u8 = images_u8[:8].reshape(8, 1, 28, 28).numpy()
+all_test, _ = models.load_fmnist("/usr/share/datasets/fashion-mnist", "test")
+images_u8 = all_test[:8].reshape(8, 1, 28, 28).numpy()
+curve_u8 = all_test[8:72].reshape(64, 1, 28, 28).numpy()
 x = torch.from_numpy(images_u8.astype(np.float32)) / 255.0
 
 
@@ -76,7 +78,7 @@ loss.backward()
 grads = {n: p.grad for n, p in vae.named_parameters()}
 vae_tensors = weights(vae)
 vae_tensors.update({
-    "fixture.images": images_u8, "fixture.eps": eps.numpy(),
+    "fixture.images": images_u8, "fixture.eps": eps.numpy(), "fixture.curve_images": curve_u8,
     "fixture.loss": scalar(loss.item()), "fixture.rec": scalar(stats["rec"]), "fixture.kl": scalar(stats["kl"]),
 })
 for name in ["enc.0.weight", "enc.0.bias", "enc.5.bias", "dec.0.bias", "dec.3.bias", "dec.5.weight", "dec.5.bias"]:
