@@ -124,9 +124,14 @@ import Testing
         }
         #expect(worst < 3e-7, "worst relative error \(worst)")
         var special = FloatVector(repeating: 0)
-        special[1] = -.infinity; special[2] = .infinity; special[3] = .nan; special[4] = -100; special[5] = 100; special[6] = 1
+        special[1] = -.infinity; special[3] = .nan; special[4] = -100; special[6] = 1
         let e = vectorExp(special)
-        #expect(e[0] == 1 && e[1] == 0 && e[2] == .infinity && e[3].isNaN && e[4] == 0 && e[5] == .infinity)
+        #expect(e[0] == 1 && e[1] == 0 && e[3].isNaN && e[4] == 0)
+        // Lanes above 88.37 send the vector through libm.
+        var large = special
+        large[2] = .infinity; large[5] = 100; large[7] = 88.5
+        let l = vectorExp(large)
+        #expect(l[2] == .infinity && l[5] == .infinity && abs(Double(l[7]) / Foundation.exp(88.5) - 1) < 3e-7)
         #expect(abs(e[6] - 2.7182817) <= 2.4e-7)
     }
 
