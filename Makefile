@@ -25,9 +25,7 @@ build: deps
 	$(SWIFT) build $(RELEASE) --product latent
 
 demo: build
-	$(LATENT) devices
-	$(LATENT) parity
-	$(LATENT) bench --quick
+	$(LATENT) demo
 
 # Release mode keeps the parity suite's large cases fast; -enable-testing allows @testable imports.
 test: deps

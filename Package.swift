@@ -36,6 +36,8 @@ let package = Package(
         ], path: "Sources/latent"),
         .testTarget(name: "LatentComputeTests", dependencies: ["LatentCompute"], path: "Tests/LatentComputeTests"),
         // Fixtures are read from the source tree by path (#filePath), not bundled.
+        // Runs the built `latent` binary as a user would (bad input, resume); depends on it so it is built.
+        .testTarget(name: "CLITests", dependencies: ["latent", "Latent"], path: "Tests/CLITests"),
         .testTarget(name: "LatentTests", dependencies: ["Latent"], path: "Tests/LatentTests", exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,143 @@
+import Foundation
+import Latent
+import Testing
+
+/// The `latent` binary next to this test bundle (the test target depends on it, so it is built).
+let latentBinary: String = {
+    let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for candidate in [bundleDirectory, bundleDirectory.deletingLastPathComponent()] {
+        let path = candidate.appendingPathComponent("latent").path
+        if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    return bundleDirectory.appendingPathComponent("latent").path
+}()
+
+struct RunResult {
+    let status: Int32
+    let output: String
+    let error: String
+}
+
+/// Runs `latent` with arguments and returns its exit status and output.
+func latent(_ arguments: [String]) throws -> RunResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: latentBinary)
+    process.arguments = arguments
+    var environment = ProcessInfo.processInfo.environment
+    environment["LATENT_DEVICE"] = "cpu"
+    process.environment = environment
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let output = out.fileHandleForReading.readDataToEndOfFile()
+    let error = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return RunResult(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
+                     error: String(decoding: error, as: UTF8.self))
+}
+
+/// A temporary folder removed when the value goes away.
+final class Scratch {
+    let path: String
+    init() {
+        path = NSTemporaryDirectory() + "latent-cli-" + UUID().uuidString
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+    func file(_ name: String) -> String { path + "/" + name }
+}
+
+/// A small MNIST-format folder (train and test) of synthetic 28x28 images, so runs are fast.
+func tinyDataset(in folder: Scratch, images: Int = 48) throws -> String {
+    let dir = folder.file("data")
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    var pixels: [UInt8] = []
+    for i in 0..<images {
+        for p in 0..<784 { pixels.append(UInt8(truncatingIfNeeded: (p * (i + 3) + i * 17) % 256)) }
+    }
+    let labels = (0..<images).map { UInt8($0 % 10) }
+    for prefix in ["train", "t10k"] {
+        try IDX.write(IDXArray(dimensions: [images, 28, 28], bytes: pixels), to: "\(dir)/\(prefix)-images-idx3-ubyte.gz", gzip: true)
+        try IDX.write(IDXArray(dimensions: [images], bytes: labels), to: "\(dir)/\(prefix)-labels-idx1-ubyte.gz", gzip: true)
+    }
+    return dir
+}
+
+@Suite(.serialized) struct CLITests {
+    /// Every bad input gets a non-zero exit and a message naming what is wrong, never a crash.
+    @Test func badInputGetsAClearError() throws {
+        let scratch = Scratch()
+        let cases: [([String], String)] = [
+            (["train", "nosuch"], "unknown model"),
+            (["train", "vae", "--no-such-flag"], "no-such-flag"),
+            (["train", "vae", "--data", scratch.file("missing"), "--out", scratch.file("o1")], "dataset-fashion-mnist"),
+            (["train", "vae", "--out", "/proc/latent-out"], "output folder"),
+            (["devices", "--bogus"], "bogus"),
+            (["parity", "--device", "gpu9"], "unknown device"),
+            (["sample", scratch.file("absent.safetensors"), "--out", scratch.file("o2")], "absent.safetensors"),
+        ]
+        for (arguments, fragment) in cases {
+            let r = try latent(arguments)
+            #expect(r.status != 0, "\(arguments) should fail")
+            #expect(r.status < 128, "\(arguments) crashed with status \(r.status)")
+            #expect((r.error + r.output).contains(fragment), "\(arguments): message lacks '\(fragment)': \(r.error)")
+        }
+    }
+
+    @Test func corruptCheckpointsAreRejected() throws {
+        let scratch = Scratch()
+        let data = try tinyDataset(in: scratch)
+        let out = scratch.file("run")
+        let ok = try latent(["train", "vae", "--data", data, "--out", out, "--steps", "2", "--batch-size", "8"])
+        try #require(ok.status == 0, "training failed: \(ok.error)")
+        let good = try Data(contentsOf: URL(fileURLWithPath: out + "/checkpoint.safetensors"))
+        let truncated = scratch.file("truncated.safetensors")
+        try good.prefix(good.count / 2).write(to: URL(fileURLWithPath: truncated))
+        let random = scratch.file("random.safetensors")
+        try Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 7) }).write(to: URL(fileURLWithPath: random))
+        for path in [truncated, random] {
+            let r = try latent(["sample", path, "--out", scratch.file("s")])
+            #expect(r.status != 0 && r.status < 128, "\(path): status \(r.status)")
+            #expect(r.error.contains(path), "error should name the file: \(r.error)")
+        }
+        // A checkpoint of another model cannot be resumed as this one.
+        let other = try latent(["train", "vqvae", "--data", data, "--out", scratch.file("vq"), "--steps", "3",
+                                "--resume", out + "/checkpoint.safetensors"])
+        #expect(other.status != 0)
+        #expect(other.error.contains("vae"), "\(other.error)")
+    }
+
+    /// N steps, then resume for M more, equals N + M uninterrupted, bit for bit (CPU backend).
+    @Test func resumeIsBitExact() throws {
+        let scratch = Scratch()
+        let data = try tinyDataset(in: scratch)
+        let common = ["train", "vae", "--data", data, "--batch-size", "8", "--seed", "3", "--lr", "0.003"]
+        let straight = try latent(common + ["--out", scratch.file("a"), "--steps", "8"])
+        try #require(straight.status == 0, "\(straight.error)")
+        let first = try latent(common + ["--out", scratch.file("b"), "--steps", "3"])
+        try #require(first.status == 0, "\(first.error)")
+        let resumed = try latent(common + ["--out", scratch.file("b"), "--steps", "8",
+                                           "--resume", scratch.file("b") + "/checkpoint.safetensors"])
+        try #require(resumed.status == 0, "\(resumed.error)")
+        let a = try Checkpoint.read(scratch.file("a") + "/checkpoint.safetensors")
+        let b = try Checkpoint.read(scratch.file("b") + "/checkpoint.safetensors")
+        #expect(a.step == 8 && b.step == 8)
+        #expect(a.weights.keys.sorted() == b.weights.keys.sorted())
+        for (name, tensor) in a.weights { #expect(tensor == b.weights[name], "\(name) differs after resume") }
+        for (name, tensor) in a.optimizerState { #expect(tensor == b.optimizerState[name], "optimizer \(name) differs") }
+        #expect(a.rng == b.rng && a.dataPosition == b.dataPosition)
+        let metrics = try String(contentsOfFile: scratch.file("b") + "/metrics.jsonl", encoding: .utf8)
+        #expect(metrics.contains("\"step\":8"))
+        #expect(FileManager.default.fileExists(atPath: scratch.file("b") + "/loss.svg"))
+    }
+
+    @Test func nonFiniteLossStopsWithAMessage() throws {
+        let scratch = Scratch()
+        let data = try tinyDataset(in: scratch)
+        let r = try latent(["train", "vae", "--data", data, "--out", scratch.file("nan"), "--steps", "20",
+                            "--batch-size", "8", "--lr", "1e30"])
+        #expect(r.status != 0 && r.status < 128)
+        #expect(r.error.contains("NaN or infinite"), "\(r.error)")
+    }
+}
