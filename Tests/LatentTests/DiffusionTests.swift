@@ -277,7 +277,11 @@ func timesteps(_ tensor: SafeTensor?) throws -> [Int] { try #require(tensor).int
         #expect(cpuGradients.count == gpuGradients.count && cpuGradients.count > 100)
         for (name, g) in cpuGradients {
             let other = try #require(gpuGradients[name])
-            #expect(maxRelativeError(other, g) < 1e-3, "\(name)")
+            // Absolute floor: the attention key biases have an exactly zero gradient in exact arithmetic
+            // (softmax is invariant to a per-query constant), so both backends report rounding noise there.
+            let scale = g.map { Swift.abs($0) }.max() ?? 0
+            let error = zip(other, g).map { Swift.abs($0 - $1) }.max() ?? 0
+            #expect(error <= 1e-3 * scale + 1e-6, "\(name): \(error) at scale \(scale)")
         }
     }
 }
