@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "LatentCompute", dependencies: ["COpenCL", "LatentKernels"],
                 path: "Sources/LatentCompute"),
         .target(name: "Latent", dependencies: ["LatentCompute", "CPNG"], path: "Sources/Latent"),
-        .target(name: "LatentBenchmarks", dependencies: ["LatentCompute"], path: "Benchmarks/LatentBenchmarks"),
+        .target(name: "LatentBenchmarks", dependencies: ["LatentCompute", "Latent"], path: "Benchmarks/LatentBenchmarks"),
         .executableTarget(name: "latent", dependencies: [
             "Latent", "LatentCompute", "LatentBenchmarks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -32,9 +32,10 @@ struct BenchCommand: ParsableCommand {
             do { devices.append(try DeviceSelection.resolve(try DeviceRequest(parsing: device)) { printError($0) }) }
             catch { throw ValidationError("\(error)") }
         }
-        let cases = KernelBenchmarks.cases(quick: quick).filter { filter == nil || $0.op.contains(filter!) }
+        let cases = (KernelBenchmarks.cases(quick: quick) + TrainingBenchmarks.cases(quick: quick))
+            .filter { filter == nil || $0.op.contains(filter!) }
         if !json {
-            print(pad("op", 10) + pad("shape", 16) + pad("backend", 9) + pad("ms", 10) + "rate")
+            print(pad("op", 16) + pad("shape", 24) + pad("backend", 9) + pad("ms", 10) + "rate")
         }
         for c in cases {
             for d in devices {
@@ -63,8 +64,8 @@ struct BenchCommand: ParsableCommand {
         var rate = ""
         if let g = r.gflops { rate = String(format: "%.1f GFLOP/s", g) }
         if let g = r.gbps { rate = String(format: "%.1f GB/s", g) }
-        if let n = r.itemsPerSecond { rate += String(format: ", %.3g numbers/s", n) }
-        return pad(r.op, 10) + pad(r.shape, 16) + pad(r.backend, 9) + pad(String(format: "%.3f", r.ms), 10) + rate
+        if let n = r.itemsPerSecond { rate += String(format: ", %.3g %@/s", n, r.op == "randn" ? "numbers" : "images") }
+        return pad(r.op, 16) + pad(r.shape, 24) + pad(r.backend, 9) + pad(String(format: "%.3f", r.ms), 10) + rate
     }
 
     func jsonLine(_ r: BenchmarkResult) -> String {
@@ -72,7 +73,7 @@ struct BenchCommand: ParsableCommand {
                                      "ms": r.ms, "min_ms": r.minMs]
         object["gflops"] = r.gflops
         object["gbps"] = r.gbps
-        object["numbers_per_s"] = r.itemsPerSecond
+        object[r.op == "randn" ? "numbers_per_s" : "images_per_s"] = r.itemsPerSecond
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }

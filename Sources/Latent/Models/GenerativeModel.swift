@@ -16,10 +16,21 @@ public protocol GenerativeModel: Module {
     func trainingLoss(images: Tensor, labels: Tensor, noise: NoiseStream) throws -> TrainingLoss
     /// Called after each optimizer step (e.g. the VQ-VAE's EMA codebook update or dead-code restart).
     func afterOptimizerStep() throws
+    /// Called when training resumes at `step`, for state that follows the step count (KL warm-up).
+    func resumeTraining(atStep step: Int)
 }
 
 extension GenerativeModel {
     public func afterOptimizerStep() throws {}
+    public func resumeTraining(atStep step: Int) {}
+}
+
+extension ConvVAE {
+    public func resumeTraining(atStep step: Int) { completedSteps = step }
+}
+
+extension VQVAE {
+    public func resumeTraining(atStep step: Int) { completedSteps = step }
 }
 
 /// A training loss and the scalar metrics that go with it (read from the device only when logged).

@@ -103,6 +103,7 @@ public final class Trainer {
         }
         noise.reset(offset: checkpoint.rng.offset)
         step = checkpoint.step
+        model.resumeTraining(atStep: step)
         position = checkpoint.dataPosition ?? .start
     }
 
