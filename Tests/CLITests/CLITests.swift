@@ -141,3 +141,32 @@ func tinyDataset(in folder: Scratch, images: Int = 48) throws -> String {
         #expect(r.error.contains("NaN or infinite"), "\(r.error)")
     }
 }
+
+/// A full disk: a 256 KiB tmpfs (mounting needs root, which CI and these machines have) cannot
+/// hold the 2.6 MB checkpoint; training must fail with the write error, not crash or leave a
+/// half-written checkpoint behind.
+@Test(.enabled(if: getuid() == 0, "mounting a small tmpfs needs root"))
+func fullDiskGetsAClearError() throws {
+    let scratch = Scratch()
+    let data = try tinyDataset(in: scratch)
+    let mountPoint = scratch.file("full")
+    try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+    let mount = Process()
+    mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+    mount.arguments = ["-t", "tmpfs", "-o", "size=256k", "tmpfs", mountPoint]
+    try mount.run()
+    mount.waitUntilExit()
+    try #require(mount.terminationStatus == 0, "could not mount a tmpfs at \(mountPoint)")
+    defer {
+        let umount = Process()
+        umount.executableURL = URL(fileURLWithPath: "/bin/umount")
+        umount.arguments = [mountPoint]
+        try? umount.run()
+        umount.waitUntilExit()
+    }
+    let r = try latent(["train", "vae", "--data", data, "--out", mountPoint + "/run", "--steps", "2", "--batch-size", "8"])
+    #expect(r.status != 0 && r.status < 128)
+    #expect(r.error.contains("No space left on device"), "\(r.error)")
+    let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: mountPoint + "/run")) ?? []
+    #expect(!leftovers.contains("checkpoint.safetensors"), "a partial checkpoint was left: \(leftovers)")
+}
