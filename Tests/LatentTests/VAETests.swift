@@ -79,6 +79,20 @@ enum ModelTestSupport {
         }
         return losses
     }
+
+    /// Compares every `fixture.grad.NAME` tensor of a reference file with the gradient of the
+    /// model parameter NAME (NMSE < 1e-8) and returns how many were compared.
+    static func compareFixtureGradients(_ file: SafeTensors, _ model: Module, _ gradients: Gradients) throws -> Int {
+        let parameters = Dictionary(uniqueKeysWithValues: model.namedParameters())
+        var compared = 0
+        for name in file.tensors.keys where name.hasPrefix("fixture.grad.") {
+            let parameter = try #require(parameters[String(name.dropFirst("fixture.grad.".count))])
+            let g = try #require(gradients[parameter]).toArray()
+            #expect(nmse(g, try file[name]!.floats()) < 1e-8, "\(name)")
+            compared += 1
+        }
+        return compared
+    }
 }
 
 @Suite struct VAETests {
@@ -108,15 +122,7 @@ enum ModelTestSupport {
         #expect(S.relative(try result.loss.item(), try S.scalar(file, "loss")) < 1e-4)
         #expect(S.relative(try result.reconstruction.item(), try S.scalar(file, "rec")) < 1e-4)
         #expect(S.relative(try result.kl.item(), try S.scalar(file, "kl")) < 1e-3)
-        let gradients = try result.loss.backward()
-        let parameters = Dictionary(uniqueKeysWithValues: model.namedParameters())
-        var compared = 0
-        for name in file.tensors.keys where name.hasPrefix("fixture.grad.") {
-            let parameter = try #require(parameters[String(name.dropFirst("fixture.grad.".count))])
-            let g = try #require(gradients[parameter]).toArray()
-            #expect(S.nmse(g, try file[name]!.floats()) < 1e-8, "\(name)")
-            compared += 1
-        }
+        let compared = try S.compareFixtureGradients(file, model, result.loss.backward())
         #expect(compared == 7)
     }
 

@@ -48,15 +48,7 @@ import LatentCompute
         #expect(S.relative(try result.reconstruction.item(), try S.scalar(file, "rec")) < 1e-4)
         #expect(S.relative(try result.vq.item(), try S.scalar(file, "vq")) < 1e-4)
         #expect(S.relative(try result.perplexity.item(), try S.scalar(file, "perplexity")) < 1e-4)
-        let gradients = try result.loss.backward()
-        let parameters = Dictionary(uniqueKeysWithValues: model.namedParameters())
-        var compared = 0
-        for name in file.tensors.keys where name.hasPrefix("fixture.grad.") {
-            let parameter = try #require(parameters[String(name.dropFirst("fixture.grad.".count))])
-            let g = try #require(gradients[parameter]).toArray()
-            #expect(S.nmse(g, try file[name]!.floats()) < 1e-8, "\(name)")
-            compared += 1
-        }
+        let compared = try S.compareFixtureGradients(file, model, result.loss.backward())
         #expect(compared == 6)
     }
 
