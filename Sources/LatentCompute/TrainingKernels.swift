@@ -10,6 +10,19 @@ public protocol TrainingKernels {
     /// The adjoint of im2col: input[n, c, y, x] = Σ of every cols entry that im2col reads from (y, x).
     /// Overwrites `input` (deterministic gather form, no atomics).
     func col2im(_ cols: any DeviceBuffer, _ input: any DeviceBuffer, geometry: ConvGeometry) throws
+    /// Convolution without bias: output[n, o, p] = Σ_r weight[o, r] · im2col(input)[n, r, p], with
+    /// weight [outChannels, columnRows] and output [batch, outChannels, outH·outW].
+    /// Default: im2col + batched GEMM (ConvComposite.swift); the CPU backend fuses them per image.
+    func conv2d(_ input: any DeviceBuffer, weight: any DeviceBuffer, _ output: any DeviceBuffer,
+                geometry: ConvGeometry, outChannels: Int) throws
+    /// The gradient of `conv2d` with respect to its input: gradInput[n] = col2im(weightᵀ · gradOutput[n]).
+    /// Overwrites gradInput.
+    func conv2dBackwardInput(_ gradOutput: any DeviceBuffer, weight: any DeviceBuffer, _ gradInput: any DeviceBuffer,
+                             geometry: ConvGeometry, outChannels: Int) throws
+    /// The gradient of `conv2d` with respect to its weight: gradWeight = Σ_n gradOutput[n] · im2col(input)[n]ᵀ.
+    /// Overwrites gradWeight.
+    func conv2dBackwardWeight(_ input: any DeviceBuffer, _ gradOutput: any DeviceBuffer, _ gradWeight: any DeviceBuffer,
+                              geometry: ConvGeometry, outChannels: Int) throws
 
     // MARK: norm (Kernels/norm.cl, CPU/Norm.swift). LayerNorm over D is groupNorm(batch: rows, channels: D, spatial: 1, groups: 1).
     /// x viewed as [batch, channels, spatial]; for each (n, g) over channels/groups × spatial elements:

@@ -8,7 +8,7 @@ import Testing
 /// and optimizer steps against hand-computed PyTorch values.
 @Suite struct TrainingKernelTests {
     static var families: [KernelSpec] {
-        KernelRegistry.convKernels + KernelRegistry.normKernels + KernelRegistry.backwardKernels + KernelRegistry.optimKernels
+        KernelRegistry.convKernels + KernelRegistry.convProductKernels + KernelRegistry.normKernels + KernelRegistry.backwardKernels + KernelRegistry.optimKernels
     }
 
     @Test func cpuKernelsMatchFloat64References() {
@@ -21,6 +21,16 @@ import Testing
         let results = ParitySuite.compareWithCPU(on: try DeviceSelection.resolve(.opencl), kernels: Self.families)
         #expect(results.count > 100)
         for r in results where !r.ok { Issue.record(Comment(rawValue: r.summary)) }
+    }
+
+    /// The CPU convolution cuts the batch by thread count (several images per product, or the
+    /// composite path when there are fewer tasks than threads): every cut must give the same answer.
+    @Test(arguments: [1, 3, 5])
+    func cpuConvolutionMatchesFloat64ForAnyThreadCount(threads: Int) {
+        let results = ParitySuite.compareCPUWithFloat64(kernels: KernelRegistry.convProductKernels,
+                                                        cpu: CPUDevice(threads: threads))
+        #expect(results.count == 24)
+        for r in results where !r.ok { Issue.record(Comment(rawValue: "threads \(threads): " + r.summary)) }
     }
 
     // MARK: finite differences of the Float64 references

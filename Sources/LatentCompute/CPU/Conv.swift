@@ -4,34 +4,15 @@
 extension CPUDevice {
     public func im2col(_ input: any DeviceBuffer, _ cols: any DeviceBuffer, geometry g: ConvGeometry) throws {
         let src = try cpu(input).floats, dst = try cpu(cols).floats
-        let outH = g.outHeight, outW = g.outWidth, rowLength = outH * outW
+        let rowLength = g.outHeight * g.outWidth
         let rows = g.batch * g.columnRows
         guard rows > 0, rowLength > 0 else { return }
-        let plane = g.height * g.width
+        let plane = g.height * g.width, taps = g.kernelHeight * g.kernelWidth
         parallelFor(rows, grain: max(1, 32_768 / rowLength)) { start, end in
             for r in start..<end {
-                let j = r % g.kernelWidth, i = (r / g.kernelWidth) % g.kernelHeight
-                let image = r / (g.kernelWidth * g.kernelHeight)  // n·channels + c
-                let source = src + image * plane
-                let row = dst + r * rowLength
-                let xOffset = j * g.dilationX - g.padX
-                let (xLow, xHigh) = convValidRange(outputs: outW, stride: g.strideX, offset: xOffset, size: g.width)
-                for oy in 0..<outH {
-                    let out = row + oy * outW
-                    let y = oy * g.strideY - g.padY + i * g.dilationY
-                    guard y >= 0, y < g.height, xLow < xHigh else {
-                        out.initialize(repeating: 0, count: outW)
-                        continue
-                    }
-                    out.initialize(repeating: 0, count: xLow)
-                    let line = source + y * g.width + xOffset
-                    if g.strideX == 1 {
-                        (out + xLow).update(from: line + xLow, count: xHigh - xLow)
-                    } else {
-                        for ox in xLow..<xHigh { out[ox] = line[ox * g.strideX] }
-                    }
-                    (out + xHigh).initialize(repeating: 0, count: outW - xHigh)
-                }
+                let tap = r % taps
+                g.fillColumnRow(plane: src + (r / taps) * plane, tapY: tap / g.kernelWidth, tapX: tap % g.kernelWidth,
+                                into: dst + r * rowLength)
             }
         }
     }
@@ -40,39 +21,74 @@ extension CPUDevice {
     /// so every pixel sums its column entries in the same order as the OpenCL gather kernel.
     public func col2im(_ cols: any DeviceBuffer, _ input: any DeviceBuffer, geometry g: ConvGeometry) throws {
         let src = try cpu(cols).floats, dst = try cpu(input).floats
-        let outH = g.outHeight, outW = g.outWidth, rowLength = outH * outW
+        let rowLength = g.outHeight * g.outWidth
         let planes = g.batch * g.channels, plane = g.height * g.width
         guard planes > 0, plane > 0 else { return }
         let taps = g.kernelHeight * g.kernelWidth
         parallelFor(planes, grain: max(1, 32_768 / max(1, taps * rowLength))) { start, end in
             for p in start..<end {
-                let image = dst + p * plane
-                image.initialize(repeating: 0, count: plane)
-                guard rowLength > 0 else { continue }
-                for i in 0..<g.kernelHeight {
-                    for j in 0..<g.kernelWidth {
-                        let row = src + ((p * g.kernelHeight + i) * g.kernelWidth + j) * rowLength
-                        let xOffset = j * g.dilationX - g.padX
-                        let (xLow, xHigh) = convValidRange(outputs: outW, stride: g.strideX, offset: xOffset, size: g.width)
-                        guard xLow < xHigh else { continue }
-                        for oy in 0..<outH {
-                            let y = oy * g.strideY - g.padY + i * g.dilationY
-                            guard y >= 0, y < g.height else { continue }
-                            let line = image + y * g.width + xOffset, values = row + oy * outW
-                            if g.strideX == 1 {
-                                var ox = xLow
-                                while ox + TrainVector.scalarCount <= xHigh {
-                                    trainStore(trainLoad(line, ox) + trainLoad(values, ox), line, ox)
-                                    ox += TrainVector.scalarCount
-                                }
-                                while ox < xHigh {
-                                    line[ox] += values[ox]
-                                    ox += 1
-                                }
-                            } else {
-                                for ox in xLow..<xHigh { line[ox * g.strideX] += values[ox] }
-                            }
+                g.gatherColumnRows(src + p * taps * rowLength, rowStride: rowLength, into: dst + p * plane)
+            }
+        }
+    }
+}
+
+extension ConvGeometry {
+    /// Writes one column-matrix row: kernel tap (i, j) over one input plane, outH·outW values
+    /// (0 where the tap reads padding).
+    @inline(__always)
+    func fillColumnRow(plane source: UnsafePointer<Float>, tapY i: Int, tapX j: Int,
+                       into row: UnsafeMutablePointer<Float>) {
+        let outH = outHeight, outW = outWidth
+        let xOffset = j * dilationX - padX
+        let (xLow, xHigh) = convValidRange(outputs: outW, stride: strideX, offset: xOffset, size: width)
+        for oy in 0..<outH {
+            let out = row + oy * outW
+            let y = oy * strideY - padY + i * dilationY
+            guard y >= 0, y < height, xLow < xHigh else {
+                out.initialize(repeating: 0, count: outW)
+                continue
+            }
+            out.initialize(repeating: 0, count: xLow)
+            let line = source + y * width + xOffset
+            if strideX == 1 {
+                (out + xLow).update(from: line + xLow, count: xHigh - xLow)
+            } else {
+                for ox in xLow..<xHigh { out[ox] = line[ox * strideX] }
+            }
+            (out + xHigh).initialize(repeating: 0, count: outW - xHigh)
+        }
+    }
+
+    /// The adjoint of `fillColumnRow` for a whole plane: overwrites `plane` with the sum of its
+    /// kh·kw column rows (row (i, j) at `rows + (i·kw + j)·rowStride`), taps added in (i, j) order.
+    @inline(__always)
+    func gatherColumnRows(_ rows: UnsafePointer<Float>, rowStride: Int, into plane: UnsafeMutablePointer<Float>) {
+        let outH = outHeight, outW = outWidth
+        plane.initialize(repeating: 0, count: height * width)
+        guard outH * outW > 0 else { return }
+        for i in 0..<kernelHeight {
+            for j in 0..<kernelWidth {
+                let row = rows + (i * kernelWidth + j) * rowStride
+                let xOffset = j * dilationX - padX
+                let (xLow, xHigh) = convValidRange(outputs: outW, stride: strideX, offset: xOffset, size: width)
+                guard xLow < xHigh else { continue }
+                for oy in 0..<outH {
+                    let y = oy * strideY - padY + i * dilationY
+                    guard y >= 0, y < height else { continue }
+                    let line = plane + y * width + xOffset, values = row + oy * outW
+                    if strideX == 1 {
+                        var ox = xLow
+                        while ox + TrainVector.scalarCount <= xHigh {
+                            trainStore(trainLoad(line, ox) + trainLoad(values, ox), line, ox)
+                            ox += TrainVector.scalarCount
                         }
+                        while ox < xHigh {
+                            line[ox] += values[ox]
+                            ox += 1
+                        }
+                    } else {
+                        for ox in xLow..<xHigh { line[ox * strideX] += values[ox] }
                     }
                 }
             }

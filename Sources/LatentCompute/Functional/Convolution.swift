@@ -33,29 +33,24 @@ extension Tensor {
             throw ComputeError.shapeMismatch("conv2d: kernel \(kh)x\(kw) does not fit input \(h)x\(w) with padding \(padding)")
         }
         let out = try withoutGrad { () -> Tensor in
-            let cols = try Tensor.empty([n, geometry.columnRows, oh * ow], on: device)
-            try device.im2col(buffer, cols.buffer, geometry: geometry)
-            let product = try weight.reshaped([o, geometry.columnRows]).matmul(cols)
-            let result = try bias.map { try product + $0.reshaped([o, 1]) } ?? product
-            return try result.reshaped([n, o, oh, ow])
+            let product = try Tensor.empty([n, o, oh, ow], on: device)
+            try device.conv2d(buffer, weight: weight.buffer, product.buffer, geometry: geometry, outChannels: o)
+            return try bias.map { try product + $0.reshaped([o, 1, 1]) } ?? product
         }
         let (x, inputs) = (self, [self, weight] + (bias.map { [$0] } ?? []))
         return Tensor.record(out, "conv2d", inputs) { g in
-            let g3 = try g.reshaped([n, o, oh * ow])
-            let w2 = try weight.reshaped([o, geometry.columnRows])
             var grads: [Tensor?] = [nil, nil]
             if x.requiresGrad {
-                let gradCols = try w2.matmul(g3, transposeSelf: true)
                 let gradX = try Tensor.empty(x.shape, on: x.device)
-                try x.device.col2im(gradCols.buffer, gradX.buffer, geometry: geometry)
+                try x.device.conv2dBackwardInput(g.buffer, weight: weight.buffer, gradX.buffer, geometry: geometry, outChannels: o)
                 grads[0] = gradX
             }
             if weight.requiresGrad {
-                let cols = try Tensor.empty([n, geometry.columnRows, oh * ow], on: x.device)
-                try x.device.im2col(x.buffer, cols.buffer, geometry: geometry)
-                grads[1] = try g3.matmul(cols, transposeOther: true).sum(axis: 0).reshaped(weight.shape)
+                let gradW = try Tensor.empty(weight.shape, on: x.device)
+                try x.device.conv2dBackwardWeight(x.buffer, g.buffer, gradW.buffer, geometry: geometry, outChannels: o)
+                grads[1] = gradW
             }
-            if bias != nil { grads.append(try g3.sum(axis: 2).sum(axis: 0)) }
+            if bias != nil { grads.append(try g.reshaped([n, o, oh * ow]).sum(axis: 2).sum(axis: 0)) }
             return grads
         }
     }
@@ -82,22 +77,25 @@ extension Tensor {
         guard geometry.outHeight == h, geometry.outWidth == w else {
             throw ComputeError.shapeMismatch("convTranspose2d geometry mismatch for input \(h)x\(w)")
         }
-        let rows = geometry.columnRows
+        // Its forward pass is the input gradient of that convolution, and its gradients are the
+        // convolution itself (for the input) and the convolution's weight gradient (for the weight).
         let out = try withoutGrad { () -> Tensor in
-            let cols = try weight.reshaped([cin, rows]).matmul(reshaped([n, cin, h * w]), transposeSelf: true)
             let image = try Tensor.empty([n, cout, oh, ow], on: device)
-            try device.col2im(cols.buffer, image.buffer, geometry: geometry)
+            try device.conv2dBackwardInput(buffer, weight: weight.buffer, image.buffer, geometry: geometry, outChannels: cin)
             return try bias.map { try image + $0.reshaped([cout, 1, 1]) } ?? image
         }
         let (x, inputs) = (self, [self, weight] + (bias.map { [$0] } ?? []))
         return Tensor.record(out, "conv_transpose2d", inputs) { g in
-            let cols = try Tensor.empty([n, rows, h * w], on: g.device)
-            try g.device.im2col(g.buffer, cols.buffer, geometry: geometry)
             var grads: [Tensor?] = [nil, nil]
-            let w2 = try weight.reshaped([cin, rows])
-            if x.requiresGrad { grads[0] = try w2.matmul(cols).reshaped(x.shape) }
+            if x.requiresGrad {
+                let gradX = try Tensor.empty(x.shape, on: x.device)
+                try x.device.conv2d(g.buffer, weight: weight.buffer, gradX.buffer, geometry: geometry, outChannels: cin)
+                grads[0] = gradX
+            }
             if weight.requiresGrad {
-                grads[1] = try x.reshaped([n, cin, h * w]).matmul(cols, transposeOther: true).sum(axis: 0).reshaped(weight.shape)
+                let gradW = try Tensor.empty(weight.shape, on: x.device)
+                try x.device.conv2dBackwardWeight(g.buffer, x.buffer, gradW.buffer, geometry: geometry, outChannels: cin)
+                grads[1] = gradW
             }
             if bias != nil { grads.append(try g.reshaped([n, cout, oh * ow]).sum(axis: 2).sum(axis: 0)) }
             return grads

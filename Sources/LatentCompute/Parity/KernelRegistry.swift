@@ -44,6 +44,6 @@ public enum KernelRegistry {
     /// Every kernel of the kernel set. A new family adds its list here.
     public static var all: [KernelSpec] {
         copyKernels + elementwiseKernels + reduceKernels + gemmKernels + randomKernels
-            + convKernels + normKernels + backwardKernels + attentionKernels + codebookKernels + optimKernels
+            + convKernels + convProductKernels + normKernels + backwardKernels + attentionKernels + codebookKernels + optimKernels
     }
 }
