@@ -108,11 +108,17 @@ func tinyDataset(in folder: Scratch, images: Int = 48) throws -> String {
         #expect(other.error.contains("vae"), "\(other.error)")
     }
 
-    /// N steps, then resume for M more, equals N + M uninterrupted, bit for bit (CPU backend).
-    @Test func resumeIsBitExact() throws {
+    /// N steps, then resume for M more, equals N + M uninterrupted, bit for bit (CPU backend). The
+    /// VQ-VAE runs with an EMA codebook and dead-code restart every 2 steps, which after the resume
+    /// at step 3 depends on the idle-code counters saved in the checkpoint.
+    @Test(arguments: [
+        ["vae"],
+        ["vqvae", "--config", #"{"K": 16, "D": 4, "ema": true, "restart_after": 2, "restart_every": 2}"#],
+    ])
+    func resumeIsBitExact(model: [String]) throws {
         let scratch = Scratch()
         let data = try tinyDataset(in: scratch)
-        let common = ["train", "vae", "--data", data, "--batch-size", "8", "--seed", "3", "--lr", "0.003"]
+        let common = ["train"] + model + ["--data", data, "--batch-size", "8", "--seed", "3", "--lr", "0.003"]
         let straight = try latent(common + ["--out", scratch.file("a"), "--steps", "8"])
         try #require(straight.status == 0, "\(straight.error)")
         let first = try latent(common + ["--out", scratch.file("b"), "--steps", "3"])
@@ -125,11 +131,49 @@ func tinyDataset(in folder: Scratch, images: Int = 48) throws -> String {
         #expect(a.step == 8 && b.step == 8)
         #expect(a.weights.keys.sorted() == b.weights.keys.sorted())
         for (name, tensor) in a.weights { #expect(tensor == b.weights[name], "\(name) differs after resume") }
+        #expect(a.optimizerState.keys.sorted() == b.optimizerState.keys.sorted())
         for (name, tensor) in a.optimizerState { #expect(tensor == b.optimizerState[name], "optimizer \(name) differs") }
         #expect(a.rng == b.rng && a.dataPosition == b.dataPosition)
         let metrics = try String(contentsOfFile: scratch.file("b") + "/metrics.jsonl", encoding: .utf8)
         #expect(metrics.contains("\"step\":8"))
         #expect(FileManager.default.fileExists(atPath: scratch.file("b") + "/loss.svg"))
+    }
+
+    /// `eval --json` prints one JSON object with every figure of issue #5 (VAE: −ELBO and its parts,
+    /// −IWAE with its k; VQ-VAE: MSE, perplexity, codes in use) and writes the reconstructions.
+    @Test func evalReportsEveryFigureAsJSON() throws {
+        let scratch = Scratch()
+        let data = try tinyDataset(in: scratch)
+        func evaluate(_ model: [String], _ options: [String]) throws -> [String: Any] {
+            let run = scratch.file(model[0])
+            let trained = try latent(["train"] + model + ["--data", data, "--out", run, "--steps", "2", "--batch-size", "8"])
+            try #require(trained.status == 0, "\(trained.error)")
+            let r = try latent(["eval", run + "/checkpoint.safetensors", "--data", data, "--out", run + "/eval", "--json"] + options)
+            try #require(r.status == 0, "\(r.error)")
+            let object = try JSONSerialization.jsonObject(with: Data(r.output.utf8)) as? [String: Any]
+            let figures = try #require(object, "stdout is not one JSON object: \(r.output)")
+            #expect(figures["reconstructions_png"] as? String == run + "/eval/reconstructions.png")
+            let png = FileManager.default.contents(atPath: run + "/eval/reconstructions.png") ?? Data()
+            #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "no reconstructions.png")
+            return figures
+        }
+        func number(_ figures: [String: Any], _ key: String) throws -> Double { try #require((figures[key] as? NSNumber)?.doubleValue, "\(key) in \(figures)") }
+
+        let vae = try evaluate(["vae"], ["--iwae", "4", "--limit", "10"])
+        #expect(try number(vae, "images") == 10 && number(vae, "iwae_samples") == 4)
+        let (elbo, rec, kl) = (try number(vae, "neg_elbo_nats"), try number(vae, "reconstruction_nats"), try number(vae, "kl_nats"))
+        #expect(abs(elbo - (rec + kl)) < 1e-6 * elbo && rec > 0 && kl > 0)
+        #expect(try number(vae, "neg_iwae_nats_k4") > 0)
+
+        let vq = try evaluate(["vqvae", "--config", #"{"K": 16, "D": 4}"#], [])
+        #expect(try number(vq, "images") == 48 && number(vq, "reconstruction_mse") > 0)
+        #expect(try (1...16).contains(number(vq, "perplexity")) && (1...16).contains(number(vq, "mean_batch_perplexity")))
+        #expect(try (1.0 / 16...1).contains(number(vq, "codes_in_use")))
+
+        for bad in [["--iwae", "-1"], ["--limit", "0"]] {
+            let r = try latent(["eval", scratch.file("vae") + "/checkpoint.safetensors", "--data", data, "--out", scratch.file("e")] + bad)
+            #expect(r.status != 0 && r.status < 128 && r.error.contains(bad[0]), "\(bad): \(r.error)")
+        }
     }
 
     @Test func nonFiniteLossStopsWithAMessage() throws {

@@ -144,6 +144,51 @@ import LatentCompute
         #expect(try #require(vq.clusterSize).toArray()[2...] == [1, 1, 1, 1])
     }
 
+    /// The idle-code counters are training state: saved next to the optimizer state (not in the
+    /// state_dict) and restored on resume; a checkpoint written before they were saved still resumes,
+    /// with the counters at zero.
+    @Test func idleCountersTravelInCheckpoints() throws {
+        let device = CPUDevice.shared
+        let data = try S.dataset(S.file("vae_reference.safetensors"), "images")
+        let config = VQVAEConfig(codes: 16, dimension: 4, restartAfter: 100).json
+        func trainer() throws -> (Trainer, VQVAE) {
+            let model = try VQVAE(configJSON: config, device: device, seed: 2)
+            let loader = try BatchLoader(dataset: data, batchSize: 4, seed: 1)
+            return (try Trainer(model: model, configuration: TrainingConfiguration(steps: 3, batchSize: 4),
+                                loader: loader, device: device), model)
+        }
+        let (first, model) = try trainer()
+        try first.run { _ in true }
+        let counters = try model.vq.stepsSinceUsed.toArray()
+        #expect(counters.contains { $0 > 0 }, "\(counters)")
+        let saved = try first.checkpoint()
+        #expect(saved.weights.keys.allSatisfy { !$0.contains("steps_since_used") })
+        let key = "model_state.vq.steps_since_used"
+        #expect(try saved.optimizerState[key]?.floats() == counters)
+
+        let (resumed, resumedModel) = try trainer()
+        try resumed.restore(from: saved)
+        #expect(try resumedModel.vq.stepsSinceUsed.toArray() == counters)
+
+        var old = saved
+        old.optimizerState[key] = nil
+        let (fromOld, fromOldModel) = try trainer()
+        try fromOld.run { _ in true }  // counters non-zero before the restore
+        try fromOld.restore(from: old)
+        #expect(try fromOldModel.vq.stepsSinceUsed.toArray() == [Float](repeating: 0, count: 16))
+    }
+
+    @Test func trainingStateLoadChecksNamesAndShapes() throws {
+        let vq = try VectorQuantizer(codes: 3, dimension: 2, initializer: ParameterInitializer(seed: 3, device: CPUDevice.shared))
+        #expect(vq.namedTrainingState().map(\.0) == ["steps_since_used"])
+        try vq.loadTrainingState(["steps_since_used": ([3], [4, 0, 7])])
+        #expect(try vq.stepsSinceUsed.toArray() == [4, 0, 7])
+        #expect(throws: ComputeError.self) { try vq.loadTrainingState(["steps_since_used": ([4], [1, 2, 3, 4])]) }
+        #expect(throws: ComputeError.self) { try vq.loadTrainingState(["other": ([3], [1, 2, 3])]) }
+        try vq.loadTrainingState([:])
+        #expect(try vq.stepsSinceUsed.toArray() == [0, 0, 0])
+    }
+
     @Test func perplexityAndUsage() throws {
         let counts = try Tensor([2, 2, 0, 0, 4, 0, 0, 0], shape: [8], on: CPUDevice.shared)
         let (perplexity, usage) = try VectorQuantizer.codeStatistics(counts)

@@ -17,7 +17,9 @@ public struct RandomState: Sendable, Equatable {
 ///
 /// Layout inside the file:
 /// - weights under their own names (the PyTorch `state_dict` keys, e.g. `down.0.0.conv1.weight`);
-/// - optimizer state under `optimizer.` + name (e.g. `optimizer.m.down.0.0.conv1.weight`);
+/// - optimizer state under `optimizer.` + name (e.g. `optimizer.exp_avg.down.0.0.conv1.weight`); the
+///   trainer also keeps the weight EMA there (`optimizer.ema.` + weight name) and the model's training
+///   state (`optimizer.model_state.` + name, e.g. the VQ-VAE's `vq.steps_since_used`);
 /// - metadata (all strings): `format` = "latent-checkpoint", `format_version`, `model_type`,
 ///   `model_config` (a JSON object), `step`, `rng_seed`, `rng_offset`, and `epoch` + `batch` when a
 ///   data position is stored; any other keys are kept in `extra`.

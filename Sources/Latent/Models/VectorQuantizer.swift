@@ -20,7 +20,8 @@ public final class VectorQuantizer: Module {
     public let clusterSize: Tensor?
     /// EMA sums m_k [K, D] (nil without EMA).
     public let embedSum: Tensor?
-    /// Training steps since each code was last chosen [K] (not saved: a resumed run starts counting anew).
+    /// Training steps since each code was last chosen [K], for dead-code restart. Training state, not a
+    /// buffer: checkpoints keep it next to the optimizer state, so a resumed run restarts the same codes.
     public private(set) var stepsSinceUsed: Tensor
     /// The encoder outputs of the last training-mode forward [N, D], the pool restarted codes come from.
     public private(set) var recentVectors: Tensor?
@@ -47,6 +48,7 @@ public final class VectorQuantizer: Module {
         guard let clusterSize, let embedSum else { return [] }
         return [("cluster_size", clusterSize), ("embed_sum", embedSum)]
     }
+    public override var localTrainingState: [(String, Tensor)] { [("steps_since_used", stepsSinceUsed)] }
 
     /// Quantises z_e [B, D, H, W].
     public func callAsFunction(_ encoded: Tensor) throws -> Quantized {

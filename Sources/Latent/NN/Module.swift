@@ -13,29 +13,33 @@ open class Module {
     open var localParameters: [(String, Tensor)] { [] }
     /// Non-trainable state saved with the weights (PyTorch's buffers, e.g. "cluster_size").
     open var localBuffers: [(String, Tensor)] { [] }
+    /// State that resuming training needs but sampling does not (e.g. the VQ-VAE's idle-code counters).
+    /// It is not in the `state_dict`: checkpoints keep it next to the optimizer state.
+    open var localTrainingState: [(String, Tensor)] { [] }
     /// Direct children, by local name, in declaration order.
     open var children: [(String, Module)] { [] }
 
     /// Every parameter of the tree with its dotted name.
-    public func namedParameters() -> [(String, Tensor)] {
-        var result: [(String, Tensor)] = []
-        collect(prefix: "", buffers: false, into: &result)
-        return result
-    }
+    public func namedParameters() -> [(String, Tensor)] { collect(\.localParameters) }
 
     /// Every buffer of the tree with its dotted name.
-    public func namedBuffers() -> [(String, Tensor)] {
-        var result: [(String, Tensor)] = []
-        collect(prefix: "", buffers: true, into: &result)
-        return result
-    }
+    public func namedBuffers() -> [(String, Tensor)] { collect(\.localBuffers) }
+
+    /// Every training-state tensor of the tree with its dotted name.
+    public func namedTrainingState() -> [(String, Tensor)] { collect(\.localTrainingState) }
 
     /// Parameters and buffers: the tensors of PyTorch's `state_dict`.
     public func stateDict() -> [(String, Tensor)] { namedParameters() + namedBuffers() }
 
-    private func collect(prefix: String, buffers: Bool, into result: inout [(String, Tensor)]) {
-        for (name, tensor) in buffers ? localBuffers : localParameters { result.append((prefix + name, tensor)) }
-        for (name, child) in children { child.collect(prefix: prefix + name + ".", buffers: buffers, into: &result) }
+    private func collect(_ local: KeyPath<Module, [(String, Tensor)]>) -> [(String, Tensor)] {
+        var result: [(String, Tensor)] = []
+        collect(local, prefix: "", into: &result)
+        return result
+    }
+
+    private func collect(_ local: KeyPath<Module, [(String, Tensor)]>, prefix: String, into result: inout [(String, Tensor)]) {
+        for (name, tensor) in self[keyPath: local] { result.append((prefix + name, tensor)) }
+        for (name, child) in children { child.collect(local, prefix: prefix + name + ".", into: &result) }
     }
 
     public var parameterCount: Int { namedParameters().reduce(0) { $0 + $1.1.count } }
@@ -60,6 +64,26 @@ open class Module {
             let entry = values[name]!
             guard entry.shape == tensor.shape else {
                 throw ComputeError.shapeMismatch("\(name): file has \(entry.shape), model has \(tensor.shape)")
+            }
+            try entry.values.withUnsafeBytes { try tensor.device.write($0, to: tensor.buffer, byteOffset: 0) }
+        }
+    }
+
+    /// Copies values into the training-state tensors by name. A name missing from `values` (a
+    /// checkpoint older than that state) is reset to zeros; a wrong shape or an unknown name throws.
+    public func loadTrainingState(_ values: [String: (shape: [Int], values: [Float])]) throws {
+        let state = namedTrainingState()
+        let unexpected = Set(values.keys).subtracting(state.map(\.0)).sorted()
+        guard unexpected.isEmpty else {
+            throw ComputeError.invalidArgument("training state does not match the model: unexpected \(unexpected)")
+        }
+        for (name, tensor) in state {
+            guard let entry = values[name] else {
+                try tensor.device.fill(tensor.buffer, count: tensor.count, value: 0)
+                continue
+            }
+            guard entry.shape == tensor.shape else {
+                throw ComputeError.shapeMismatch("training state \(name): file has \(entry.shape), model has \(tensor.shape)")
             }
             try entry.values.withUnsafeBytes { try tensor.device.write($0, to: tensor.buffer, byteOffset: 0) }
         }

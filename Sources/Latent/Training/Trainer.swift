@@ -3,8 +3,9 @@ import LatentCompute
 
 /// Runs optimisation steps of a model on batches from a loader: loss, backward, optional clipping,
 /// Adam(W), the model's post-step hook and an optional weight EMA. Its whole state (weights,
-/// optimizer moments, EMA, noise offset, data position, step) goes into a checkpoint, and a
-/// trainer restored from that checkpoint continues exactly as the uninterrupted run would have.
+/// optimizer moments, EMA, the model's training state, noise offset, data position, step) goes
+/// into a checkpoint, and a trainer restored from that checkpoint continues exactly as the
+/// uninterrupted run would have.
 public final class Trainer {
     public let model: any GenerativeModel
     public let configuration: TrainingConfiguration
@@ -67,6 +68,8 @@ public final class Trainer {
     // MARK: checkpoints
 
     static let emaPrefix = "ema."
+    /// Prefix of the model's training state (`namedTrainingState`, e.g. idle-code counters) in the optimizer state.
+    static let modelStatePrefix = "model_state."
 
     /// Everything needed to sample (the weights, or the EMA weights under `ema.`) or to resume.
     public func checkpoint() throws -> Checkpoint {
@@ -75,23 +78,30 @@ public final class Trainer {
         var state: [String: SafeTensor] = [:]
         for (name, t) in optimizer.state { state[name] = try SafeTensor(t) }
         for (name, t) in ema?.shadow ?? [] { state[Trainer.emaPrefix + name] = try SafeTensor(t) }
+        for (name, t) in model.namedTrainingState() { state[Trainer.modelStatePrefix + name] = try SafeTensor(t) }
         return Checkpoint(weights: weights, optimizerState: state, modelType: type(of: model).modelType,
                           modelConfig: model.configJSON, step: step,
                           rng: RandomState(seed: noise.seed, offset: noise.offset), dataPosition: position,
                           extra: ["optimizer_step": "\(optimizer.stepCount)", "training": trainingJSON])
     }
 
-    /// Restores weights, optimizer, EMA, noise and data position from a checkpoint of the same model.
+    /// Restores weights, optimizer, EMA, the model's training state, noise and data position from a
+    /// checkpoint of the same model. Training state missing from older checkpoints starts at zero.
     public func restore(from checkpoint: Checkpoint) throws {
         guard checkpoint.modelType == type(of: model).modelType else {
             throw TrainingError.incompatibleCheckpoint(
                 "the checkpoint holds a \(checkpoint.modelType) model, not \(type(of: model).modelType)")
         }
         try model.load(checkpoint.weights.mapValues { (shape: $0.shape, values: try $0.floats()) })
-        var moments: [String: Tensor] = [:]
-        for (name, t) in checkpoint.optimizerState where !name.hasPrefix(Trainer.emaPrefix) {
-            moments[name] = try t.tensor(on: device)
+        var moments: [String: Tensor] = [:], modelState: [String: (shape: [Int], values: [Float])] = [:]
+        for (name, t) in checkpoint.optimizerState {
+            if name.hasPrefix(Trainer.modelStatePrefix) {
+                modelState[String(name.dropFirst(Trainer.modelStatePrefix.count))] = (t.shape, try t.floats())
+            } else if !name.hasPrefix(Trainer.emaPrefix) {
+                moments[name] = try t.tensor(on: device)
+            }
         }
+        try model.loadTrainingState(modelState)
         optimizer.restore(moments, stepCount: Int(checkpoint.extra["optimizer_step"] ?? "") ?? checkpoint.step)
         if let ema {
             for (name, shadow) in ema.shadow {
