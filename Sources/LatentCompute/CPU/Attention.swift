@@ -54,10 +54,32 @@ struct AttentionPointers {
 /// zero beyond `rows`: the B operand of a product against the rows of x.
 func attentionPackTransposed(_ x: UnsafePointer<Float>, rows: Int, dimension: Int, into out: UnsafeMutablePointer<Float>) {
     let padded = AttentionTile.roundUp16(rows)
-    for p in 0..<dimension {
-        let dst = out + p * padded
-        for j in 0..<rows { dst[j] = x[j * dimension + p] }
-        for j in rows..<padded { dst[j] = 0 }
+    // Blocks of 16 keys × 16 dimensions: the 16 source rows are read as vectors once and written
+    // out as 16 destination vectors, instead of one strided scalar read per element.
+    var j0 = 0
+    while j0 < rows {
+        let keys = min(16, rows - j0)
+        var p0 = 0
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) { tile in
+            let block = tile.baseAddress!
+            while p0 + 16 <= dimension {
+                for j in 0..<16 {
+                    let v = j < keys ? AttentionTile.load(x + (j0 + j) * dimension + p0) : AttentionTile.V()
+                    AttentionTile.store(v, block + 16 * j)
+                }
+                for p in 0..<16 {
+                    var column = AttentionTile.V()
+                    for j in 0..<16 { column[j] = block[16 * j + p] }
+                    AttentionTile.store(column, out + (p0 + p) * padded + j0)
+                }
+                p0 += 16
+            }
+        }
+        for p in p0..<dimension {
+            let dst = out + p * padded + j0
+            for j in 0..<16 { dst[j] = j < keys ? x[(j0 + j) * dimension + p] : 0 }
+        }
+        j0 += 16
     }
 }
 
@@ -129,7 +151,13 @@ struct AttentionForward {
                 let row = b * s.queryLength + q0 + i
                 let l = rowSum.base[i]
                 let inverse: Float = l > 0 ? 1 / l : 0
-                for p in 0..<d { out[row * d + p] = acc.base[i * dPad + p] * inverse }
+                let source = acc.base + i * dPad, target = out + row * d
+                var p = 0
+                while p + 16 <= d {
+                    AttentionTile.store(AttentionTile.load(source + p) * inverse, target + p)
+                    p += 16
+                }
+                while p < d { target[p] = source[p] * inverse; p += 1 }
                 logsumexp[row] = l > 0 ? rowMax.base[i] + logf(l) : -.infinity
             }
         }
