@@ -124,25 +124,26 @@ struct ConvImagePlan: @unchecked Sendable {
         let firstTask: Bool
     }
 
-    /// Per-worker buffers: a task's column matrix, its gathered/staged product, and SGEMM packing.
+    /// Per-worker buffers: a task's column matrix, its gathered/staged product, and SGEMM packing,
+    /// borrowed from the SGEMM scratch pool so their pages stay mapped between calls.
     final class Scratch {
-        let columns: UnsafeMutablePointer<Float>
-        let staging: UnsafeMutablePointer<Float>
+        private let buffers: SGEMMKernel.Scratch
         let gemm: SGEMMKernel.Scratch
+        var columns: UnsafeMutablePointer<Float> { buffers.packedA }
+        var staging: UnsafeMutablePointer<Float> { buffers.packedB }
 
         init(_ plan: ConvImagePlan) {
             let g = plan.geometry, width = plan.imagesPerTask * plan.pixels
-            columns = .allocate(capacity: g.columnRows * width)
-            staging = .allocate(capacity: plan.outChannels * width)
+            buffers = ScratchPool.shared.take(aCount: g.columnRows * width, bCount: plan.outChannels * width)
             let sizes = [SGEMMKernel.Scratch.sizes(m: plan.outChannels, n: width, k: g.columnRows),
                          SGEMMKernel.Scratch.sizes(m: g.columnRows, n: width, k: plan.outChannels),
                          SGEMMKernel.Scratch.sizes(m: plan.outChannels, n: g.columnRows, k: width)]
-            gemm = SGEMMKernel.Scratch(aCount: sizes.map(\.a).max()!, bCount: sizes.map(\.b).max()!)
+            gemm = ScratchPool.shared.take(aCount: sizes.map(\.a).max()!, bCount: sizes.map(\.b).max()!)
         }
 
         deinit {
-            columns.deallocate()
-            staging.deallocate()
+            ScratchPool.shared.give(buffers)
+            ScratchPool.shared.give(gemm)
         }
     }
 

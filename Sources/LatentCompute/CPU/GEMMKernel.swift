@@ -55,10 +55,13 @@ enum SGEMMKernel {
     final class Scratch {
         let packedA: UnsafeMutablePointer<Float>
         let packedB: UnsafeMutablePointer<Float>
+        let aCapacity: Int
+        let bCapacity: Int
 
         init(aCount: Int, bCount: Int) {
             packedA = Scratch.allocate(aCount)
             packedB = Scratch.allocate(bCount)
+            (aCapacity, bCapacity) = (aCount, bCount)
         }
 
         deinit {
@@ -352,8 +355,9 @@ enum SGEMMKernel {
                 let s = Scratch.sizes(m: p.m, n: p.n, k: p.k)
                 return (max(acc.a, s.a), max(acc.b, s.b))
             }
-            let scratch = Scratch(aCount: need.a, bCount: need.b)
+            let scratch = ScratchPool.shared.take(aCount: need.a, bCount: need.b)
             for t in tasks { run(t, scratch: scratch) }
+            ScratchPool.shared.give(scratch)
             return
         }
         let count = min(workers, tasks.count)
@@ -365,8 +369,9 @@ enum SGEMMKernel {
                     let s = Scratch.sizes(m: list[t].m, n: list[t].n, k: list[t].k)
                     need = (max(need.a, s.a), max(need.b, s.b))
                 }
-                let scratch = Scratch(aCount: need.a, bCount: need.b)
+                let scratch = ScratchPool.shared.take(aCount: need.a, bCount: need.b)
                 for t in stride(from: w, to: list.count, by: count) { run(list[t], scratch: scratch) }
+                ScratchPool.shared.give(scratch)
             }
         }
     }
