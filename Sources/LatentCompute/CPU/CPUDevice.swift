@@ -7,16 +7,18 @@ import Glibc
 public final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
     public let byteCount: Int
     public let pointer: UnsafeMutableRawPointer
+    private let capacity: Int
 
     init(byteCount: Int) throws {
-        guard let raw = aligned_alloc(64, (max(byteCount, 1) + 63) / 64 * 64) else {
+        guard let (raw, capacity) = CPUMemoryPool.shared.allocate(byteCount) else {
             throw ComputeError.outOfMemory(bytes: byteCount, device: "cpu")
         }
         self.byteCount = byteCount
         self.pointer = raw
+        self.capacity = capacity
     }
 
-    deinit { free(pointer) }
+    deinit { CPUMemoryPool.shared.release(pointer, capacity: capacity) }
 
     var floats: UnsafeMutablePointer<Float> { pointer.assumingMemoryBound(to: Float.self) }
     var int32s: UnsafeMutablePointer<Int32> { pointer.assumingMemoryBound(to: Int32.self) }
