@@ -46,8 +46,8 @@ struct FIDCommand: ParsableCommand {
     func runFID() throws {
         if let out { try prepareOutput(out) }
         let device = try deviceOptions.resolve()
-        let fid = try FIDFMNIST(classifier: loadClassifier(device: device),
-                                test: MNISTFormat.load(.test, from: folder), device: device)
+        let (classifierModel, classifierPath) = try loadClassifier(device: device)
+        let fid = try FIDFMNIST(classifier: classifierModel, test: MNISTFormat.load(.test, from: folder), device: device)
         var rows: [(String, Any)] = []
         if let checkpoint {
             let file = try Checkpoint.read(checkpoint)
@@ -61,13 +61,14 @@ struct FIDCommand: ParsableCommand {
             throw ValidationError("--count \(count) is more than the \(train.count) training images the floor draws from")
         }
         rows += [("floor_fid_fmnist", try fid.floor(train: train, count: count, seed: seed)), ("floor_train_images", count),
-                 ("test_images", fid.reference.count), ("classifier_test_accuracy", fid.referenceAccuracy)]
+                 ("test_images", fid.reference.count), ("seed", NSNumber(value: seed)),
+                 ("classifier", classifierPath), ("classifier_test_accuracy", fid.referenceAccuracy)]
         print(json ? try jsonObject(rows) : rows.map { pad($0.0, 28) + format($0.1) }.joined(separator: "\n"))
     }
 
     var folder: String { data ?? MNISTFormat.fashionMNISTFolder }
 
-    func loadClassifier(device: any Device) throws -> ConvClassifier {
+    func loadClassifier(device: any Device) throws -> (ConvClassifier, path: String) {
         guard let path = classifier ?? ShippedModels.locate(ShippedModels.classifier) else {
             throw ValidationError("no classifier at \(ShippedModels.classifier); run from the repository root, "
                 + "pass --classifier, or train one with `latent train classifier`")
@@ -76,7 +77,7 @@ struct FIDCommand: ParsableCommand {
         guard let model = try ModelRegistry.load(file, path: path, device: device) as? ConvClassifier else {
             throw ValidationError("\(path) holds a \(file.modelType) model, not a classifier")
         }
-        return model
+        return (model, path)
     }
 
     /// Samples the model in batches, collecting classifier features, and returns the report rows.
@@ -97,7 +98,7 @@ struct FIDCommand: ParsableCommand {
         var rows: [(String, Any)] = [("fid_fmnist", try fid.distance(collector)), ("samples", count),
                                      ("sampler", samplerArguments.sampler), ("steps", iterations(ddpm, options.method))]
         if case let .ddim(_, eta) = options.method { rows.append(("eta", Double(eta))) }
-        rows += [("guidance", Double(samplerArguments.guidance)), ("seed", Int(seed))]
+        rows.append(("guidance", Double(samplerArguments.guidance)))
         if let accuracy = collector.accuracy { rows.append(("sample_label_accuracy", accuracy)) }
         return rows
     }
