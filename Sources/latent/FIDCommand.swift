@@ -48,7 +48,12 @@ struct FIDCommand: ParsableCommand {
         let device = try deviceOptions.resolve()
         let (classifierModel, classifierPath) = try loadClassifier(device: device)
         let fid = try FIDFMNIST(classifier: classifierModel, test: MNISTFormat.load(.test, from: folder), device: device)
-        var rows: [(String, Any)] = []
+        // Checked before sampling, which can take long.
+        let train = try MNISTFormat.load(.train, from: folder)
+        guard count <= train.count else {
+            throw ValidationError("--count \(count) is more than the \(train.count) training images the floor draws from")
+        }
+        var rows: [(String, Figure)] = []
         if let checkpoint {
             let file = try Checkpoint.read(checkpoint)
             guard let ddpm = try ModelRegistry.load(file, path: checkpoint, device: device) as? DDPMModel else {
@@ -56,14 +61,11 @@ struct FIDCommand: ParsableCommand {
             }
             rows += try score(ddpm, fid: fid)
         }
-        let train = try MNISTFormat.load(.train, from: folder)
-        guard count <= train.count else {
-            throw ValidationError("--count \(count) is more than the \(train.count) training images the floor draws from")
-        }
-        rows += [("floor_fid_fmnist", try fid.floor(train: train, count: count, seed: seed)), ("floor_train_images", count),
-                 ("test_images", fid.reference.count), ("seed", NSNumber(value: seed)),
-                 ("classifier", classifierPath), ("classifier_test_accuracy", fid.referenceAccuracy)]
-        print(json ? try jsonObject(rows) : rows.map { pad($0.0, 28) + format($0.1) }.joined(separator: "\n"))
+        rows += [("floor_fid_fmnist", .real(try fid.floor(train: train, count: count, seed: seed))),
+                 ("floor_train_images", .integer(count)), ("test_images", .integer(fid.reference.count)),
+                 ("seed", .seed(seed)), ("classifier", .text(classifierPath)),
+                 ("classifier_test_accuracy", .real(fid.referenceAccuracy))]
+        print(json ? try jsonObject(rows) : rows.map { pad($0.0, 28) + $0.1.text }.joined(separator: "\n"))
     }
 
     var folder: String { data ?? MNISTFormat.fashionMNISTFolder }
@@ -81,7 +83,7 @@ struct FIDCommand: ParsableCommand {
     }
 
     /// Samples the model in batches, collecting classifier features, and returns the report rows.
-    func score(_ ddpm: DDPMModel, fid: FIDFMNIST) throws -> [(String, Any)] {
+    func score(_ ddpm: DDPMModel, fid: FIDFMNIST) throws -> [(String, Figure)] {
         let options = try samplerArguments.options(seed: seed)
         let labels = ddpm.cyclingLabels(count: count)
         let collector = FeatureCollector(classifier: fid.classifier)
@@ -95,11 +97,12 @@ struct FIDCommand: ParsableCommand {
         if let out {
             try writeSamples(Tensor.concat(kept, axis: 0), range: -1...1, labels: labels, to: out)
         }
-        var rows: [(String, Any)] = [("fid_fmnist", try fid.distance(collector)), ("samples", count),
-                                     ("sampler", samplerArguments.sampler), ("steps", iterations(ddpm, options.method))]
-        if case let .ddim(_, eta) = options.method { rows.append(("eta", Double(eta))) }
-        rows.append(("guidance", Double(samplerArguments.guidance)))
-        if let accuracy = collector.accuracy { rows.append(("sample_label_accuracy", accuracy)) }
+        var rows: [(String, Figure)] = [("fid_fmnist", .real(try fid.distance(collector))), ("samples", .integer(count)),
+                                        ("sampler", .text(samplerArguments.sampler)),
+                                        ("steps", .integer(iterations(ddpm, options.method)))]
+        if case let .ddim(_, eta) = options.method { rows.append(("eta", .real(Double(eta)))) }
+        rows.append(("guidance", .real(Double(samplerArguments.guidance))))
+        if let accuracy = collector.accuracy { rows.append(("sample_label_accuracy", .real(accuracy))) }
         return rows
     }
 
@@ -111,13 +114,31 @@ struct FIDCommand: ParsableCommand {
         }
     }
 
-    func format(_ value: Any) -> String {
-        if let value = value as? Double { return String(format: "%.4f", value) }
-        return "\(value)"
+    func jsonObject(_ rows: [(String, Figure)]) throws -> String {
+        let object = rows.reduce(into: [String: Any]()) { $0[$1.0] = $1.1.json }
+        return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    }
+}
+
+/// One value of the report: printed with four decimals when real, as JSON of its own type.
+enum Figure {
+    case real(Double), integer(Int), seed(UInt64), text(String)
+
+    var text: String {
+        switch self {
+        case let .real(value): String(format: "%.4f", value)
+        case let .integer(value): "\(value)"
+        case let .seed(value): "\(value)"
+        case let .text(value): value
+        }
     }
 
-    func jsonObject(_ rows: [(String, Any)]) throws -> String {
-        let object = rows.reduce(into: [String: Any]()) { $0[$1.0] = $1.1 }
-        return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    var json: Any {
+        switch self {
+        case let .real(value): value
+        case let .integer(value): value
+        case let .seed(value): NSNumber(value: value)
+        case let .text(value): value
+        }
     }
 }

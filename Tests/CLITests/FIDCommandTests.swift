@@ -43,6 +43,7 @@ import Testing
         #expect(report["samples"] as? Int == 12 && report["floor_train_images"] as? Int == 12)
         #expect(report["sampler"] as? String == "ddim" && report["steps"] as? Int == 2)
         #expect(report["guidance"] as? Double == 1 && report["test_images"] as? Int == 48)
+        #expect(report["seed"] as? Int == 0 && report["eta"] as? Double == 0)
         #expect(report["sample_label_accuracy"] != nil && report["classifier_test_accuracy"] as? Double == accuracy)
         #expect(fid.error.contains("sampled 12/12"), "\(fid.error)")
         let samples = try SampleFile.read(scratch.file("s") + "/samples.safetensors")
@@ -52,6 +53,7 @@ import Testing
         let floor = try latent(["fid", "--classifier", classifier, "--data", data, "--count", "10"])
         try #require(floor.status == 0, "\(floor.error)")
         #expect(floor.output.contains("floor_fid_fmnist") && !floor.output.contains("\nfid_fmnist"), "\(floor.output)")
+        #expect(floor.output.contains("seed                        0\n"), "\(floor.output)")
 
         // Bad input: clear errors, no crash.
         let cases: [([String], String)] = [
