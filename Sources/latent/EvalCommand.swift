@@ -6,7 +6,7 @@ import Latent
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Evaluate a checkpoint on the test split (VAE: -ELBO and IWAE; VQ-VAE: MSE, perplexity, codes in use; DDPM: bits/dim).")
+        abstract: "Evaluate a checkpoint on the test split (VAE: -ELBO and IWAE; VQ-VAE: MSE, perplexity, codes in use; DDPM: bits/dim; classifier: accuracy and loss).")
 
     @Argument(help: "A checkpoint written by `latent train`.") var checkpoint: String
     @OptionGroup var deviceOptions: DeviceOptions
@@ -74,6 +74,9 @@ struct EvalCommand: ParsableCommand {
                                                            options: VariationalBoundOptions(seed: seed))
             return [("images", Double(terms.images)), ("bits_per_dim", terms.bitsPerDim),
                     ("prior_bits_per_dim", terms.priorBitsPerDim)]
+        case let classifier as ConvClassifier:
+            let e = try classifier.evaluate(test, on: device, limit: limit)
+            return [("images", Double(e.images)), ("accuracy", e.accuracy), ("loss_nats", e.loss)]
         default:
             throw ValidationError("no evaluation for \(type(of: model).modelType)")
         }

@@ -17,11 +17,7 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Random seed of the samples.") var seed: UInt64 = 0
     @Option(help: "Output folder.") var out = "samples"
     @Option(help: "Number of samples.") var count = 64
-    @Option(help: "Diffusion sampler: ddim or ddpm.") var sampler = "ddim"
-    @Option(help: "DDIM steps.") var steps = 50
-    @Option(help: "DDIM eta (0: deterministic).") var eta: Float = 0
-    @Option(help: "DDPM variance: beta or posterior.") var variance = "beta"
-    @Option(help: "Classifier-free guidance scale w (class-conditional models).") var guidance: Float = 0
+    @OptionGroup var samplerArguments: SamplerArguments
     @Option(help: "Class label for every sample (class-conditional models; default: cycle through classes).")
     var label: Int32?
 
@@ -47,19 +43,12 @@ struct SampleCommand: ParsableCommand {
         case let vae as ConvVAE:
             return (try vae.sample(count: count, noise: NoiseStream(seed: seed), on: device), 0...1, nil)
         case let ddpm as DDPMModel:
-            let method: SamplingMethod
-            switch sampler {
-            case "ddim": method = .ddim(steps: steps, eta: eta)
-            case "ddpm":
-                guard let v = DDPMVariance(rawValue: variance) else { throw ValidationError("--variance must be beta or posterior") }
-                method = .ddpm(variance: v)
-            default: throw ValidationError("--sampler must be ddim or ddpm")
-            }
+            let options = try samplerArguments.options(seed: seed)
             let classes = ddpm.configuration.unet.numClasses
             let labels = classes.map { k in (0..<count).map { label ?? Int32($0 % k) } }
             var progress = ProgressDisplay(totalSteps: 1, startStep: 0)
             let images = try ddpm.sample(count: count, labels: labels,
-                                         options: SamplerOptions(method: method, guidanceScale: guidance, seed: seed)) { p in
+                                         options: options) { p in
                 progress.showSampling(p)
             }
             progress.finish()

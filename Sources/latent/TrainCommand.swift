@@ -6,14 +6,14 @@ import Latent
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a model (vae, vqvae, ddpm) with checkpoints, metrics and exact resume.",
+        abstract: "Train a model (vae, vqvae, ddpm, classifier) with checkpoints, metrics and exact resume.",
         discussion: """
             Writes OUT/checkpoint.safetensors every --checkpoint-every steps, at the end and on Ctrl-C, \
             OUT/metrics.jsonl (one JSON object per logged step) and OUT/loss.svg. --resume continues a run \
             exactly: on the CPU backend, N steps + resume + M steps equals N+M steps bit for bit.
             """)
 
-    @Argument(help: "Model: vae, vqvae or ddpm.") var model: String
+    @Argument(help: "Model: vae, vqvae, ddpm, or classifier (the FID-FMNIST feature network).") var model: String
     @OptionGroup var deviceOptions: DeviceOptions
     @Option(help: "Random seed for initialisation, noise and data order.") var seed: UInt64 = 0
     @Option(help: "Output folder (created if missing).") var out: String?

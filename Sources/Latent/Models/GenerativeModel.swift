@@ -2,9 +2,9 @@ import LatentCompute
 
 /// What the training loop, `latent train`, checkpoints and resume need from every model family.
 public protocol GenerativeModel: Module {
-    /// The name used on the command line and in checkpoints: "vae", "vqvae", "ddpm".
+    /// The name used on the command line and in checkpoints: "vae", "vqvae", "ddpm", "classifier".
     static var modelType: String { get }
-    /// The pixel range the model trains on ([0, 1] for VAE/VQ-VAE, [−1, 1] for diffusion).
+    /// The pixel range the model trains on ([0, 1] for VAE/VQ-VAE, [−1, 1] for diffusion and the classifier).
     static var pixelScaling: PixelScaling { get }
     /// The model's configuration as JSON, stored in checkpoint metadata so a checkpoint alone rebuilds it.
     var configJSON: String { get }
