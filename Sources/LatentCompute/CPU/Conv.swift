@@ -52,7 +52,7 @@ extension ConvGeometry {
             out.initialize(repeating: 0, count: xLow)
             let line = source + y * width + xOffset
             if strideX == 1 {
-                (out + xLow).update(from: line + xLow, count: xHigh - xLow)
+                convCopyShortRow(from: line + xLow, to: out + xLow, count: xHigh - xLow)
             } else {
                 for ox in xLow..<xHigh { out[ox] = line[ox * strideX] }
             }
@@ -93,6 +93,22 @@ extension ConvGeometry {
                 }
             }
         }
+    }
+}
+
+/// Copies a short image row (7 to a few dozen floats) with vector moves: a memmove call per
+/// row costs more than the copy at these lengths.
+@inline(__always)
+func convCopyShortRow(from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
+    var i = 0
+    while i + 8 <= count {
+        UnsafeMutableRawPointer(target + i).storeBytes(of: UnsafeRawPointer(source + i).loadUnaligned(as: SIMD8<Float>.self),
+                                                       as: SIMD8<Float>.self)
+        i += 8
+    }
+    while i < count {
+        target[i] = source[i]
+        i += 1
     }
 }
 
