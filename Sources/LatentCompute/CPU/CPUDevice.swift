@@ -7,16 +7,27 @@ import Glibc
 public final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
     public let byteCount: Int
     public let pointer: UnsafeMutableRawPointer
+    /// byteCount rounded up to whole cache lines, as allocated.
+    let allocationBytes: Int
 
     init(byteCount: Int) throws {
-        guard let raw = aligned_alloc(64, (max(byteCount, 1) + 63) / 64 * 64) else {
+        let allocation = (max(byteCount, 1) + 63) / 64 * 64
+        guard let raw = aligned_alloc(64, allocation) else {
             throw ComputeError.outOfMemory(bytes: byteCount, device: "cpu")
         }
         self.byteCount = byteCount
+        self.allocationBytes = allocation
         self.pointer = raw
+        CPUBuffer.meter.allocated(allocation)
     }
 
-    deinit { free(pointer) }
+    deinit {
+        free(pointer)
+        CPUBuffer.meter.freed(allocationBytes)
+    }
+
+    /// Host memory is one pool for every CPUDevice of the process.
+    static let meter = MemoryMeter()
 
     var floats: UnsafeMutablePointer<Float> { pointer.assumingMemoryBound(to: Float.self) }
     var int32s: UnsafeMutablePointer<Int32> { pointer.assumingMemoryBound(to: Int32.self) }
@@ -60,6 +71,9 @@ public final class CPUDevice: Device {
     }
 
     public func synchronize() throws {}
+
+    public var memoryUsage: MemoryUsage { CPUBuffer.meter.usage }
+    public func resetPeakMemory() { CPUBuffer.meter.resetPeak() }
 
     /// Downcasts a buffer, failing clearly when it belongs to another backend.
     func cpu(_ buffer: any DeviceBuffer) throws -> CPUBuffer {
