@@ -53,11 +53,12 @@ struct BenchSampleCommand: ParsableCommand {
         var runs: [[SamplingMeasurement]] = []
         for device in try deviceOptions.devices() {
             let model = try source.load(on: device)
-            let forward = try SamplingBenchmark.unetForward(model, batch: batch, shape: "batch \(batch)")
-            if json { print(jsonLine(forward.jsonObject.merging(["model": source.name]) { $1 })) }
             var ticker = SamplingTicker(backend: device.backend.rawValue)
             let measured = try SamplingBenchmark.run(model, plan: plan) { ticker.show($0, $1) }
             ticker.finish()
+            // After sampling, so that its batch-sized buffers do not pre-grow the heap the RSS figure sees.
+            let forward = try SamplingBenchmark.unetForward(model, batch: batch, shape: "batch \(batch)")
+            if json { print(jsonLine(forward.jsonObject.merging(["model": source.name]) { $1 })) }
             if let out {
                 let ddim = measured[0]
                 try ImageGrid().writePNG(ddim.images, shape: ddim.shape, range: -1...1, to: "\(out)/ddim-\(ddim.backend).png")
@@ -83,9 +84,14 @@ struct SampledModel {
         guard path == nil || config == "{}" else { throw ValidationError("pass --checkpoint or --config, not both") }
         self.config = config
         if let path = path ?? (config == "{}" ? ShippedModels.find(ShippedModels.ddpm) : nil) {
-            checkpoint = (path, try Checkpoint.read(path))
+            let file = try Checkpoint.read(path)
+            guard file.modelType == DDPMModel.modelType else {
+                throw DiffusionError.invalidArgument("\(path) holds a \(file.modelType) model; sampling benchmarks need a ddpm")
+            }
+            checkpoint = (path, file)
         } else {
             checkpoint = nil
+            _ = try DDPMConfiguration(json: config)
         }
     }
 
@@ -97,14 +103,16 @@ struct SampledModel {
 
     var description: String {
         if let checkpoint { return "checkpoint \(checkpoint.path)" }
-        return "randomly initialised \(config == "{}" ? "fmnist-small" : config) (seed 0, zero-initialised layers "
-            + "made random; no shipped checkpoint models/\(ShippedModels.ddpm[0]), pass --checkpoint)"
+        let random = "seed 0, zero-initialised layers made random"
+        guard config == "{}" else { return "randomly initialised \(config) (\(random))" }
+        return "randomly initialised fmnist-small (\(random); no shipped checkpoint models/\(ShippedModels.ddpm[0]), "
+            + "pass --checkpoint)"
     }
 
     func load(on device: any Device) throws -> DDPMModel {
         guard let checkpoint else { return try SamplingBenchmark.randomModel(configJSON: config, device: device) }
         guard let ddpm = try ModelRegistry.load(checkpoint.file, path: checkpoint.path, device: device) as? DDPMModel else {
-            throw ValidationError("\(checkpoint.path) holds a \(checkpoint.file.modelType) model; sampling benchmarks need a ddpm")
+            throw DiffusionError.invalidArgument("\(checkpoint.path) does not hold a DDPM")
         }
         return ddpm
     }
