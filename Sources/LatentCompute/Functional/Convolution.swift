@@ -4,6 +4,13 @@ extension Tensor {
     /// bias [O] or nil → [N, O, outH, outW].
     public func conv2d(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
                        dilation: Int = 1, groups: Int = 1) throws -> Tensor {
+        try conv2d(weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups,
+                   columnBudgetBytes: Tensor.im2colBudgetBytes)
+    }
+
+    /// conv2d whose forward pass holds at most `columnBudgetBytes` of im2col columns (beyond one image's).
+    func conv2d(_ weight: Tensor, bias: Tensor?, stride: Int, padding: Int, dilation: Int, groups: Int,
+                columnBudgetBytes: Int) throws -> Tensor {
         guard rank == 4, weight.rank == 4 else {
             throw ComputeError.shapeMismatch("conv2d needs input [N, C, H, W] and weight [O, C/groups, kh, kw], got \(shape) and \(weight.shape)")
         }
@@ -33,11 +40,17 @@ extension Tensor {
             throw ComputeError.shapeMismatch("conv2d: kernel \(kh)x\(kw) does not fit input \(h)x\(w) with padding \(padding)")
         }
         let out = try withoutGrad { () -> Tensor in
-            let cols = try Tensor.empty([n, geometry.columnRows, oh * ow], on: device)
-            try device.im2col(buffer, cols.buffer, geometry: geometry)
-            let product = try weight.reshaped([o, geometry.columnRows]).matmul(cols)
-            let result = try bias.map { try product + $0.reshaped([o, 1]) } ?? product
-            return try result.reshaped([n, o, oh, ow])
+            // The columns are kh·kw times the input (347 MB for a 3×3 conv of 64 images of 192×28×28), so
+            // large batches go through in chunks of images whose columns fit in the budget.
+            let perImage = geometry.columnRows * oh * ow * MemoryLayout<Float>.size
+            let chunk = Swift.max(1, columnBudgetBytes / Swift.max(perImage, 1))
+            guard chunk < n else { return try convolveColumns(weight, bias: bias, geometry: geometry) }
+            let parts = try Swift.stride(from: 0, to: n, by: chunk).map { start in
+                var part = geometry
+                part.batch = Swift.min(chunk, n - start)
+                return try slice(axis: 0, start..<(start + part.batch)).convolveColumns(weight, bias: bias, geometry: part)
+            }
+            return try Tensor.concat(parts, axis: 0)
         }
         let (x, inputs) = (self, [self, weight] + (bias.map { [$0] } ?? []))
         return Tensor.record(out, "conv2d", inputs) { g in
@@ -58,6 +71,19 @@ extension Tensor {
             if bias != nil { grads.append(try g3.sum(axis: 2).sum(axis: 0)) }
             return grads
         }
+    }
+
+    /// The most bytes of im2col columns a forward convolution holds at once (beyond one image's).
+    static let im2colBudgetBytes = 64 << 20
+
+    /// The forward convolution of all `geometry.batch` images through one im2col buffer (no gradient recorded).
+    private func convolveColumns(_ weight: Tensor, bias: Tensor?, geometry: ConvGeometry) throws -> Tensor {
+        let (n, o, oh, ow) = (geometry.batch, weight.shape[0], geometry.outHeight, geometry.outWidth)
+        let cols = try Tensor.empty([n, geometry.columnRows, oh * ow], on: device)
+        try device.im2col(buffer, cols.buffer, geometry: geometry)
+        let product = try weight.reshaped([o, geometry.columnRows]).matmul(cols)
+        let result = try bias.map { try product + $0.reshaped([o, 1]) } ?? product
+        return try result.reshaped([n, o, oh, ow])
     }
 
     /// Transposed convolution like PyTorch's `conv_transpose2d`: self [N, Cin, H, W],
