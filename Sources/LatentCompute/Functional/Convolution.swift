@@ -74,7 +74,7 @@ extension Tensor {
     }
 
     /// The most bytes of im2col columns a forward convolution holds at once (beyond one image's).
-    static let im2colBudgetBytes = 64 << 20
+    static let im2colBudgetBytes = 16 << 20
 
     /// The forward convolution of all `geometry.batch` images through one im2col buffer (no gradient recorded).
     private func convolveColumns(_ weight: Tensor, bias: Tensor?, geometry: ConvGeometry) throws -> Tensor {
