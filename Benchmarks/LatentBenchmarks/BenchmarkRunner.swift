@@ -42,7 +42,19 @@ public enum BenchmarkRunner {
     /// `budgetSeconds` has been spent, and reports the median.
     public static func run(_ c: BenchmarkCase, on device: any Device, repetitions: Int = 10,
                            budgetSeconds: Double = 3) throws -> BenchmarkResult {
-        let body = try c.prepare(device)
+        let (median, best) = try measure(on: device, repetitions: repetitions, budgetSeconds: budgetSeconds,
+                                         try c.prepare(device))
+        let seconds = median / 1e3
+        return BenchmarkResult(op: c.op, backend: device.backend.rawValue, device: device.name, shape: c.shape,
+                               ms: median, minMs: best,
+                               gflops: c.flops.map { $0 / seconds / 1e9 }, gbps: c.bytes.map { $0 / seconds / 1e9 },
+                               itemsPerSecond: c.items.map { $0 / seconds })
+    }
+
+    /// The median and best wall time in milliseconds of `body` (synchronized), after one warm-up call:
+    /// `repetitions` calls, or fewer (at least 3) once `budgetSeconds` has been spent.
+    public static func measure(on device: any Device, repetitions: Int, budgetSeconds: Double,
+                               _ body: () throws -> Void) throws -> (median: Double, min: Double) {
         try body()
         try device.synchronize()
         var times: [Double] = []
@@ -56,12 +68,7 @@ public enum BenchmarkRunner {
             if times.count >= 3, Double(t1 - start) / 1e9 > budgetSeconds { break }
         }
         times.sort()
-        let median = times[times.count / 2]
-        let seconds = median / 1e3
-        return BenchmarkResult(op: c.op, backend: device.backend.rawValue, device: device.name, shape: c.shape,
-                               ms: median, minMs: times[0],
-                               gflops: c.flops.map { $0 / seconds / 1e9 }, gbps: c.bytes.map { $0 / seconds / 1e9 },
-                               itemsPerSecond: c.items.map { $0 / seconds })
+        return (times[times.count / 2], times[0])
     }
 
     /// Wall time of `body` once, synchronized, in milliseconds.

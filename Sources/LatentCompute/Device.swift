@@ -27,6 +27,11 @@ public protocol Device: AnyObject, Sendable, TrainingKernels {
     func read(_ buffer: any DeviceBuffer, byteOffset: Int, into destination: UnsafeMutableRawBufferPointer) throws
     /// Waits until all queued work has finished.
     func synchronize() throws
+    /// Bytes held by this device's live buffers and their high-water mark (for `latent bench`).
+    /// The CPU backend counts every CPU buffer of the process; OpenCL counts pool capacities.
+    var memoryUsage: MemoryUsage { get }
+    /// Starts a new high-water mark at the bytes live now.
+    func resetPeakMemory()
 
     // MARK: fill and copy (Kernels/copy.cl, CPU/Copy.swift)
     /// out[i] = value for i < count.

@@ -6,6 +6,10 @@ import Foundation
 enum ShippedModels {
     /// The FID-FMNIST classifier.
     static let classifier = "models/fmnist-classifier/checkpoint.safetensors"
+    /// The diffusion model `latent demo`, `latent sample` and `latent bench sample` use by default.
+    static let ddpm = ["models/fmnist-ddpm/checkpoint.safetensors"]
+    static let vae = ["models/fmnist-vae/checkpoint.safetensors"]
+    static let vqvae = ["models/fmnist-vq/checkpoint.safetensors"]
 
     /// The first existing `relativePath` under the current folder or a folder above the binary.
     static func locate(_ relativePath: String) -> String? {
@@ -19,5 +23,10 @@ enum ShippedModels {
             folder = folder.deletingLastPathComponent()
         }
         return nil
+    }
+
+    /// The first of `candidates` that `locate` finds.
+    static func find(_ candidates: [String]) -> String? {
+        candidates.lazy.compactMap(locate).first
     }
 }

@@ -176,6 +176,70 @@ func tinyDataset(in folder: Scratch, images: Int = 48) throws -> String {
         }
     }
 
+    /// A U-Net small enough for a CLI test to sample and train in well under a second per step.
+    static let tinyDDPM = #"{"unet":{"ch":8,"ch_mult":[1,2,2],"num_res_blocks":1,"attn_resolutions":[],"norm_groups":4},"diffusion":{"T":40}}"#
+
+    /// JSON lines of `latent bench ...` by op (several per op: one per backend).
+    func benchLines(_ r: RunResult) throws -> [String: [[String: Any]]] {
+        var byOp: [String: [[String: Any]]] = [:]
+        for line in r.output.split(separator: "\n") {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
+            byOp[object["op"] as? String ?? "", default: []].append(object)
+        }
+        return byOp
+    }
+
+    @Test func benchSampleComparesBackends() throws {
+        let scratch = Scratch()
+        let r = try latent(["bench", "sample", "--config", Self.tinyDDPM, "--batch", "2", "--steps", "4", "--ddpm-steps", "3",
+                            "--device", "all", "--json", "--out", scratch.file("grids")])
+        try #require(r.status == 0, "\(r.error)")
+        #expect(r.error.contains("randomly initialised"), "\(r.error)")
+        let lines = try benchLines(r)
+        for op in ["unet_forward", "ddim_sample", "ddpm_sample"] {
+            let backends = Set((lines[op] ?? []).compactMap { $0["backend"] as? String })
+            #expect(backends == ["cpu", "opencl"], "\(op): \(backends)")
+            for line in lines[op] ?? [] { #expect((line["images_per_s"] as? Double ?? 0) > 0, "\(line)") }
+        }
+        for line in lines["ddpm_sample"] ?? [] {
+            #expect(line["steps_timed"] as? Int == 3 && line["steps_total"] as? Int == 40 && line["extrapolated"] as? Bool == true)
+            #expect((line["peak_bytes"] as? Int ?? 0) > (line["base_bytes"] as? Int ?? .max))
+        }
+        let parity = lines["sample_parity"] ?? []
+        #expect(Set(parity.compactMap { $0["sampler"] as? String }) == ["ddim", "ddpm"])
+        for line in parity {
+            let maxAbs = try #require(line["max_abs"] as? Double, "\(line)")
+            #expect(maxAbs > 0 && maxAbs < 1e-3, "the backends' images differ by \(maxAbs)")
+        }
+        #expect(FileManager.default.fileExists(atPath: scratch.file("grids/ddim-opencl.png")))
+        let table = try latent(["bench", "sample", "--config", Self.tinyDDPM, "--batch", "1", "--steps", "2", "--ddpm-steps", "1",
+                                "--device", "cpu"])
+        #expect(table.status == 0 && table.output.contains("1/40") && table.output.contains("extrapolated"), "\(table.output)")
+    }
+
+    @Test func benchTrainTimesEveryModel() throws {
+        let scratch = Scratch()
+        let data = try tinyDataset(in: scratch)
+        let r = try latent(["bench", "train", "--quick", "--json", "--device", "cpu", "--data", data, "--batch", "8",
+                            "--config", #"{"ddpm": \#(Self.tinyDDPM)}"#])
+        try #require(r.status == 0, "\(r.error)")
+        let lines = try benchLines(r)
+        #expect(Set(lines.keys) == ["unet_train_step", "vae_train_step", "vqvae_train_step", "vqvae_ema_train_step"])
+        for line in lines.values.joined() {
+            #expect((line["images_per_s"] as? Double ?? 0) > 0 && (line["shape"] as? String ?? "").hasPrefix("batch 8 "), "\(line)")
+        }
+        let bad = try latent(["bench", "train", "--config", #"{"gan": {}}"#])
+        #expect(bad.status != 0 && bad.status < 128 && bad.error.contains("gan"), "\(bad.error)")
+    }
+
+    /// The default subcommand keeps `latent bench [--quick] [--json] [--filter]` as it was.
+    @Test func plainBenchStillTimesKernels() throws {
+        let r = try latent(["bench", "--quick", "--json", "--filter", "softmax", "--device", "cpu"])
+        try #require(r.status == 0, "\(r.error)")
+        let lines = try benchLines(r)
+        #expect(lines.keys.sorted() == ["softmax"] && lines["softmax"]?.first?["gbps"] != nil, "\(r.output)")
+    }
+
     @Test func nonFiniteLossStopsWithAMessage() throws {
         let scratch = Scratch()
         let data = try tinyDataset(in: scratch)

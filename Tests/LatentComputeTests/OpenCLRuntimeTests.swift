@@ -187,6 +187,13 @@ import Testing
         #expect(small == nil && pool.pooledBytes == 256)
         pool.trim()
         #expect(pool.pooledBytes == 0)
+        // The peak counts live bytes only (b, c and the 2 MiB buffer were the most at once) until reset.
+        withExtendedLifetime((b, c)) {
+            let live = pool.liveBytes
+            #expect(pool.usage == MemoryUsage(liveBytes: live, peakBytes: live + (2 << 20)))
+            pool.resetPeak()
+            #expect(pool.usage.peakBytes == live)
+        }
     }
 
     @Test func deviceBuffersRoundTripThroughThePool() throws {

@@ -226,6 +226,25 @@ func timesteps(_ tensor: SafeTensor?) throws -> [Int] { try #require(tensor).int
         #expect(maxRelativeError(try diffusion.sample(unet, count: 4, labels: [1, 2, 3, 4], options: other).toArray(), all) > 1e-2)
     }
 
+    /// stopAfter runs a prefix of the chain (what `latent bench sample` times of the 1000-step DDPM).
+    @Test func stopAfterRunsOnlyTheFirstIterations() throws {
+        let unet = try TinyUNetFixture.unet(on: CPUDevice.shared)
+        let diffusion = try GaussianDiffusion()
+        let labels: [Int32] = [1, 2]
+        func run(_ stop: Int?) throws -> ([Float], [Int]) {
+            var steps: [Int] = []
+            let options = SamplerOptions(method: .ddim(steps: 4, eta: 0), seed: 5, stopAfter: stop)
+            let x = try diffusion.sample(unet, count: 2, labels: labels, options: options) { steps.append($0.step) }
+            return (try x.toArray(), steps)
+        }
+        let (full, allSteps) = try run(nil)
+        let (two, twoSteps) = try run(2)
+        #expect(allSteps == [1, 2, 3, 4] && twoSteps == [1, 2])
+        #expect(try run(4).0 == full)
+        #expect(maxRelativeError(two, full) > 1e-2)
+        #expect(throws: DiffusionError.self) { try run(0) }
+    }
+
     @Test func vPredictionRecoversNoiseAndData() throws {
         let device = CPUDevice.shared
         let diffusion = try GaussianDiffusion(DiffusionConfiguration(prediction: .v))

@@ -7,18 +7,26 @@ import Glibc
 public final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
     public let byteCount: Int
     public let pointer: UnsafeMutableRawPointer
-    private let capacity: Int
+    /// The bytes reserved for this buffer (its pool size class), as counted by the meter.
+    let allocationBytes: Int
 
     init(byteCount: Int) throws {
         guard let (raw, capacity) = CPUMemoryPool.shared.allocate(byteCount) else {
             throw ComputeError.outOfMemory(bytes: byteCount, device: "cpu")
         }
         self.byteCount = byteCount
+        self.allocationBytes = capacity
         self.pointer = raw
-        self.capacity = capacity
+        CPUBuffer.meter.allocated(capacity)
     }
 
-    deinit { CPUMemoryPool.shared.release(pointer, capacity: capacity) }
+    deinit {
+        CPUMemoryPool.shared.release(pointer, capacity: allocationBytes)
+        CPUBuffer.meter.freed(allocationBytes)
+    }
+
+    /// Host memory is one pool for every CPUDevice of the process.
+    static let meter = MemoryMeter()
 
     var floats: UnsafeMutablePointer<Float> { pointer.assumingMemoryBound(to: Float.self) }
     var int32s: UnsafeMutablePointer<Int32> { pointer.assumingMemoryBound(to: Int32.self) }
@@ -62,6 +70,9 @@ public final class CPUDevice: Device {
     }
 
     public func synchronize() throws {}
+
+    public var memoryUsage: MemoryUsage { CPUBuffer.meter.usage }
+    public func resetPeakMemory() { CPUBuffer.meter.resetPeak() }
 
     /// Downcasts a buffer, failing clearly when it belongs to another backend.
     func cpu(_ buffer: any DeviceBuffer) throws -> CPUBuffer {

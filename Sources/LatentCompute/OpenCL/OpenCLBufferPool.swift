@@ -19,12 +19,15 @@ public final class OpenCLBuffer: DeviceBuffer, @unchecked Sendable {
 }
 
 /// Reuses cl_mem objects by size class so that the many short-lived tensors of a model step do not
-/// each cost a driver allocation. Counts live and pooled bytes; thread-safe.
+/// each cost a driver allocation. Counts live and pooled bytes and the peak of live bytes; thread-safe.
 final class OpenCLBufferPool: @unchecked Sendable {
     struct State {
         var free: [Int: [CLObject]] = [:]
-        var liveBytes = 0
+        var liveBytes = 0 {
+            didSet { peakLiveBytes = max(peakLiveBytes, liveBytes) }
+        }
         var pooledBytes = 0
+        var peakLiveBytes = 0
     }
 
     let api: OpenCLAPI
@@ -45,6 +48,8 @@ final class OpenCLBufferPool: @unchecked Sendable {
 
     var liveBytes: Int { state.withLock { $0.liveBytes } }
     var pooledBytes: Int { state.withLock { $0.pooledBytes } }
+    var usage: MemoryUsage { state.withLock { MemoryUsage(liveBytes: $0.liveBytes, peakBytes: $0.peakLiveBytes) } }
+    func resetPeak() { state.withLock { $0.peakLiveBytes = $0.liveBytes } }
 
     /// The capacity a request of `bytes` gets: 256-byte minimum, then steps of 1/8 of the power of two
     /// below it (at most 12.5 % wasted).

@@ -85,6 +85,8 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
     public var pooledBytes: Int { pool.pooledBytes }
     /// Releases every pooled (freed, unused) buffer back to the driver.
     public func trimPool() { pool.trim() }
+    public var memoryUsage: MemoryUsage { pool.usage }
+    public func resetPeakMemory() { pool.resetPeak() }
 
     public func write(_ source: UnsafeRawBufferPointer, to buffer: any DeviceBuffer, byteOffset: Int) throws {
         let target = try openCL(buffer)

@@ -30,9 +30,12 @@ public struct SamplerOptions: Sendable {
     public var clipDenoised: Bool
     public var seed: UInt64
     public var firstImageIndex: Int
+    /// Run only the first this-many sampler iterations and return that partly denoised x_t
+    /// (benchmarks time a prefix of the 1000-step DDPM chain); nil runs them all.
+    public var stopAfter: Int?
 
     public init(method: SamplingMethod = .ddim(steps: 50, eta: 0), guidanceScale: Float = 0, clipDenoised: Bool? = nil,
-                seed: UInt64 = 0, firstImageIndex: Int = 0) {
+                seed: UInt64 = 0, firstImageIndex: Int = 0, stopAfter: Int? = nil) {
         self.method = method
         self.guidanceScale = guidanceScale
         if let clipDenoised { self.clipDenoised = clipDenoised } else if case .ddpm = method { self.clipDenoised = true } else {
@@ -40,6 +43,7 @@ public struct SamplerOptions: Sendable {
         }
         self.seed = seed
         self.firstImageIndex = firstImageIndex
+        self.stopAfter = stopAfter
     }
 
     /// The Philox offset of noise slot `slot` for the first image of the batch.
@@ -87,6 +91,10 @@ extension GaussianDiffusion {
         guard options.guidanceScale == 0 || labels != nil else {
             throw DiffusionError.invalidArgument("classifier-free guidance needs labels")
         }
+        if let stop = options.stopAfter, stop < 1 {
+            throw DiffusionError.invalidArgument("stopAfter must be at least 1, not \(stop)")
+        }
+        let iterationLimit = options.stopAfter ?? Int.max
         let device = unet.device
         return try withoutGrad {
             let model = try GuidedModel(unet: unet, labels: labels, guidance: options.guidanceScale, count: count)
@@ -95,7 +103,7 @@ extension GaussianDiffusion {
             case let .ddpm(variance):
                 let sequence = try TimestepSequence.full(timesteps)
                 let sigma2 = variance == .beta ? schedule.betas : schedule.posteriorVariance
-                for (k, step) in sequence.iterations.enumerated() {
+                for (k, step) in sequence.iterations.prefix(iterationLimit).enumerated() {
                     let t = step.t
                     var (_, x0) = try epsilonAndX0(output: model.output(x, t: t), xt: x, t: t)
                     if options.clipDenoised { x0 = try x0.clamped(-1, 1) }
@@ -105,7 +113,7 @@ extension GaussianDiffusion {
                 }
             case let .ddim(steps, eta):
                 let sequence = try TimestepSequence.uniform(steps: steps, of: timesteps)
-                for (k, step) in sequence.iterations.enumerated() {
+                for (k, step) in sequence.iterations.prefix(iterationLimit).enumerated() {
                     let t = step.t
                     let aT = Double(schedule.alphasCumprod[t])
                     let aPrev = step.previous >= 0 ? Double(schedule.alphasCumprod[step.previous]) : 1

@@ -1,0 +1,68 @@
+import Foundation
+import LatentBenchmarks
+
+/// The sampling benchmark's output: a table per backend and sampler, then the speed ratio and the
+/// largest difference between two backends' images (`latent bench sample` and `latent demo`).
+enum SamplingTable {
+    /// `runs` holds one list of measurements per backend, in the same sampler order.
+    static func print(_ runs: [[SamplingMeasurement]]) {
+        Swift.print(pad("backend", 9) + pad("sampler", 9) + pad("steps", 11) + pad("ms", 12) + pad("images/s", 12)
+            + pad("peak MiB", 10) + "device")
+        var extrapolated = 0
+        for m in runs.joined() {
+            let steps = m.extrapolated ? "\(m.stepsTimed)/\(m.stepsTotal)" : "\(m.stepsTotal)"
+            let rate = String(format: "%.3g", m.imagesPerSecond) + (m.extrapolated ? "*" : "")
+            if m.extrapolated { extrapolated = m.stepsTotal }
+            Swift.print(pad(m.backend, 9) + pad(m.sampler, 9) + pad(steps, 11) + pad(String(format: "%.1f", m.ms), 12)
+                + pad(rate, 12) + pad(String(format: "%.1f", Double(m.peakBytes) / 1048576), 10) + m.device)
+        }
+        if extrapolated > 0 {
+            Swift.print("* extrapolated to the full \(extrapolated)-step chain from the steps timed")
+        }
+        for p in comparisons(runs) {
+            Swift.print(String(format: "%@: %@/%@ time ratio %.2f (>1: %@ faster), max abs difference %.2e",
+                               p.sampler, p.first, p.second, p.ratio, p.second, p.maxAbs))
+        }
+    }
+
+    /// The sample_parity JSON lines.
+    static func parity(_ runs: [[SamplingMeasurement]]) -> [[String: Any]] {
+        comparisons(runs).map { p in
+            ["op": "sample_parity", "sampler": p.sampler, "backends": "\(p.first),\(p.second)", "max_abs": p.maxAbs.isFinite ? Double(p.maxAbs) : "nan",
+             "speed_ratio": p.ratio, "steps": p.steps]
+        }
+    }
+
+    struct Comparison {
+        let sampler: String
+        let first: String
+        let second: String
+        let steps: Int
+        /// Time on the first backend / time on the second.
+        let ratio: Double
+        let maxAbs: Float
+    }
+
+    /// The first backend against the second, sampler by sampler (nothing with one backend).
+    static func comparisons(_ runs: [[SamplingMeasurement]]) -> [Comparison] {
+        guard runs.count >= 2 else { return [] }
+        return zip(runs[0], runs[1]).map { a, b in
+            Comparison(sampler: a.sampler, first: a.backend, second: b.backend, steps: a.stepsTimed, ratio: a.ms / b.ms,
+                       maxAbs: SamplingBenchmark.maxAbsDifference(a.images, b.images))
+        }
+    }
+}
+
+extension SamplingMeasurement {
+    /// A bench JSON line: ddim_sample or ddpm_sample.
+    func jsonObject(model: String) -> [String: Any] {
+        var object: [String: Any] = [
+            "op": "\(sampler)_sample", "backend": backend, "device": device, "shape": "batch \(batch)", "ms": ms, "min_ms": ms,
+            "images_per_s": imagesPerSecond, "steps_timed": stepsTimed, "steps_total": stepsTotal,
+            "full_chain_ms": fullChainMs, "extrapolated": extrapolated, "peak_bytes": peakBytes, "base_bytes": baseBytes,
+            "model": model,
+        ]
+        object["peak_rss_increase_bytes"] = peakRSSIncreaseBytes
+        return object
+    }
+}
