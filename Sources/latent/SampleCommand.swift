@@ -12,7 +12,8 @@ struct SampleCommand: ParsableCommand {
             `labels` for class-conditional diffusion models. The same seed gives the same samples on every backend.
             """)
 
-    @Argument(help: "A checkpoint written by `latent train`.") var checkpoint: String
+    @Argument(help: "A checkpoint written by `latent train` (default: the shipped DDPM, else the shipped VAE, under models/).")
+    var checkpoint: String?
     @OptionGroup var deviceOptions: DeviceOptions
     @Option(help: "Random seed of the samples.") var seed: UInt64 = 0
     @Option(help: "Output folder.") var out = "samples"
@@ -25,6 +26,10 @@ struct SampleCommand: ParsableCommand {
         do {
             try prepareOutput(out)
             let device = try deviceOptions.resolve()
+            guard let checkpoint = checkpoint ?? ShippedModels.find(ShippedModels.ddpm + ShippedModels.vae) else {
+                throw ValidationError("no checkpoint given and no shipped model under models/ (run from the repository, or pass one)")
+            }
+            if self.checkpoint == nil { print("sampling the shipped model \(checkpoint)") }
             let file = try Checkpoint.read(checkpoint)
             let model = try ModelRegistry.load(file, path: checkpoint, device: device)
             let (images, range, labels) = try draw(model, device: device)
