@@ -59,8 +59,8 @@ struct SampleCommand: ParsableCommand {
             progress.finish()
             return (images, -1...1, labels)
         default:
-            throw ValidationError("a \(type(of: model).modelType) model has no prior to sample from; "
-                + "use `latent eval` for its reconstructions")
+            let hint = model is VQVAE ? "use `latent eval` for its reconstructions" : "use `latent eval` for its test figures"
+            throw ValidationError("a \(type(of: model).modelType) model has no prior to sample from; \(hint)")
         }
     }
 }
