@@ -2,7 +2,7 @@ import Foundation
 
 /// Recycles the CPU backend's large buffers. Training allocates and frees the same activation
 /// sizes every step; glibc returns blocks above its mmap threshold to the OS on free, so without
-/// reuse every step pays a page fault and a page clear per 4 KB touched (helpers measured 40% of a
+/// reuse every step pays a page fault and a page clear per 4 KB touched (40% of a
 /// training step in the kernel). Blocks are kept by size class (quarter powers of two, so at most
 /// 25% slack) up to `limitBytes` of idle memory; beyond that they are freed.
 final class CPUMemoryPool: @unchecked Sendable {

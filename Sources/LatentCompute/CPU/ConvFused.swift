@@ -125,7 +125,7 @@ struct ConvImagePlan: @unchecked Sendable {
     }
 
     /// Per-worker buffers: a task's column matrix, its gathered/staged product, and SGEMM packing,
-    /// borrowed from the SGEMM scratch pool so their pages stay mapped between calls.
+    /// from the CPU memory pool (through SGEMMKernel.Scratch) so their pages stay mapped between calls.
     final class Scratch {
         private let buffers: SGEMMKernel.Scratch
         let gemm: SGEMMKernel.Scratch
@@ -134,16 +134,11 @@ struct ConvImagePlan: @unchecked Sendable {
 
         init(_ plan: ConvImagePlan) {
             let g = plan.geometry, width = plan.imagesPerTask * plan.pixels
-            buffers = ScratchPool.shared.take(aCount: g.columnRows * width, bCount: plan.outChannels * width)
+            buffers = SGEMMKernel.Scratch(aCount: g.columnRows * width, bCount: plan.outChannels * width)
             let sizes = [SGEMMKernel.Scratch.sizes(m: plan.outChannels, n: width, k: g.columnRows),
                          SGEMMKernel.Scratch.sizes(m: g.columnRows, n: width, k: plan.outChannels),
                          SGEMMKernel.Scratch.sizes(m: plan.outChannels, n: g.columnRows, k: width)]
-            gemm = ScratchPool.shared.take(aCount: sizes.map(\.a).max()!, bCount: sizes.map(\.b).max()!)
-        }
-
-        deinit {
-            ScratchPool.shared.give(buffers)
-            ScratchPool.shared.give(gemm)
+            gemm = SGEMMKernel.Scratch(aCount: sizes.map(\.a).max()!, bCount: sizes.map(\.b).max()!)
         }
     }
 

@@ -51,28 +51,30 @@ enum SGEMMKernel {
         var ldc: Int
     }
 
-    /// Per-thread packing buffers, 64-byte aligned, sized for the problem at hand.
+    /// Per-thread packing buffers, 64-byte aligned, sized for the problem at hand. They come from
+    /// the CPU backend's memory pool, so the pages of large ones stay mapped from call to call.
     final class Scratch {
         let packedA: UnsafeMutablePointer<Float>
         let packedB: UnsafeMutablePointer<Float>
-        let aCapacity: Int
-        let bCapacity: Int
+        private let capacities: (a: Int, b: Int)
 
         init(aCount: Int, bCount: Int) {
-            packedA = Scratch.allocate(aCount)
-            packedB = Scratch.allocate(bCount)
-            (aCapacity, bCapacity) = (aCount, bCount)
+            let a = Scratch.allocate(aCount), b = Scratch.allocate(bCount)
+            (packedA, packedB) = (a.pointer, b.pointer)
+            capacities = (a.capacity, b.capacity)
         }
 
         deinit {
-            free(packedA)
-            free(packedB)
+            CPUMemoryPool.shared.release(UnsafeMutableRawPointer(packedA), capacity: capacities.a)
+            CPUMemoryPool.shared.release(UnsafeMutableRawPointer(packedB), capacity: capacities.b)
         }
 
-        private static func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
-            let bytes = (max(count, 16) * 4 + 63) / 64 * 64
-            guard let raw = aligned_alloc(64, bytes) else { fatalError("SGEMM: cannot allocate \(bytes) bytes of scratch") }
-            return raw.bindMemory(to: Float.self, capacity: bytes / 4)
+        private static func allocate(_ count: Int) -> (pointer: UnsafeMutablePointer<Float>, capacity: Int) {
+            let bytes = max(count, 16) * 4
+            guard let (raw, capacity) = CPUMemoryPool.shared.allocate(bytes) else {
+                fatalError("SGEMM: cannot allocate \(bytes) bytes of scratch")
+            }
+            return (raw.bindMemory(to: Float.self, capacity: capacity / 4), capacity)
         }
 
         /// Buffer sizes (in floats) that the blocked loops need for an m×n×k product.
@@ -355,9 +357,8 @@ enum SGEMMKernel {
                 let s = Scratch.sizes(m: p.m, n: p.n, k: p.k)
                 return (max(acc.a, s.a), max(acc.b, s.b))
             }
-            let scratch = ScratchPool.shared.take(aCount: need.a, bCount: need.b)
+            let scratch = Scratch(aCount: need.a, bCount: need.b)
             for t in tasks { run(t, scratch: scratch) }
-            ScratchPool.shared.give(scratch)
             return
         }
         let count = min(workers, tasks.count)
@@ -369,10 +370,9 @@ enum SGEMMKernel {
                     let s = Scratch.sizes(m: list[t].m, n: list[t].n, k: list[t].k)
                     need = (max(need.a, s.a), max(need.b, s.b))
                 }
-                let scratch = ScratchPool.shared.take(aCount: need.a, bCount: need.b)
+                let scratch = Scratch(aCount: need.a, bCount: need.b)
                 for t in stride(from: w, to: list.count, by: count) { run(list[t], scratch: scratch) }
-                ScratchPool.shared.give(scratch)
-            }
+                }
         }
     }
 
