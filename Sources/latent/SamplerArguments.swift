@@ -8,6 +8,8 @@ struct SamplerArguments: ParsableArguments {
     @Option(help: "DDIM eta (0: deterministic).") var eta: Float = 0
     @Option(help: "DDPM variance: beta or posterior.") var variance = "beta"
     @Option(help: "Classifier-free guidance scale w (class-conditional models).") var guidance: Float = 0
+    @Flag(inversion: .prefixedNo, help: "Clamp each predicted x_0 to [-1, 1] (--no-clip-denoised: the reference's DDIM).")
+    var clipDenoised = true
 
     func method() throws -> SamplingMethod {
         switch sampler {
@@ -20,6 +22,6 @@ struct SamplerArguments: ParsableArguments {
     }
 
     func options(seed: UInt64) throws -> SamplerOptions {
-        SamplerOptions(method: try method(), guidanceScale: guidance, seed: seed)
+        SamplerOptions(method: try method(), guidanceScale: guidance, clipDenoised: clipDenoised, seed: seed)
     }
 }

@@ -43,8 +43,13 @@ extension CPUDevice {
             let taps = g.kernelHeight * g.kernelWidth, plane = g.height * g.width
             for (j, image) in images.enumerated() {
                 for c in 0..<g.channels {
-                    g.gatherColumnRows(scratch.columns + c * taps * width + j * plan.pixels, rowStride: width,
-                                       into: gx + (image * g.channels + c) * plane)
+                    let rows = UnsafePointer(scratch.columns + c * taps * width + j * plan.pixels)
+                    let target = gx + (image * g.channels + c) * plane
+                    if let padded = scratch.padded {
+                        padded.gatherRows(rows, rowStride: width, into: target)
+                    } else {
+                        g.gatherColumnRows(rows, rowStride: width, into: target)
+                    }
                 }
             }
         }
@@ -129,6 +134,8 @@ struct ConvImagePlan: @unchecked Sendable {
     final class Scratch {
         private let buffers: SGEMMKernel.Scratch
         let gemm: SGEMMKernel.Scratch
+        /// For strided or dilated windows (see ConvPaddedPlane.suits).
+        let padded: ConvPaddedPlane?
         var columns: UnsafeMutablePointer<Float> { buffers.packedA }
         var staging: UnsafeMutablePointer<Float> { buffers.packedB }
 
@@ -139,6 +146,7 @@ struct ConvImagePlan: @unchecked Sendable {
                          SGEMMKernel.Scratch.sizes(m: g.columnRows, n: width, k: plan.outChannels),
                          SGEMMKernel.Scratch.sizes(m: plan.outChannels, n: g.columnRows, k: width)]
             gemm = SGEMMKernel.Scratch(aCount: sizes.map(\.a).max()!, bCount: sizes.map(\.b).max()!)
+            padded = ConvPaddedPlane.suits(g) ? ConvPaddedPlane(g) : nil
         }
     }
 
@@ -167,6 +175,16 @@ struct ConvImagePlan: @unchecked Sendable {
         if images.count == 1, g.kernelHeight == 1, g.kernelWidth == 1, g.strideY == 1, g.strideX == 1,
            g.padY == 0, g.padX == 0 {
             return x + images.lowerBound * g.channels * plane
+        }
+        if let padded = scratch.padded {
+            let taps = padded.tapOffsets.count
+            for (j, image) in images.enumerated() {
+                for c in 0..<g.channels {
+                    padded.load(x + (image * g.channels + c) * plane)
+                    for t in 0..<taps { padded.fillRow(tap: t, into: scratch.columns + (c * taps + t) * width + j * pixels) }
+                }
+            }
+            return UnsafePointer(scratch.columns)
         }
         for (j, image) in images.enumerated() {
             for c in 0..<g.channels {
