@@ -32,6 +32,16 @@ extension Tensor {
         }
     }
 
+    /// op(self) written over self's own buffer when no gradient is recorded for it (inference),
+    /// else `apply(op)`. Only for a temporary nothing else holds (a layer's fresh output): it saves
+    /// one activation of memory, and the U-Net's GroupNorm→SiLU at 28×28 is the sampler's peak.
+    public func applyingInPlace(_ op: UnaryOp) throws -> Tensor {
+        guard !(GradMode.isEnabled && requiresGrad) else { return try apply(op) }
+        try requireFloat(op.name)
+        try device.unary(op, buffer, buffer, count: count)
+        return self
+    }
+
     public func neg() throws -> Tensor { try apply(.neg) }
     public func abs() throws -> Tensor { try apply(.abs) }
     public func exp() throws -> Tensor { try apply(.exp) }

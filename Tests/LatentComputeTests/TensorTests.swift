@@ -1,3 +1,4 @@
+import Foundation
 import LatentCompute
 import Testing
 
@@ -64,5 +65,31 @@ import Testing
         let idx = try Tensor(indices: [1, 0, 1], shape: [3], on: cpu)
         #expect(try a.gather(idx).toArray() == [4, 5, 6, 1, 2, 3, 4, 5, 6])
         #expect(try a.gather(idx).scatterAdd(idx, rows: 2).toArray() == [1, 2, 3, 8, 10, 12])
+    }
+}
+
+/// `applyingInPlace` (the sampler's memory saving): in inference it overwrites the tensor's own
+/// buffer with the same values `apply` gives, on both backends; while a gradient is recorded it
+/// leaves its input alone and differentiates like `apply`.
+@Suite struct InPlaceActivationTests {
+    @Test(arguments: ["cpu", "opencl"]) func inferenceReusesTheBufferAndMatchesApply(_ backend: String) throws {
+        let device: any Device = backend == "cpu" ? CPUDevice.shared : try openCLDevice()
+        let values: [Float] = (0..<37).map { Float($0) * 0.37 - 6 }
+        let expected = try Tensor(values, shape: [37], on: device).silu().toArray()
+        let x = try Tensor(values, shape: [37], on: device)
+        let y = try withoutGrad { try x.applyingInPlace(.silu) }
+        #expect(y.buffer === x.buffer)
+        #expect(try x.toArray() == expected)
+    }
+
+    @Test func recordingKeepsTheInputAndTheGradient() throws {
+        let values: [Float] = [-2, -0.5, 0, 0.5, 2]
+        let x = try Tensor(values, shape: [5], on: CPUDevice.shared).requiringGrad()
+        let y = try x.applyingInPlace(.silu)
+        #expect(y.buffer !== x.buffer)
+        #expect(try x.toArray() == values)
+        let gradients = try y.sum().backward()
+        let expected = values.map { v -> Float in let s = 1 / (1 + Foundation.exp(-v)); return s * (1 + v * (1 - s)) }
+        for (g, e) in zip(try #require(gradients[x]).toArray(), expected) { #expect(abs(g - e) < 1e-5) }
     }
 }

@@ -149,11 +149,14 @@ public final class UNet: Module {
         for stage in up {
             switch stage {
             case let .blocks(b):
-                h = try b(Tensor.concat([h, skips.removeLast()], axis: 1), activatedTime: activated, dropoutNoise: dropoutNoise)
+                // h gives up its old value before the block runs, so only the joined tensor is
+                // alive inside it (the reference holds both: one activation more at its peak).
+                h = try Tensor.concat([h, skips.removeLast()], axis: 1)
+                h = try b(h, activatedTime: activated, dropoutNoise: dropoutNoise)
             case let .upsample(u): h = try u(h)
             case .downsample: preconditionFailure("no downsampling on the up path")
             }
         }
-        return try convOut(normOut(h).silu())
+        return try convOut(normOut(h).applyingInPlace(.silu))
     }
 }

@@ -48,10 +48,11 @@ public final class UNetResBlock: Module {
     /// x [B, Cin, H, W]; `activatedTime` = SiLU(temb) [B, 4C] (computed once per forward by the U-Net).
     /// Dropout is applied in training mode when `dropoutNoise` is given.
     public func callAsFunction(_ x: Tensor, activatedTime: Tensor, dropoutNoise: NoiseStream?) throws -> Tensor {
-        var h = try conv1(norm1(x).silu())
+        // SiLU in place on the fresh GroupNorm outputs when sampling (applyingInPlace).
+        var h = try conv1(norm1(x).applyingInPlace(.silu))
         let projected = try timeProjection(activatedTime)
         h = try h + projected.reshaped([projected.shape[0], projected.shape[1], 1, 1])
-        h = try norm2(h).silu()
+        h = try norm2(h).applyingInPlace(.silu)
         if training, dropout > 0, let noise = dropoutNoise {
             h = try h.dropout(probability: dropout, seed: noise.seed, offset: noise.take(h.count))
         }
