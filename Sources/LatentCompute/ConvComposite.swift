@@ -1,7 +1,12 @@
-/// Convolution composed from the kernel set: im2col (or col2im) of the whole batch plus one
-/// batched GEMM. This is every backend's default; the CPU backend overrides it with a per-image
-/// fused loop that keeps the column matrix in cache (CPU/ConvFused.swift) and falls back here
-/// when the batch is too small to split across threads.
+/// Convolution composed from the kernel set: im2col (or col2im) plus one batched GEMM per chunk of
+/// images. This is every backend's default; the CPU backend overrides it with a per-image fused
+/// loop that keeps the column matrix in cache (CPU/ConvFused.swift) and falls back here when the
+/// batch is too small to split across threads.
+///
+/// Chunks keep each column matrix under `ConvGeometry.compositeColumnBudgetBytes`: the whole
+/// batch's would be 347 MB for 64 images of a 3×3 convolution over 192 channels at 28×28, more
+/// than the rest of a U-Net's sampling memory. A chunk's images are copied into small staging
+/// buffers (the kernels take whole buffers, not offsets); a batch that fits runs without copies.
 extension TrainingKernels where Self: Device {
     public func conv2d(_ input: any DeviceBuffer, weight: any DeviceBuffer, _ output: any DeviceBuffer,
                        geometry g: ConvGeometry, outChannels: Int) throws {
@@ -22,38 +27,103 @@ extension TrainingKernels where Self: Device {
                         geometry g: ConvGeometry, outChannels: Int) throws {
         let rows = g.columnRows, pixels = g.outHeight * g.outWidth
         guard g.batch > 0, outChannels > 0, pixels > 0 else { return }
-        let cols = try makeBuffer(byteCount: g.batch * rows * pixels * 4)
-        try im2col(input, cols, geometry: g)
-        try gemm(weight, cols, output, shape: GemmShape(batch: g.batch, m: outChannels, n: pixels, k: rows,
-                                                        strideA: 0, strideB: rows * pixels, strideC: outChannels * pixels))
+        let chunks = g.compositeChunks()
+        let cols = try makeBuffer(byteCount: chunks[0].count * rows * pixels * 4)
+        try forEachChunk(chunks, reading: input, imageSize: g.imageSize, writing: output, imageSize: outChannels * pixels) {
+            images, x, y in
+            let c = g.with(batch: images)
+            try im2col(x, cols, geometry: c)
+            try gemm(weight, cols, y, shape: GemmShape(batch: images, m: outChannels, n: pixels, k: rows,
+                                                       strideA: 0, strideB: rows * pixels, strideC: outChannels * pixels))
+        }
     }
 
     func composedConv2dBackwardInput(_ gradOutput: any DeviceBuffer, weight: any DeviceBuffer, _ gradInput: any DeviceBuffer,
                                      geometry g: ConvGeometry, outChannels: Int) throws {
         let rows = g.columnRows, pixels = g.outHeight * g.outWidth
-        guard g.batch > 0, g.channels * g.height * g.width > 0 else { return }
-        let cols = try makeBuffer(byteCount: max(1, g.batch * rows * pixels) * 4)
-        try gemm(weight, gradOutput, cols, shape: GemmShape(batch: g.batch, m: rows, n: pixels, k: outChannels,
-                                                            transposeA: true, strideA: 0, strideB: outChannels * pixels,
-                                                            strideC: rows * pixels))
-        try col2im(cols, gradInput, geometry: g)
+        guard g.batch > 0, g.imageSize > 0 else { return }
+        let chunks = g.compositeChunks()
+        let cols = try makeBuffer(byteCount: max(1, chunks[0].count * rows * pixels) * 4)
+        try forEachChunk(chunks, reading: gradOutput, imageSize: outChannels * pixels, writing: gradInput, imageSize: g.imageSize) {
+            images, gy, gx in
+            try gemm(weight, gy, cols, shape: GemmShape(batch: images, m: rows, n: pixels, k: outChannels,
+                                                        transposeA: true, strideA: 0, strideB: outChannels * pixels,
+                                                        strideC: rows * pixels))
+            try col2im(cols, gx, geometry: g.with(batch: images))
+        }
     }
 
     func composedConv2dBackwardWeight(_ input: any DeviceBuffer, _ gradOutput: any DeviceBuffer, _ gradWeight: any DeviceBuffer,
                                       geometry g: ConvGeometry, outChannels: Int) throws {
-        let rows = g.columnRows, pixels = g.outHeight * g.outWidth
-        guard outChannels * rows > 0 else { return }
+        let rows = g.columnRows, pixels = g.outHeight * g.outWidth, size = outChannels * rows
+        guard size > 0 else { return }
         guard g.batch > 0, pixels > 0 else {
-            try fill(gradWeight, count: outChannels * rows, value: 0)
+            try fill(gradWeight, count: size, value: 0)
             return
         }
-        let cols = try makeBuffer(byteCount: g.batch * rows * pixels * 4)
-        try im2col(input, cols, geometry: g)
-        // One product per image, then a fixed-order sum over the batch (no racing accumulation).
-        let perImage = try makeBuffer(byteCount: g.batch * outChannels * rows * 4)
-        try gemm(gradOutput, cols, perImage, shape: GemmShape(batch: g.batch, m: outChannels, n: rows, k: pixels,
-                                                              transposeB: true, strideA: outChannels * pixels,
-                                                              strideB: rows * pixels, strideC: outChannels * rows))
-        try reduce(.sum, perImage, gradWeight, outer: 1, length: g.batch, inner: outChannels * rows)
+        let chunks = g.compositeChunks()
+        let images = chunks[0].count
+        let cols = try makeBuffer(byteCount: images * rows * pixels * 4)
+        let perImage = try makeBuffer(byteCount: images * size * 4)
+        let gyChunk = chunks.count > 1 ? try makeBuffer(byteCount: images * outChannels * pixels * 4) : gradOutput
+        let xChunk = chunks.count > 1 ? try makeBuffer(byteCount: images * g.imageSize * 4) : input
+        let chunkSum = chunks.count > 1 ? try makeBuffer(byteCount: size * 4) : gradWeight
+        // One product per image, a fixed-order sum over each chunk, then chunk sums added in order.
+        for (index, range) in chunks.enumerated() {
+            if chunks.count > 1 {
+                try copyImages(range, of: input, imageSize: g.imageSize, into: xChunk)
+                try copyImages(range, of: gradOutput, imageSize: outChannels * pixels, into: gyChunk)
+            }
+            try im2col(xChunk, cols, geometry: g.with(batch: range.count))
+            try gemm(gyChunk, cols, perImage, shape: GemmShape(batch: range.count, m: outChannels, n: rows, k: pixels,
+                                                               transposeB: true, strideA: outChannels * pixels,
+                                                               strideB: rows * pixels, strideC: size))
+            try reduce(.sum, perImage, index == 0 ? gradWeight : chunkSum, outer: 1, length: range.count, inner: size)
+            if index > 0 { try axpby(alpha: 1, gradWeight, beta: 1, chunkSum, gradWeight, count: size) }
+        }
+    }
+
+    /// Runs body(images, in, out) per chunk: with one chunk on the buffers themselves, otherwise on
+    /// staging buffers that the chunk's images are copied into (from `source`) and out of (into `target`).
+    private func forEachChunk(_ chunks: [Range<Int>], reading source: any DeviceBuffer, imageSize inSize: Int,
+                              writing target: any DeviceBuffer, imageSize outSize: Int,
+                              _ body: (Int, any DeviceBuffer, any DeviceBuffer) throws -> Void) throws {
+        guard chunks.count > 1 else { return try body(chunks[0].count, source, target) }
+        let images = chunks[0].count
+        let staged = try makeBuffer(byteCount: max(1, images * inSize) * 4)
+        let result = try makeBuffer(byteCount: max(1, images * outSize) * 4)
+        for range in chunks {
+            try copyImages(range, of: source, imageSize: inSize, into: staged)
+            try body(range.count, staged, result)
+            try copyStrided(result, target, layout: StridedCopyLayout(shape: [range.count * outSize], xStrides: [1],
+                                                                      outStrides: [1], outOffset: range.lowerBound * outSize))
+        }
+    }
+
+    private func copyImages(_ range: Range<Int>, of source: any DeviceBuffer, imageSize: Int, into staging: any DeviceBuffer) throws {
+        guard range.count * imageSize > 0 else { return }
+        try copyStrided(source, staging, layout: StridedCopyLayout(shape: [range.count * imageSize], xStrides: [1],
+                                                                   xOffset: range.lowerBound * imageSize, outStrides: [1]))
+    }
+}
+
+extension ConvGeometry {
+    /// The most column-matrix bytes one composite-path chunk may hold (at least one image's worth).
+    static let compositeColumnBudgetBytes = 16 << 20
+
+    /// Floats of one input image.
+    var imageSize: Int { channels * height * width }
+
+    /// Consecutive image ranges whose column matrices fit the budget; one range when the batch does.
+    func compositeChunks() -> [Range<Int>] {
+        let perImage = max(1, columnRows * outHeight * outWidth * 4)
+        let images = max(1, min(batch, Self.compositeColumnBudgetBytes / perImage))
+        return stride(from: 0, to: batch, by: images).map { $0..<Swift.min(batch, $0 + images) }
+    }
+
+    func with(batch images: Int) -> ConvGeometry {
+        var g = self
+        g.batch = images
+        return g
     }
 }

@@ -29,7 +29,7 @@ import Testing
     func cpuConvolutionMatchesFloat64ForAnyThreadCount(threads: Int) {
         let results = ParitySuite.compareCPUWithFloat64(kernels: KernelRegistry.convProductKernels,
                                                         cpu: CPUDevice(threads: threads))
-        #expect(results.count == 24)
+        #expect(results.count == 27)
         for r in results where !r.ok { Issue.record(Comment(rawValue: "threads \(threads): " + r.summary)) }
     }
 

@@ -16,6 +16,8 @@ extension KernelRegistry {
                           padding: (2, 2), dilation: (2, 2)), 4),
             (ConvGeometry(batch: 16, channels: 8, height: 7, width: 7, kernelHeight: 1, kernelWidth: 1), 12),
             (ConvGeometry(batch: 8, channels: 16, height: 28, width: 28, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)), 32),
+            // 14.5 MB of columns per image: the composite path (OpenCL) runs it in three chunks.
+            (ConvGeometry(batch: 3, channels: 128, height: 56, width: 56, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)), 4),
         ]
         func sizes(_ g: ConvGeometry, _ o: Int) -> (input: Int, weight: Int, output: Int) {
             (g.batch * g.channels * g.height * g.width, o * g.columnRows, g.batch * o * g.outHeight * g.outWidth)
