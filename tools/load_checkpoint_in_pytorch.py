@@ -21,6 +21,8 @@ args = parser.parse_args()
 tensors = load_file(args.checkpoint)
 # Optimizer state and EMA weights live under "optimizer."; the rest is the model's state_dict.
 weights = {k: v for k, v in tensors.items() if not k.startswith("optimizer.")}
-model = models.build(args.model)
+# An EMA-codebook VQ-VAE (VQVAEConfig "ema": true) carries the reference's EMA buffers.
+kwargs = {"ema": True} if args.model == "fmnist-vq" and "vq.cluster_size" in weights else {}
+model = models.build(args.model, **kwargs)
 model.load_state_dict(weights, strict=True)
 print(f"loaded {len(weights)} tensors of {args.checkpoint} strictly into {args.model}")
