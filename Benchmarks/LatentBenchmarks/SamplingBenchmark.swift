@@ -9,12 +9,17 @@ public struct SamplingPlan: Sendable {
     /// Ancestral steps timed (at most T); the full chain's rate is extrapolated from them.
     public var ddpmSteps: Int
     public var seed: UInt64
+    /// Clamp the predicted x_0 (SamplerOptions.clipDenoised). A random network's x_0 predictions are
+    /// huge, and clamping them every step makes its chain chaotic: compare backends on such a model
+    /// without clamping.
+    public var clipDenoised: Bool
 
-    public init(batch: Int = 16, ddimSteps: Int = 50, ddpmSteps: Int = 50, seed: UInt64 = 0) {
+    public init(batch: Int = 16, ddimSteps: Int = 50, ddpmSteps: Int = 50, seed: UInt64 = 0, clipDenoised: Bool = true) {
         self.batch = batch
         self.ddimSteps = ddimSteps
         self.ddpmSteps = ddpmSteps
         self.seed = seed
+        self.clipDenoised = clipDenoised
     }
 }
 
@@ -63,9 +68,11 @@ public enum SamplingBenchmark {
         let ddpmSteps = min(plan.ddpmSteps, total)
         return [
             try measure(model, "ddim", plan: plan, stepsTimed: plan.ddimSteps, stepsTotal: plan.ddimSteps,
-                        options: SamplerOptions(method: .ddim(steps: plan.ddimSteps, eta: 0), seed: plan.seed), progress: progress),
+                        options: SamplerOptions(method: .ddim(steps: plan.ddimSteps, eta: 0), clipDenoised: plan.clipDenoised,
+                                                seed: plan.seed), progress: progress),
             try measure(model, "ddpm", plan: plan, stepsTimed: ddpmSteps, stepsTotal: total,
-                        options: SamplerOptions(method: .ddpm(variance: .beta), seed: plan.seed, stopAfter: ddpmSteps),
+                        options: SamplerOptions(method: .ddpm(variance: .beta), clipDenoised: plan.clipDenoised, seed: plan.seed,
+                                                stopAfter: ddpmSteps),
                         progress: progress),
         ]
     }

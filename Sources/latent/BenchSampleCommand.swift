@@ -26,6 +26,8 @@ struct BenchSampleCommand: ParsableCommand {
     @Option(help: "DDIM steps (eta 0).") var steps = 50
     @Option(help: "DDPM ancestral steps to run and time (1000: the full chain).") var ddpmSteps = 50
     @Option(help: "Random seed of the samples (the same on every backend).") var seed: UInt64 = 0
+    @Flag(inversion: .prefixedNo, help: "Clamp each predicted x_0 to [-1, 1] (compare backends on a random model with --no-clip-denoised: clamping makes its chain chaotic).")
+    var clipDenoised = true
     @Flag(help: "Print one JSON object per line.") var json = false
     @Option(help: "Write each backend's DDIM samples to OUT/ddim-BACKEND.png.") var out: String?
 
@@ -49,7 +51,7 @@ struct BenchSampleCommand: ParsableCommand {
         let source = try SampledModel(checkpoint: checkpoint, config: config)
         let note = "model: \(source.description)"
         if json { printError(note) } else { print(note) }
-        let plan = SamplingPlan(batch: batch, ddimSteps: steps, ddpmSteps: ddpmSteps, seed: seed)
+        let plan = SamplingPlan(batch: batch, ddimSteps: steps, ddpmSteps: ddpmSteps, seed: seed, clipDenoised: clipDenoised)
         var runs: [[SamplingMeasurement]] = []
         for device in try deviceOptions.devices() {
             let model = try source.load(on: device)
