@@ -36,13 +36,8 @@ struct BenchSampleCommand: ParsableCommand {
     }
 
     func run() throws {
-        do {
+        try reportingErrors {
             try benchmark()
-        } catch let error as ValidationError {
-            throw error
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode.failure
         }
     }
 

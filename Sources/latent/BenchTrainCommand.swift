@@ -31,15 +31,8 @@ struct BenchTrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        do {
+        try reportingErrors {
             try benchmark()
-        } catch let error as ValidationError {
-            throw error
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode.failure
         }
     }
 

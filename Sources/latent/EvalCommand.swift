@@ -27,7 +27,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        do {
+        try reportingErrors {
             try prepareOutput(out)
             let device = try deviceOptions.resolve()
             let file = try Checkpoint.read(checkpoint)
@@ -46,11 +46,6 @@ struct EvalCommand: ParsableCommand {
                 }
                 if let picture { print("wrote \(picture) (originals above, reconstructions below)") }
             }
-        } catch let error as ValidationError {
-            throw error
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode.failure
         }
     }
 

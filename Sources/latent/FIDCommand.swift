@@ -33,13 +33,8 @@ struct FIDCommand: ParsableCommand {
     }
 
     func run() throws {
-        do {
+        try reportingErrors {
             try runFID()
-        } catch let error as ValidationError {
-            throw error
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode.failure
         }
     }
 

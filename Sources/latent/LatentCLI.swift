@@ -40,3 +40,18 @@ struct DeviceOptions: ParsableArguments {
 func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }
+
+/// Runs a command's work. ArgumentParser's own errors (ValidationError, ExitCode) pass through to
+/// its usual reporting; any other error becomes one "error: …" line on stderr and exit status 1.
+func reportingErrors(_ work: () throws -> Void) throws {
+    do {
+        try work()
+    } catch let error as ValidationError {
+        throw error
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        printError("error: \(error)")
+        throw ExitCode.failure
+    }
+}

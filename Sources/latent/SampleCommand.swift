@@ -23,7 +23,7 @@ struct SampleCommand: ParsableCommand {
     var label: Int32?
 
     func run() throws {
-        do {
+        try reportingErrors {
             try prepareOutput(out)
             let device = try deviceOptions.resolve()
             guard let checkpoint = checkpoint ?? ShippedModels.find(ShippedModels.ddpm + ShippedModels.vae) else {
@@ -35,11 +35,6 @@ struct SampleCommand: ParsableCommand {
             let (images, range, labels) = try draw(model, device: device)
             try writeSamples(images, range: range, labels: labels, to: out)
             print("wrote \(images.shape[0]) samples to \(out)/samples.png and \(out)/samples.safetensors")
-        } catch let error as ValidationError {
-            throw error
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode.failure
         }
     }
 

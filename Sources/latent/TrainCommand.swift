@@ -35,13 +35,8 @@ struct TrainCommand: ParsableCommand {
     var resume: String?
 
     func run() throws {
-        do {
+        try reportingErrors {
             try train()
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode.failure
         }
     }
 

@@ -372,7 +372,7 @@ enum SGEMMKernel {
                 }
                 let scratch = Scratch(aCount: need.a, bCount: need.b)
                 for t in stride(from: w, to: list.count, by: count) { run(list[t], scratch: scratch) }
-                }
+            }
         }
     }
 
