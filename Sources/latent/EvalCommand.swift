@@ -31,10 +31,16 @@ struct EvalCommand: ParsableCommand {
             try prepareOutput(out)
             let device = try deviceOptions.resolve()
             let file = try Checkpoint.read(checkpoint)
-            let model = try ModelRegistry.load(file, path: checkpoint, device: device)
-            let test = try MNISTFormat.load(.test, from: data ?? MNISTFormat.fashionMNISTFolder)
-            let figures = try evaluate(model, test, device: device)
-            let picture = try writeReconstructions(model, test, device: device)
+            let figures: [(String, Double)]
+            var picture: String? = nil
+            if file.modelType == GaussianMixture.modelType {
+                figures = try evaluateGaussianMixture(file, path: checkpoint, device: device, data: data)
+            } else {
+                let model = try ModelRegistry.load(file, path: checkpoint, device: device)
+                let test = try MNISTFormat.load(.test, from: data ?? MNISTFormat.fashionMNISTFolder)
+                figures = try evaluate(model, test, device: device)
+                picture = try writeReconstructions(model, test, device: device)
+            }
             if json {
                 var object = figures.reduce(into: [String: Any]()) { $0[$1.0] = $1.1 }
                 object["reconstructions_png"] = picture

@@ -31,6 +31,9 @@ struct SampleCommand: ParsableCommand {
             }
             if self.checkpoint == nil { print("sampling the shipped model \(checkpoint)") }
             let file = try Checkpoint.read(checkpoint)
+            if file.modelType == GaussianMixture.modelType {
+                return try sampleGaussianMixture(file, path: checkpoint, device: device, count: count, seed: seed, out: out)
+            }
             let model = try ModelRegistry.load(file, path: checkpoint, device: device)
             let (images, range, labels) = try draw(model, device: device)
             try writeSamples(images, range: range, labels: labels, to: out)

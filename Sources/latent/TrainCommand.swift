@@ -13,7 +13,7 @@ struct TrainCommand: ParsableCommand {
             exactly: on the CPU backend, N steps + resume + M steps equals N+M steps bit for bit.
             """)
 
-    @Argument(help: "Model: vae, vqvae, ddpm, or classifier (the FID-FMNIST feature network).") var model: String
+    @Argument(help: "Model: vae, vqvae, ddpm, classifier (the FID-FMNIST feature network), or gmm (a Gaussian mixture, by EM).") var model: String
     @OptionGroup var deviceOptions: DeviceOptions
     @Option(help: "Random seed for initialisation, noise and data order.") var seed: UInt64 = 0
     @Option(help: "Output folder (created if missing).") var out: String?
@@ -33,6 +33,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Log a metrics line every N steps.") var logEvery = 50
     @Option(help: "Continue from this checkpoint (its model config and training state win over flags).")
     var resume: String?
+    @OptionGroup(title: "Gaussian mixture (gmm)") var gmm: GaussianMixtureOptions
 
     func run() throws {
         try reportingErrors {
@@ -42,6 +43,9 @@ struct TrainCommand: ParsableCommand {
 
     func train() throws {
         let device = try deviceOptions.resolve()
+        if model == GaussianMixture.modelType {
+            return try trainGaussianMixture(gmm, device: device, seed: seed, out: out ?? "runs/gmm", data: data)
+        }
         let modelType = try ModelRegistry.type(named: model)
         let outDir = out ?? "runs/\(model)"
         try prepareOutput(outDir)
