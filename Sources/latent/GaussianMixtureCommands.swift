@@ -18,6 +18,13 @@ func trainGaussianMixture(_ options: GaussianMixtureOptions, device: any Device,
     }
     print("fitting \(configuration.components) \(configuration.covarianceType.rawValue) Gaussians to \(x.shape[0]) x \(x.shape[1]) "
         + "\(source.metadata) on \(device.name)")
+    // One untimed EM iteration on the first rows: an OpenCL driver (PoCL) compiles its kernels on
+    // first use, which would otherwise count as EM time.
+    var warmUp = configuration
+    (warmUp.maxIterations, warmUp.initializations) = (1, 1)
+    let warmMixture = try GaussianMixture(warmUp)
+    warmMixture.initialMeans = mixture.initialMeans
+    _ = try? warmMixture.fit(x.slice(axis: 0, 0..<min(x.shape[0], max(configuration.components, 2000))))
     let start = Date()
     try mixture.fit(x)
     let seconds = Date().timeIntervalSince(start)

@@ -5,7 +5,7 @@ import Latent
 /// The options of `latent train gmm` (scikit-learn's GaussianMixture parameters, plus the data source).
 struct GaussianMixtureOptions: ParsableArguments {
     @Option(help: "gmm: number of mixture components.") var components = 10
-    @Option(help: "gmm: full, tied, diag or spherical (default diag: full on 784 pixels is K x 784 x 784).")
+    @Option(help: "gmm: full, tied, diag or spherical (diag here: full on 784 pixels holds K x 784 x 784 values).")
     var covarianceType = "diag"
     @Option(help: "gmm: stop when the mean log-likelihood bound changes by less than this.") var tol = 1e-3
     @Option(help: "gmm: added to the covariance diagonals.") var regCovar = 1e-6

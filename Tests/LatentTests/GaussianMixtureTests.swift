@@ -189,6 +189,34 @@ import Testing
         #expect(Swift.abs(proba[0] + proba[1] + proba[2] - 1) < 1e-5)
     }
 
+    /// A feature whose within-component variance (~1e-7) is tiny beside its spread (~0.25): the
+    /// expanded Float32 GEMM form loses it, the explicit-difference path keeps it.
+    @Test(arguments: [GaussianCovarianceType.diag, .spherical])
+    func tinyVariancesBesideALargeSpreadStayAccurate(_ type: GaussianCovarianceType) throws {
+        var x: [Float] = []
+        for i in 0..<100 {
+            let cluster = i < 50 ? 0.0 : 1.0
+            x += [Float(cluster * 200 - 100 + sin(Double(i) * 1.7)), Float(cluster + 1e-3 * sin(Double(i) * 2.3))]
+        }
+        let mixture = try GaussianMixture(GaussianMixtureConfiguration(components: 2, covarianceType: type, regCovar: 0, maxIterations: 0))
+        mixture.initialMeans = [-100, 0, 100, 1]
+        try mixture.fit(Tensor(x, shape: [100, 2], on: Self.cpu))
+        var expected: [Double] = []
+        for c in 0..<2 {
+            let rows = (c * 50)..<(c * 50 + 50)
+            for j in 0..<2 {
+                let mean = rows.reduce(0.0) { $0 + Double(x[$1 * 2 + j]) } / 50
+                expected.append(rows.reduce(0.0) { $0 + pow(Double(x[$1 * 2 + j]) - mean, 2) } / 50)
+            }
+        }
+        let p = try #require(mixture.parameters)
+        if type == .diag {
+            Self.close([p.covariances[1], p.covariances[3]], [expected[1], expected[3]], relative: 1e-3, "tiny variances")
+        } else {
+            Self.close(p.covariances, [(expected[0] + expected[1]) / 2, (expected[2] + expected[3]) / 2], relative: 1e-4, "spherical")
+        }
+    }
+
     static func expectError(_ fragment: String, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) {
         do {
             try body()
@@ -206,7 +234,7 @@ import Testing
         }
         var withNaN = Self.tiny
         withNaN[5] = .nan
-        Self.expectError("NaN") {
+        Self.expectError("NaN or infinite value (sample 2, feature 1)") {
             try GaussianMixture(GaussianMixtureConfiguration(components: 2)).fit(Tensor(withNaN, shape: [8, 2], on: Self.cpu))
         }
         // Component 1 owns only copies of one point: its covariance is 0 without reg_covar.

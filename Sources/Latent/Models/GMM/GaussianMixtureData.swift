@@ -14,6 +14,9 @@ struct GaussianMixtureData {
     let centered: Tensor
     /// [(x − center)², x − center] (N × 2D), the diag/spherical GEMM operand; nil for full/tied.
     let squaresAndValues: Tensor?
+    /// Each feature's mean of (x − center)² (D), the scale of the data against which a variance is
+    /// judged (see `GaussianMixtureDirectDifferences`).
+    let secondMoments: [Double]
 
     init(_ x: Tensor, covarianceType: GaussianCovarianceType) throws {
         guard x.rank == 2 else {
@@ -28,6 +31,7 @@ struct GaussianMixtureData {
         let mean = try x.mean(axis: 0, keepDims: true)
         center = try mean.toArray().map(Double.init)
         centered = try x - mean
+        secondMoments = try centered.square().mean(axis: 0).toArray().map(Double.init)
         if covarianceType == .diag || covarianceType == .spherical {
             squaresAndValues = try Tensor.concat([centered.square(), centered], axis: 1)
         } else {
@@ -40,7 +44,7 @@ struct GaussianMixtureData {
         let total = try x.sum().item()
         guard !total.isFinite else { return }
         let values = try x.toArray()
-        if let bad = values.firstIndex(where: { !$0.isFinite }) { throw GaussianMixtureError.nonFiniteData(index: bad) }
+        if let bad = values.firstIndex(where: { !$0.isFinite }) { throw GaussianMixtureError.nonFiniteData(sample: bad / x.shape[1], feature: bad % x.shape[1]) }
         // The sum overflowed although every value is finite: fine.
     }
 

@@ -29,6 +29,12 @@ enum GaussianMixtureEStep {
             let projected = try data.centered.matmul(Tensor(stacked, shape: [d, factorCount * d], on: device))
             let y = try projected.reshaped([data.samples, factorCount, d]) - Tensor(shifts, shape: [k, d], on: device)
             mahalanobis = try y.square().sum(axis: 2)
+        case .diag where directDifferences(data, p), .spherical where directDifferences(data, p):
+            let precisions = (0..<(k * d)).map { i in
+                let u = p.covarianceType == .diag ? p.precisionsCholesky[i] : p.precisionsCholesky[i / d]
+                return u * u
+            }
+            mahalanobis = try GaussianMixtureDirectDifferences.mahalanobis(data, centeredMeans: means, precisions: precisions)
         case .diag, .spherical:
             // (x − μ)ᵀ P (x − μ) = x²·p − 2x·(μ·p) + μ²·p, as one GEMM of [x², x] with [p, −2μp].
             var w = [Float](repeating: 0, count: k * 2 * d)
@@ -50,6 +56,11 @@ enum GaussianMixtureEStep {
         let logDet = p.logDetPrecisionCholesky
         let constants = (0..<k).map { c in Float(-0.5 * Double(d) * Foundation.log(2 * Double.pi) + logDet[c] + Foundation.log(p.weights[c])) }
         return try mahalanobis.affine(scale: -0.5) + Tensor(constants, shape: [k], on: device)
+    }
+
+    /// Whether diag/spherical Mahalanobis terms need explicit differences (ill-conditioned in Float32).
+    static func directDifferences(_ data: GaussianMixtureData, _ p: GaussianMixtureParameters) -> Bool {
+        GaussianMixtureDirectDifferences.needed(data, variances: p.covariances, perComponent: p.covarianceType == .diag ? p.features : 1)
     }
 
     /// The per-sample log-likelihood log Σ_k π_k N(x_n | k) (N × 1) and the log-responsibilities (N × K).

@@ -3,8 +3,8 @@ public enum GaussianMixtureError: Error, Equatable, CustomStringConvertible {
     case invalidParameter(String)
     /// Fewer samples than components.
     case tooFewSamples(samples: Int, components: Int)
-    /// The data holds a NaN or an infinity (at this flat index).
-    case nonFiniteData(index: Int)
+    /// The data holds a NaN or an infinity (the first one, by sample and feature).
+    case nonFiniteData(sample: Int, feature: Int)
     /// Data of another width than the fitted means.
     case featureMismatch(expected: Int, found: Int)
     /// A covariance that is not positive definite after `reg_covar` was added (nil: the tied one).
@@ -17,9 +17,8 @@ public enum GaussianMixtureError: Error, Equatable, CustomStringConvertible {
         case .invalidParameter(let text): return text
         case .tooFewSamples(let samples, let components):
             return "n_components = \(components) is more than the \(samples) samples; use at most \(samples) components"
-        case .nonFiniteData(let index):
-            let row = "value \(index)"
-            return "the data holds a NaN or infinite \(row); clean or drop those samples before fitting"
+        case .nonFiniteData(let sample, let feature):
+            return "the data holds a NaN or infinite value (sample \(sample), feature \(feature)); clean or drop such samples before fitting"
         case .featureMismatch(let expected, let found):
             return "the data has \(found) features per sample, the mixture was fitted on \(expected)"
         case .notPositiveDefinite(let component, let regCovar):

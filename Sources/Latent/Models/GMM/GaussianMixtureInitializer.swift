@@ -40,14 +40,24 @@ struct GaussianMixtureInitializer {
             covarianceType: .spherical, weights: [Double](repeating: 1 / Double(components), count: components),
             means: means, covariances: [Double](repeating: 1, count: components)))
         let table = try Tensor(centers.map(Float.init), shape: [components, data.features], on: data.centered.device)
-        return try data.centered.nearestCode(in: table).indices.oneHot(classes: components)
+        return try nearest(in: table).oneHot(classes: components)
+    }
+
+    /// The index (Int32, N) of each sample's nearest centre: the device's nearest-code kernel for
+    /// latent-sized vectors; for wide ones (D > 64, e.g. 784 pixels) ‖c‖² − 2x·cᵀ by GEMM and a row
+    /// argmin, since the OpenCL rows variant of nearest_code keeps a D-float private array per
+    /// work-item and crashes PoCL at D = 784 with 10 000 rows (reported, kernel left as it is).
+    func nearest(in centers: Tensor) throws -> Tensor {
+        guard data.features > 64 else { return try data.centered.nearestCode(in: centers).indices }
+        let norms = try centers.square().sum(axis: 1)
+        return try (data.centered.matmul(centers, transposeOther: true).affine(scale: -2) + norms).reduce(.argmin, axis: 1)
     }
 
     /// Lloyd's k-means: assignments with the device's nearest-code kernel, centroid sums by GEMM;
     /// stops when no label changes (at most 300 rounds, scikit-learn's default). Returns the labels.
     func lloyd(centers start: Tensor) throws -> Tensor {
         var centers = start
-        var labels = try data.centered.nearestCode(in: centers).indices
+        var labels = try nearest(in: centers)
         var previous = try labels.toIndices()
         for _ in 0..<300 {
             let oneHot = try labels.oneHot(classes: components)
@@ -56,7 +66,7 @@ struct GaussianMixtureInitializer {
             // An empty cluster keeps its centre (its count is clamped to 1 and its sum is 0 → moved back).
             let occupied = try counts.apply(.greater, Tensor.zeros([], on: counts.device))
             centers = try Tensor.select(occupied, sums / counts.clamped(1, .greatestFiniteMagnitude), centers)
-            labels = try data.centered.nearestCode(in: centers).indices
+            labels = try nearest(in: centers)
             let current = try labels.toIndices()
             if current == previous { break }
             previous = current

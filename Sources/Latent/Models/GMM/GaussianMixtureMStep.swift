@@ -19,8 +19,13 @@ enum GaussianMixtureMStep {
             means = (0..<(k * d)).map { Double(moments[($0 / d) * 2 * d + d + $0 % d]) / nk[$0 / d] }
             covariances = (0..<(k * d)).map { i in
                 let second = Double(moments[(i / d) * 2 * d + i % d]) / nk[i / d]
-                return resolved(second - means[i] * means[i], scale: second) + regCovar
+                return resolved(second - means[i] * means[i], scale: second)
             }
+            if GaussianMixtureDirectDifferences.needed(data, variances: covariances, perComponent: d) {
+                let scatter = try GaussianMixtureDirectDifferences.scatter(data, responsibilities: r, centeredMeans: means)
+                covariances = (0..<(k * d)).map { resolved(scatter[$0] / nk[$0 / d], scale: 0) }
+            }
+            covariances = covariances.map { $0 + regCovar }
             if type == .spherical {
                 covariances = (0..<k).map { c in covariances[(c * d)..<((c + 1) * d)].reduce(0, +) / Double(d) }
             }
