@@ -124,10 +124,10 @@ def relative(a, b):
 
 def compare(args):
     rng = np.random.default_rng(0)
-    cases = [("latents 60000x16", synthetic_latents(60000, 16, rng), "diag"),
-             ("latents 60000x16", None, "full"),
+    latents = synthetic_latents(60000, 16, rng)
+    cases = [("latents 60000x16", latents, "diag"), ("latents 60000x16", latents, "full"),
              ("pixels 10000x784", fmnist_pixels(10000), "diag")]
-    cases[1] = (cases[1][0], cases[0][1], "full")
+    cases = [c for c, key in zip(cases, ["latents-diag", "latents-full", "pixels-diag"]) if key in args.cases]
     latent = os.path.join(ROOT, ".build/release/latent")
     print(f"{'data':18} {'type':5} {'K':>3} {'iters':>5} {'rel weights':>12} {'rel means':>10} {'rel loglik':>11} "
           f"{'sklearn s':>10} " + " ".join(f"{d + ' s':>10} {'speed-up':>8}" for d in args.devices))
@@ -163,6 +163,7 @@ def main():
     parser.add_argument("mode", choices=["fixture", "compare"])
     parser.add_argument("--iterations", type=int, default=None, help="EM iterations (fixture: 5, compare: 20)")
     parser.add_argument("--components", type=int, default=10)
+    parser.add_argument("--cases", nargs="+", default=["latents-diag", "latents-full", "pixels-diag"])
     parser.add_argument("--devices", nargs="+", default=["cpu", "opencl"])
     args = parser.parse_args()
     if args.iterations is None:

@@ -26,6 +26,7 @@ struct FIDCommand: ParsableCommand {
     @Option(help: "MNIST-format data folder (default: Debian's Fashion-MNIST).") var data: String?
     @Option(help: "Also write the samples to OUT/samples.png and OUT/samples.safetensors.") var out: String?
     @Flag(help: "Print one JSON object.") var json = false
+    @Option(help: "VAE checkpoints: the prior, normal or gmm:PATH (see latent sample --prior).") var prior: String?
 
     func validate() throws {
         guard count >= 2 else { throw ValidationError("--count must be at least 2 (a covariance needs two images)") }
@@ -51,10 +52,14 @@ struct FIDCommand: ParsableCommand {
         var rows: [(String, Figure)] = []
         if let checkpoint {
             let file = try Checkpoint.read(checkpoint)
-            guard let ddpm = try ModelRegistry.load(file, path: checkpoint, device: device) as? DDPMModel else {
-                throw ValidationError("\(checkpoint) holds a \(file.modelType) model; FID-FMNIST samples a ddpm checkpoint")
+            let model = try ModelRegistry.load(file, path: checkpoint, device: device)
+            if let vae = model as? ConvVAE {
+                rows += try scoreVAE(vae, prior: VAEPrior(prior, for: vae), fid: fid, device: device)
+            } else if let ddpm = model as? DDPMModel {
+                rows += try score(ddpm, fid: fid)
+            } else {
+                throw ValidationError("\(checkpoint) holds a \(file.modelType) model; FID-FMNIST samples a ddpm or vae checkpoint")
             }
-            rows += try score(ddpm, fid: fid)
         }
         rows += [("floor_fid_fmnist", .real(try fid.floor(train: train, count: count, seed: seed))),
                  ("floor_train_images", .integer(count)), ("test_images", .integer(fid.reference.count)),

@@ -21,6 +21,8 @@ struct SampleCommand: ParsableCommand {
     @OptionGroup var samplerArguments: SamplerArguments
     @Option(help: "Class label for every sample (class-conditional models; default: cycle through classes).")
     var label: Int32?
+    @Option(help: "VAE prior: normal (N(0, I), default) or gmm:PATH, a Gaussian mixture fitted to its latents (latent train gmm --features).")
+    var prior: String?
 
     func run() throws {
         try reportingErrors {
@@ -43,6 +45,8 @@ struct SampleCommand: ParsableCommand {
 
     func draw(_ model: any GenerativeModel, device: any Device) throws -> (Tensor, ClosedRange<Float>, [Int32]?) {
         switch model {
+        case let vae as ConvVAE where prior != nil:
+            return (try VAEPrior(prior, for: vae).images(vae, count: count, seed: seed, on: device), 0...1, nil)
         case let vae as ConvVAE:
             return (try vae.sample(count: count, noise: NoiseStream(seed: seed), on: device), 0...1, nil)
         case let ddpm as DDPMModel:
