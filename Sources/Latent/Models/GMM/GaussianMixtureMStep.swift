@@ -1,5 +1,5 @@
 /// The M-step: sufficient statistics on the device through GEMMs and reductions (Σ r, rᵀx, and
-/// rᵀx², Σ_n r_nk x_n x_nᵀ or xᵀx by covariance type), then weights, means and covariances on the
+/// rᵀx² or the batched scatter matrices Σ_n r_nk (x_n − μ_k)(x_n − μ_k)ᵀ by covariance type), then weights, means and covariances on the
 /// host in Float64, as scikit-learn's `_estimate_gaussian_parameters`.
 enum GaussianMixtureMStep {
     /// New parameters from responsibilities (N × K). `normalizeWeights` divides by Σ n_k (the
@@ -29,30 +29,25 @@ enum GaussianMixtureMStep {
             if type == .spherical {
                 covariances = (0..<k).map { c in covariances[(c * d)..<((c + 1) * d)].reduce(0, +) / Double(d) }
             }
-        case .full:
+        case .full, .tied:
             let sums = try r.matmul(data.centered, transposeSelf: true).toArray()
             means = (0..<(k * d)).map { Double(sums[$0]) / nk[$0 / d] }
-            // Σ_n r_nk x_n x_nᵀ for all k in one batched GEMM: (r_k ⊙ x)ᵀ · x.
-            let weighted = try r.transposed().reshaped([k, n, 1]) * data.centered
-            let second = try weighted.matmul(data.centered, transposeSelf: true).toArray()
-            covariances = [Double](repeating: 0, count: k * d * d)
-            for c in 0..<k { for i in 0..<d { for j in 0..<d {
-                let base = c * d * d
-                let scale = (Double(second[base + i * d + i]) * Double(second[base + j * d + j])).squareRoot() / nk[c]
-                let value = Double(second[base + i * d + j]) / nk[c] - means[c * d + i] * means[c * d + j]
-                covariances[base + i * d + j] = resolved(value, scale: scale) + (i == j ? regCovar : 0)
-            } } }
-        case .tied:
-            let sums = try r.matmul(data.centered, transposeSelf: true).toArray()
-            means = (0..<(k * d)).map { Double(sums[$0]) / nk[$0 / d] }
-            let gram = try data.centered.matmul(data.centered, transposeSelf: true).toArray()
-            let total = nk.reduce(0, +)
-            covariances = [Double](repeating: 0, count: d * d)
-            for i in 0..<d { for j in 0..<d {
-                var meanTerm = 0.0
-                for c in 0..<k { meanTerm += nk[c] * means[c * d + i] * means[c * d + j] }
-                covariances[i * d + j] = (Double(gram[i * d + j]) - meanTerm) / total + (i == j ? regCovar : 0)
-            } }
+            // Σ_n r_nk (x_n − μ_k)(x_n − μ_k)ᵀ for all k in one batched GEMM on explicit differences
+            // (K × N × D): the expanded Σ r x xᵀ − n_k μ μᵀ loses a near-singular covariance in Float32.
+            let mu = try Tensor(means.map(Float.init), shape: [k, 1, d], on: r.device)
+            let differences = try data.centered.reshaped([1, n, d]) - mu
+            let weighted = try r.transposed().reshaped([k, n, 1]) * differences
+            let scatter = try weighted.matmul(differences, transposeSelf: true).toArray()
+            if type == .full {
+                covariances = (0..<(k * d * d)).map { i in
+                    Double(scatter[i]) / nk[i / (d * d)] + (i % (d * d) / d == i % d ? regCovar : 0)
+                }
+            } else {
+                let total = nk.reduce(0, +)
+                covariances = (0..<(d * d)).map { i in
+                    (0..<k).reduce(0.0) { $0 + Double(scatter[$1 * d * d + i]) } / total + (i / d == i % d ? regCovar : 0)
+                }
+            }
         }
         let weightTotal = normalizeWeights ? nk.reduce(0, +) : Double(n)
         let shifted = (0..<(k * d)).map { means[$0] + data.center[$0 % d] }
