@@ -84,7 +84,9 @@ struct DataParallelTests {
     @Test func resumeAcrossRankCounts() throws {
         let scratch = Scratch()
         let data = try tinyDataset(in: scratch)
-        let common = ["train", "vae", "--data", data, "--seed", "5", "--global-batch-size", "16", "--batch-size", "16"]
+        // The settings of twoRanksEqualOneProcess (at lr 1e-3 and seed 5 one process on OpenCL and on
+        // the CPU already differ by 4e-3 after 8 steps: rounding amplified by Adam, see above).
+        let common = ["train", "vae", "--data", data, "--seed", "3", "--lr", "0.0001", "--global-batch-size", "15", "--batch-size", "15"]
         let straight = try latent(common + ["--steps", "8", "--out", scratch.file("a")])
         try #require(straight.status == 0, "\(straight.error)")
         let first = try latentMPI(2, common + ["--steps", "3", "--out", scratch.file("b")])
