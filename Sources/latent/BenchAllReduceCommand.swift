@@ -35,7 +35,9 @@ struct BenchAllReduceCommand: ParsableCommand {
     }
 
     func benchmark(_ group: MPIProcessGroup) throws {
-        if group.isRoot { print("model   numbers      MB  all-reduce ms (median of \(repeats), \(group.size) ranks)  8 machines at \(gbits) Gbit/s, ms") }
+        if group.isRoot {
+            print("model    numbers      MB  all-reduce ms (median of \(repeats), \(group.size) ranks)  ring on 8 machines at \(gbits) Gbit/s, ms")
+        }
         for name in models.split(separator: ",").map(String.init) {
             let type = try ModelRegistry.type(named: name)
             let model = try type.init(configJSON: "{}", device: CPUDevice.shared, seed: 0)
@@ -51,8 +53,8 @@ struct BenchAllReduceCommand: ParsableCommand {
             let bytes = Double(count * 4)
             let ring = 2 * 7.0 / 8 * bytes / (gbits * 1e9 / 8) * 1e3
             if group.isRoot {
-                print(String(format: "%-7@ %8d %7.2f  %10.2f  %41.2f", name, count, bytes / 1e6,
-                             times.sorted()[times.count / 2], ring))
+                print(name.padding(toLength: 7, withPad: " ", startingAt: 0)
+                    + String(format: " %8d %7.2f  %41.2f  %40.2f", count, bytes / 1e6, times.sorted()[times.count / 2], ring))
             }
         }
     }

@@ -27,6 +27,7 @@ extension Trainer {
     /// global batch, as one process computes it (up to the order of float additions).
     func averageAcrossRanks(_ gradients: inout Gradients, parameters: [(String, Tensor)], loss: Float,
                             metrics: [(String, Tensor)], weight: Float) throws -> (loss: Float, metrics: [(String, Float)]) {
+        try device.synchronize()  // so the host-copy time below excludes an OpenCL queue still running the backward pass
         let start = Date()
         // Parameters that never get a gradient (e.g. an EMA codebook) stay out of the buffer; a
         // presence flag per trained parameter catches ranks that disagree about the others.
