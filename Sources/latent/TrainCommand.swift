@@ -108,7 +108,7 @@ struct TrainCommand: ParsableCommand {
             + "(\(dataset.count) images, batch \(batch)\(ranks), \(steps) steps) → \(outDir)")
 
         let metrics = try MetricsLog(path: (outDir as NSString).appendingPathComponent("metrics.jsonl"))
-        let interrupt = InterruptFlag()
+        let interrupt = InterruptFlag(also: group.size > 1 ? [SIGTERM] : [])
         var progress = ProgressDisplay(totalSteps: steps, startStep: trainer.step)
         var savedAt: Int? = nil
         func save() throws {
@@ -143,7 +143,7 @@ struct TrainCommand: ParsableCommand {
 
     /// A rank other than 0: the same steps, without output (rank 0 writes checkpoints, metrics, plots).
     func followRoot(_ trainer: Trainer) throws {
-        let interrupt = InterruptFlag()
+        let interrupt = InterruptFlag(also: [SIGTERM])
         try trainer.run { _ in !interrupt.isRaised }
         if interrupt.isRaised { throw ExitCode(130) }
     }

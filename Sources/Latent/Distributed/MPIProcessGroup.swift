@@ -95,7 +95,7 @@ public final class MPIProcessGroup: ProcessGroup {
             polls += 1
             if polls > 200 {
                 if polls % 256 == 0, Date() > deadline {
-                    throw DistributedError.timeout(operation: what, rank: rank, seconds: timeout)
+                    throw DistributedError.timeout(operation: what, seconds: timeout)
                 }
                 usleep(UInt32(min(1000, (polls - 200) * 10)))
             }

@@ -41,7 +41,7 @@ public final class SingleProcess: ProcessGroup {
 public enum DistributedError: Error, CustomStringConvertible {
     case mpiUnavailable(String)
     case mpiCall(String, code: Int32)
-    case timeout(operation: String, rank: Int, seconds: Double)
+    case timeout(operation: String, seconds: Double)
     case mismatchedRanks(String)
     case invalidLayout(String)
 
@@ -49,8 +49,8 @@ public enum DistributedError: Error, CustomStringConvertible {
         switch self {
         case let .mpiUnavailable(message): message
         case let .mpiCall(call, code): "\(call) failed with MPI error \(code)"
-        case let .timeout(operation, rank, seconds):
-            "rank \(rank): \(operation) did not complete within \(Int(seconds)) s; another rank has died or hangs "
+        case let .timeout(operation, seconds):
+            "\(operation) did not complete within \(Int(seconds)) s; another rank has died or hangs "
                 + "(raise --mpi-timeout if steps or checkpoints are slower than that)"
         case let .mismatchedRanks(message), let .invalidLayout(message): message
         }
