@@ -89,7 +89,7 @@ extension Trainer {
         let received = bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         var offset = 0
         for (_, t) in tensors {
-            try t.overwrite(with: Array(received[offset..<(offset + t.count)]))
+            try t.assign(Array(received[offset..<(offset + t.count)]))
             offset += t.count
         }
     }

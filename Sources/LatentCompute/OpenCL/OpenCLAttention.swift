@@ -11,14 +11,9 @@ enum OpenCLAttentionVariant: String, Sendable, CaseIterable {
     /// Work-groups staging tiles of the other operand in local memory: GPUs.
     case tiled
 
-    /// LATENT_ATTENTION_VARIANT=rows|tiled forces a variant (tests, experiments); otherwise the
-    /// device type decides.
+    /// The device type decides, unless `KernelVariant.forced` says otherwise.
     static func choose(for device: OpenCLDevice) -> OpenCLAttentionVariant {
-        if let text = getenv("LATENT_ATTENTION_VARIANT"),
-           let forced = OpenCLAttentionVariant(rawValue: String(cString: text)) {
-            return forced
-        }
-        return device.isCPUDevice ? .rows : .tiled
+        device.usesCPUShapedKernels ? .rows : .tiled
     }
 
     /// Work-group size of the tiled kernels (rows per group).
