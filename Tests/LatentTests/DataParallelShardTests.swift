@@ -52,4 +52,24 @@ struct DataParallelShardTests {
         #expect(throws: DistributedError.self) { try validateDataParallelLayout(globalBatch: 16, ranks: 2, images: 49) }
         #expect(throws: Never.self) { try validateDataParallelLayout(globalBatch: 15, ranks: 2, images: 48) }
     }
+
+    /// Only a launcher's variables make `latent train` join MPI; a missing library is a clear error.
+    @Test func mpiIsUsedOnlyWhenLaunchedByMPI() {
+        #expect(!MPIProcessGroup.launchedByMPI(environment: ["PATH": "/usr/bin"]))
+        #expect(MPIProcessGroup.launchedByMPI(environment: ["OMPI_COMM_WORLD_SIZE": "2"]))
+        #expect(MPIProcessGroup.launchedByMPI(environment: ["PMI_SIZE": "4"]))
+        #expect {
+            _ = try MPILibrary.load(libraries: ["libmpi-that-is-not-there.so.40"])
+        } throws: { error in
+            "\(error)".contains("install Debian's openmpi-bin")
+        }
+    }
+
+    /// One process: the collectives hand back their input.
+    @Test func aSingleProcessGroupIsTheIdentity() throws {
+        let group = SingleProcess()
+        #expect(try group.allReduceSum([1, 2, 3]) == [1, 2, 3])
+        #expect(try group.broadcast([7, 8]) == [7, 8])
+        #expect(try group.allGatherRows([1, 2, 3, 4], rowLength: 2) == [1, 2, 3, 4])
+    }
 }
