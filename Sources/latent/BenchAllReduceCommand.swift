@@ -36,7 +36,8 @@ struct BenchAllReduceCommand: ParsableCommand {
 
     func benchmark(_ group: MPIProcessGroup) throws {
         if group.isRoot {
-            print("model    numbers      MB  all-reduce ms (median of \(repeats), \(group.size) ranks)  ring on 8 machines at \(gbits) Gbit/s, ms")
+            print("all-reduce of each model's gradients: median of \(repeats) on \(group.size) ranks; a ring on 8 machines at \(gbits) Gbit/s")
+            print("model    numbers      MB  measured ms  8 machines ms")
         }
         for name in models.split(separator: ",").map(String.init) {
             let type = try ModelRegistry.type(named: name)
@@ -54,7 +55,7 @@ struct BenchAllReduceCommand: ParsableCommand {
             let ring = 2 * 7.0 / 8 * bytes / (gbits * 1e9 / 8) * 1e3
             if group.isRoot {
                 print(name.padding(toLength: 7, withPad: " ", startingAt: 0)
-                    + String(format: " %8d %7.2f  %41.2f  %40.2f", count, bytes / 1e6, times.sorted()[times.count / 2], ring))
+                    + String(format: " %8d %7.2f  %11.2f  %13.2f", count, bytes / 1e6, times.sorted()[times.count / 2], ring))
             }
         }
     }

@@ -5,18 +5,20 @@ import Testing
 /// Open MPI's launcher, when installed (`make deps` installs openmpi-bin).
 let mpirun: String? = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
-/// The mpirun command line for `ranks` copies of `latent` with `arguments` (one thread each).
-func mpirunArguments(_ ranks: Int, _ arguments: [String]) -> [String] {
-    ["--allow-run-as-root", "--oversubscribe", "-np", "\(ranks)", "-x", "LATENT_DEVICE=cpu", "-x", "LATENT_THREADS=1",
-     latentBinary] + arguments
+/// mpirun's options for the whole job: root is fine in CI containers, ranks may outnumber cores, and
+/// no cross-memory-attach single copy (containers often forbid the ptrace it needs).
+let mpirunJobOptions = ["--allow-run-as-root", "--oversubscribe", "--mca", "btl_vader_single_copy_mechanism", "none"]
+
+/// One app context of an mpirun command line: `ranks` copies of `latent` with `arguments`, one thread each.
+func mpirunApp(_ ranks: Int, _ arguments: [String]) -> [String] {
+    ["-np", "\(ranks)", "-x", "LATENT_DEVICE=cpu", "-x", "LATENT_THREADS=1", latentBinary] + arguments
 }
 
 /// Runs `latent` under mpirun with `ranks` processes; `whileRunning` gets mpirun's process.
-func latentMPI(_ ranks: Int, _ arguments: [String], mpirunOptions: [String] = [],
-               whileRunning: ((Process) throws -> Void)? = nil) throws -> RunResult {
+func latentMPI(_ ranks: Int, _ arguments: [String], whileRunning: ((Process) throws -> Void)? = nil) throws -> RunResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: mpirun!)
-    process.arguments = mpirunOptions + mpirunArguments(ranks, arguments)
+    process.arguments = mpirunJobOptions + mpirunApp(ranks, arguments)
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
@@ -104,7 +106,7 @@ struct DataParallelTests {
         let data = try tinyDataset(in: scratch)
         let common = ["train", "vae", "--data", data, "--steps", "2", "--out", scratch.file("o")]
         // MPMD launch: rank 0 and rank 1 get different seeds.
-        let r = try latentMPI(1, common + ["--seed", "1", ":"] + mpirunArguments(1, common + ["--seed", "2"]).dropFirst(2))
+        let r = try latentMPI(1, common + ["--seed", "1", ":"] + mpirunApp(1, common + ["--seed", "2"]))
         #expect(r.status != 0)
         #expect(r.error.contains("the model or training options differs on 1 rank(s)"), "\(r.error)")
     }
