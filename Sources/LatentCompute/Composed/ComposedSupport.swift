@@ -29,7 +29,7 @@ extension Device {
 }
 
 extension FusedKernels where Self: Device {
-    /// Every fused kernel runs natively on a backend that implements it; a backend relying on the
-    /// composed defaults overrides this to say so (see `PrimitivesOnlyDevice`).
-    public func supports(_ kernel: KernelName) -> Bool { true }
+    /// A backend that relies on the composed defaults supports the primitives only; one that
+    /// implements fused kernels overrides this to name them (`CPUDevice` and `OpenCLDevice`: all).
+    public func supports(_ kernel: KernelName) -> Bool { !kernel.isFused }
 }

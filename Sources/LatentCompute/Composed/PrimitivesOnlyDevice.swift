@@ -6,8 +6,6 @@ public final class PrimitivesOnlyDevice: Device {
 
     public init(_ base: any Device) { self.base = base }
 
-    public func supports(_ kernel: KernelName) -> Bool { !kernel.isFused }
-
     // MARK: runtime
     public var backend: Backend { base.backend }
     public var name: String { "\(base.name), primitives only" }
