@@ -21,7 +21,8 @@ struct TrainCommand: ParsableCommand {
     var data: String?
     @Option(help: "Optimizer steps in total (including steps before a resume).") var steps = 2000
     @Option(help: "Batch size (per rank under mpirun; see --global-batch-size).") var batchSize = 128
-    @Option(help: ArgumentHelp("Batch size summed over all ranks under mpirun, split between them, so a run means the same for any number of ranks (default: --batch-size × ranks).", valueName: "n"))
+    @Option(help: ArgumentHelp("Batch size summed over all ranks under mpirun, split between them, so a run means "
+                               + "the same for any number of ranks (default: --batch-size × ranks).", valueName: "n"))
     var globalBatchSize: Int?
     @Option(help: "Seconds a rank waits for the others in a collective before stopping with an error (under mpirun).")
     var mpiTimeout: Double = 600
