@@ -67,7 +67,7 @@ inline float blocked_gradient_deviation(const __global float* dy, const __global
 __kernel void group_norm(const __global float* x, const __global float* gamma, const __global float* beta,
                          __global float* out, __global float* mean, __global float* rstd,
                          const int batch, const int channels_, const int spatial_, const int groups_,
-                         const float epsilon) {
+                         const float epsilon, const int silu) {
     const int block = get_global_id(0);
     const int spatial = spatial_, groups = groups_, per_group = channels_ / groups, size = per_group * spatial;
     if (block >= batch * groups) return;
@@ -83,7 +83,10 @@ __kernel void group_norm(const __global float* x, const __global float* gamma, c
         const float scale = r * gamma[c0 + c], shift = beta[c0 + c];
         const __global float* xc = xs + c * spatial;
         __global float* oc = os + c * spatial;
-        for (int s = 0; s < spatial; ++s) oc[s] = (xc[s] - m) * scale + shift;
+        for (int s = 0; s < spatial; ++s) {
+            const float v = (xc[s] - m) * scale + shift;
+            oc[s] = silu ? OP_SILU(float, v) : v;
+        }
     }
 }
 
@@ -162,7 +165,7 @@ inline float group_sum(__local float* local_values, float value) {
 __kernel void group_norm_tiled(const __global float* x, const __global float* gamma, const __global float* beta,
                                __global float* out, __global float* mean, __global float* rstd,
                                const int batch, const int channels, const int spatial, const int groups,
-                               const float epsilon) {
+                               const float epsilon, const int silu) {
     __local float partials[GN_GROUP];
     const int block = get_group_id(0), lid = get_local_id(0);
     const int per_group = channels / groups, size = per_group * spatial;
@@ -181,7 +184,8 @@ __kernel void group_norm_tiled(const __global float* x, const __global float* ga
     }
     for (int i = lid; i < size; i += GN_GROUP) {
         const int c = c0 + i / spatial;
-        os[i] = (xs[i] - m) * (r * gamma[c]) + beta[c];
+        const float v = (xs[i] - m) * (r * gamma[c]) + beta[c];
+        os[i] = silu ? OP_SILU(float, v) : v;
     }
 }
 

@@ -93,3 +93,22 @@ import Testing
         for (g, e) in zip(try #require(gradients[x]).toArray(), expected) { #expect(abs(g - e) < 1e-5) }
     }
 }
+
+/// The fused GroupNorm → SiLU runs only without a gradient to record, and equals the two steps.
+@Suite struct GroupNormSiLUTests {
+    @Test(arguments: ["cpu", "opencl"]) func fusedEqualsComposedAndKeepsGradients(_ backend: String) throws {
+        let device = try DeviceSelection.resolve(try DeviceRequest(parsing: backend))
+        var g = ParityInputs(seed: 5)
+        let x = try Tensor(g.floats(2 * 8 * 5), shape: [2, 8, 5], on: device)
+        let gamma = try Tensor(g.floats(8, low: 0.5, high: 1.5), shape: [8], on: device)
+        let beta = try Tensor(g.floats(8), shape: [8], on: device)
+        let fused = try withoutGrad { try x.groupNormSiLU(groups: 4, gamma: gamma, beta: beta) }.toArray()
+        let composed = try withoutGrad { try x.groupNorm(groups: 4, gamma: gamma, beta: beta).silu() }.toArray()
+        for (a, b) in zip(fused, composed) { #expect(abs(a - b) <= 1e-6) }
+        // While recording, the result has a gradient path back to x.
+        let tracked = x.requiringGrad()
+        let y = try tracked.groupNormSiLU(groups: 4, gamma: gamma, beta: beta)
+        #expect(y.gradFunction != nil)
+        #expect(try y.sum().backward()[tracked] != nil)
+    }
+}

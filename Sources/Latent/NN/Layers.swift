@@ -89,6 +89,11 @@ public final class GroupNorm: Module, UnaryLayer {
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
         try x.groupNorm(groups: groups, gamma: weight, beta: bias, epsilon: epsilon)
     }
+
+    /// silu(self(x)), fused into one kernel when no gradient is recorded (sampling).
+    public func silu(_ x: Tensor) throws -> Tensor {
+        try x.groupNormSiLU(groups: groups, gamma: weight, beta: bias, epsilon: epsilon)
+    }
 }
 
 public final class LayerNorm: Module, UnaryLayer {

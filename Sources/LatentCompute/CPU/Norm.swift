@@ -7,6 +7,17 @@
 extension CPUDevice {
     public func groupNorm(_ x: any DeviceBuffer, gamma: any DeviceBuffer, beta: any DeviceBuffer, _ out: any DeviceBuffer,
                           mean: any DeviceBuffer, rstd: any DeviceBuffer, shape: GroupNormShape) throws {
+        try groupNorm(x, gamma: gamma, beta: beta, out, mean: mean, rstd: rstd, shape: shape, silu: false)
+    }
+
+    public func groupNormSiLU(_ x: any DeviceBuffer, gamma: any DeviceBuffer, beta: any DeviceBuffer, _ out: any DeviceBuffer,
+                              mean: any DeviceBuffer, rstd: any DeviceBuffer, shape: GroupNormShape) throws {
+        try groupNorm(x, gamma: gamma, beta: beta, out, mean: mean, rstd: rstd, shape: shape, silu: true)
+    }
+
+    /// The forward pass, with SiLU applied to each block while it is still in cache when `silu`.
+    private func groupNorm(_ x: any DeviceBuffer, gamma: any DeviceBuffer, beta: any DeviceBuffer, _ out: any DeviceBuffer,
+                           mean: any DeviceBuffer, rstd: any DeviceBuffer, shape: GroupNormShape, silu: Bool) throws {
         let px = try cpu(x).floats, pg = try cpu(gamma).floats, pb = try cpu(beta).floats, po = try cpu(out).floats
         let pm = try cpu(mean).floats, pr = try cpu(rstd).floats
         let perGroup = shape.channels / shape.groups, spatial = shape.spatial, size = perGroup * spatial
@@ -50,7 +61,21 @@ extension CPUDevice {
                         }
                     }
                 }
+                if silu { applySiLU(os, count: size) }
             }
+        }
+    }
+
+    /// o[i] = silu(o[i]) for i < count, with the elementwise kernel's SiLU.
+    private func applySiLU(_ o: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + FloatVector.scalarCount <= count {
+            store(SiluOp.vector(load(o, i)), o, i)
+            i += FloatVector.scalarCount
+        }
+        while i < count {
+            o[i] = SiluOp.scalar(o[i])
+            i += 1
         }
     }
 

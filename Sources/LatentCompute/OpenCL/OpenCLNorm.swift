@@ -8,12 +8,22 @@ extension OpenCLDevice {
 
     public func groupNorm(_ x: any DeviceBuffer, gamma: any DeviceBuffer, beta: any DeviceBuffer, _ out: any DeviceBuffer,
                           mean: any DeviceBuffer, rstd: any DeviceBuffer, shape: GroupNormShape) throws {
+        try groupNorm(x, gamma: gamma, beta: beta, out, mean: mean, rstd: rstd, shape: shape, silu: false)
+    }
+
+    public func groupNormSiLU(_ x: any DeviceBuffer, gamma: any DeviceBuffer, beta: any DeviceBuffer, _ out: any DeviceBuffer,
+                              mean: any DeviceBuffer, rstd: any DeviceBuffer, shape: GroupNormShape) throws {
+        try groupNorm(x, gamma: gamma, beta: beta, out, mean: mean, rstd: rstd, shape: shape, silu: true)
+    }
+
+    private func groupNorm(_ x: any DeviceBuffer, gamma: any DeviceBuffer, beta: any DeviceBuffer, _ out: any DeviceBuffer,
+                           mean: any DeviceBuffer, rstd: any DeviceBuffer, shape: GroupNormShape, silu: Bool) throws {
         let blocks = shape.batch * shape.groups, g = Self.groupNormGroupSize
         let tiled = !usesCPUShapedKernels
         try launch(family: "norm", kernel: tiled ? "group_norm_tiled" : "group_norm",
                    global: tiled ? [blocks * g] : [blocks], local: tiled ? [g] : nil, arguments: [
             .buffer(x), .buffer(gamma), .buffer(beta), .buffer(out), .buffer(mean), .buffer(rstd),
-        ] + groupNormShapeArguments(shape) + [.float(shape.epsilon)])
+        ] + groupNormShapeArguments(shape) + [.float(shape.epsilon), .int(silu ? 1 : 0)])
     }
 
     public func groupNormBackward(_ gradOut: any DeviceBuffer, x: any DeviceBuffer, gamma: any DeviceBuffer,
