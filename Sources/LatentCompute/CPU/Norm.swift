@@ -61,21 +61,8 @@ extension CPUDevice {
                         }
                     }
                 }
-                if silu { applySiLU(os, count: size) }
+                if silu { applyUnary(SiluOp.self, os, os, 0, size) }
             }
-        }
-    }
-
-    /// o[i] = silu(o[i]) for i < count, with the elementwise kernel's SiLU.
-    private func applySiLU(_ o: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i + FloatVector.scalarCount <= count {
-            store(SiluOp.vector(load(o, i)), o, i)
-            i += FloatVector.scalarCount
-        }
-        while i < count {
-            o[i] = SiluOp.scalar(o[i])
-            i += 1
         }
     }
 
