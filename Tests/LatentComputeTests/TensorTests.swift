@@ -112,3 +112,20 @@ import Testing
         #expect(try y.sum().backward()[tracked] != nil)
     }
 }
+
+/// Without a gradient to record, a 1×1 convolution runs as a plain product; it must equal the
+/// convolution kernels' result.
+@Suite struct PointwiseConvolutionTests {
+    @Test(arguments: ["cpu", "opencl"]) func inferenceProductEqualsTheConvolution(_ backend: String) throws {
+        let device = try DeviceSelection.resolve(try DeviceRequest(parsing: backend))
+        var g = ParityInputs(seed: 9)
+        let x = try Tensor(g.floats(3 * 5 * 4 * 6), shape: [3, 5, 4, 6], on: device)
+        let weight = try Tensor(g.floats(7 * 5), shape: [7, 5, 1, 1], on: device)
+        let bias = try Tensor(g.floats(7), shape: [7], on: device)
+        let product = try withoutGrad { try x.conv2d(weight, bias: bias) }
+        let convolution = try x.requiringGrad().conv2d(weight, bias: bias)
+        #expect(product.shape == [3, 7, 4, 6] && product.gradFunction == nil)
+        #expect(convolution.gradFunction != nil)
+        for (a, b) in zip(try product.toArray(), try convolution.toArray()) { #expect(abs(a - b) <= 1e-5) }
+    }
+}
