@@ -8,12 +8,13 @@ from .checkpoint import build_model, load_checkpoint, read_checkpoint, save_chec
 from .classifier import ConvClassifier
 from .data import load_fmnist
 from .diffusion import DDPM, GaussianDiffusion, uniform_timesteps
+from .names import build, count_params
 from .philox import LatentNoise
 from .unet import UNet
 from .vae import ConvVAE
 from .vqvae import VQVAE, VectorQuantizer
 
-__all__ = ["build_model", "load_checkpoint", "read_checkpoint", "save_checkpoint", "ConvClassifier", "load_fmnist",
+__all__ = ["build", "count_params", "build_model", "load_checkpoint", "read_checkpoint", "save_checkpoint", "ConvClassifier", "load_fmnist",
            "DDPM", "GaussianDiffusion", "uniform_timesteps", "LatentNoise", "UNet", "ConvVAE", "VQVAE",
            "VectorQuantizer"]
 

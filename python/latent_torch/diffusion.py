@@ -118,6 +118,11 @@ class GaussianDiffusion:
                 x = x + sigma * noise(k + 1, shape).to(dev)
         return x
 
+    def ddim_sample(self, model, shape, steps=50, eta=0.0, y=None, guidance=0.0, clip=False, generator=None):
+        """The reference's DDIM call: no clipping by default (Latent's `latent sample` clips)."""
+        return self.sample(model, shape, method="ddim", steps=steps, eta=eta, y=y, guidance=guidance, clip=clip,
+                           generator=generator)
+
 
 class DDPM(torch.nn.Module):
     """A Latent "ddpm" checkpoint's model: the U-Net (its parameters at the top level of the state_dict,
