@@ -2,7 +2,7 @@ import Latent
 import LatentCompute
 
 /// The training-kernel and model benchmarks of issues 3 and 6, with the shapes of
-/// ../shared/reference/bench_torch.py so the figures line up with PyTorch's.
+/// tools/bench_torch.py so the figures line up with PyTorch's.
 public enum TrainingBenchmarks {
     public static func cases(quick: Bool) -> [BenchmarkCase] {
         var cases = [conv2d(backward: false), conv2d(backward: true),
