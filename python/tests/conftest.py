@@ -3,11 +3,14 @@ binary are. Tests that need the binary, the shipped models or Fashion-MNIST skip
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from latent_torch.data import FMNIST
+# The package of this source tree, installed or not (pip install ./python installs the same files).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from latent_torch.data import FMNIST  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "Tests" / "LatentTests" / "Fixtures"

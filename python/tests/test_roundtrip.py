@@ -74,7 +74,7 @@ def test_exported_ddpm_samples_as_latent_from_the_same_seed(latent, tmp_path):
     ddpm = exported(latent, tmp_path, "fmnist-ddpm", "ddpm", config_of("fmnist-ddpm"), ema=True)
     labels = theirs["labels"].long()
     mine = ddpm.sample(4, method="ddim", steps=10, y=labels, noise=lt.LatentNoise(5))
-    assert (mine - theirs["samples"]).abs().max().item() < 2e-3
+    assert (mine - theirs["samples"]).abs().max().item() < 1e-4  # measured: 5e-6
 
 
 def test_pytorch_trained_vqvae_imports_with_its_figures(latent, fmnist, tmp_path):
