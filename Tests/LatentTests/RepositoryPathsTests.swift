@@ -7,8 +7,10 @@ import Testing
 @Suite struct RepositoryPathsTests {
     /// Written in pieces so that this file does not match itself.
     static let forbidden = ["../" + "shared", "/" + "work/", "/" + "home/", "/" + "Users/", "/" + "root/", "C:" + "\\Users"]
-    /// Build outputs and tool caches: not part of the repository.
-    static let skippedFolders: Set<String> = [".git", ".build", ".swiftpm", "__pycache__", ".pytest_cache", "build"]
+    /// Build outputs, tool caches and virtual environments: not part of the repository. (Other hidden
+    /// folders are skipped too, except CI's.)
+    static let skippedFolders: Set<String> = ["__pycache__", "build", "node_modules"]
+    static let checkedHiddenFolders: Set<String> = [".ci", ".github"]
 
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -20,7 +22,9 @@ import Testing
         for case let url as URL in files {
             let name = url.lastPathComponent
             if try url.resourceValues(forKeys: [.isDirectoryKey]).isDirectory == true {
-                if Self.skippedFolders.contains(name) || name.hasPrefix(".build") || name.hasSuffix(".egg-info") {
+                let hidden = name.hasPrefix(".") && !Self.checkedHiddenFolders.contains(name)
+                let virtualEnvironment = FileManager.default.fileExists(atPath: url.appendingPathComponent("pyvenv.cfg").path)
+                if hidden || virtualEnvironment || Self.skippedFolders.contains(name) || name.hasSuffix(".egg-info") {
                     files.skipDescendants()
                 }
                 continue
