@@ -4,7 +4,7 @@ import LatentCompute
 
 /// `latent bench train`: one optimizer step of each model through `Trainer.trainStep` (the loss,
 /// backward, Adam and post-step path `latent train` runs), on the first images of a dataset, with
-/// the ops and batch sizes of ../shared/reference/bench_torch.py.
+/// the ops and batch sizes of tools/bench_torch.py.
 public enum ModelTrainingBenchmarks {
     /// `configs` maps a model type ("ddpm", "vae", "vqvae") to its configuration JSON (default "{}",
     /// the reference models); vqvae_ema_train_step is the VQ-VAE's with "ema": true added.

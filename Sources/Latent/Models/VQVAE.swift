@@ -1,6 +1,7 @@
 import LatentCompute
 
-/// The VQ-VAE "fmnist-vq" of the reference (`VQVAE` in models.py), layer for layer and name for name:
+/// The VQ-VAE "fmnist-vq" of the reference (`VQVAE`; its PyTorch twin is `latent_torch.VQVAE` in the
+/// repository's python/ folder), layer for layer and name for name:
 /// `enc` (two stride-2 convs and a 1×1 conv to D channels: 7×7×D), `vq` (the `VectorQuantizer`),
 /// `dec` (a 1×1 conv and two transposed convs back to 1×28×28, linear output). Images in [0, 1].
 ///
