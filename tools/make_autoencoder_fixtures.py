@@ -49,7 +49,8 @@ GRAD_NAMES = ["encoder.conv_in.weight", "encoder.down.1.block.0.nin_shortcut.wei
               "quant_conv.weight", "post_quant_conv.bias", "decoder.up.2.block.1.conv2.weight",
               "decoder.up.1.upsample.conv.weight", "decoder.conv_out.bias"]
 params = dict(model.named_parameters())
-f32 = lambda a: a.detach().numpy().astype(np.float32)
+# ascontiguousarray: astype keeps a non-contiguous layout (unpatchify makes one), which save_file would write as is.
+f32 = lambda a: np.ascontiguousarray(a.detach().numpy(), dtype=np.float32)
 tensors = {k: f32(v) for k, v in model.state_dict().items()}
 tensors.update({"fixture.x": f32(x), "fixture.mean": f32(mean), "fixture.logvar": f32(logvar),
                 "fixture.decoded": f32(decoded), "fixture.eps": f32(eps),

@@ -38,7 +38,8 @@ CONFIGS = {
 GRAD_NAMES = ["x_embedder.proj.weight", "t_embedder.mlp.0.weight", "y_embedder.embedding_table.weight",
               "blocks.0.attn.qkv.weight", "blocks.0.attn.proj.bias", "blocks.0.mlp.fc1.weight",
               "blocks.0.adaLN_modulation.1.weight", "final_layer.adaLN_modulation.1.bias", "final_layer.linear.weight"]
-f32 = lambda a: a.detach().numpy().astype(np.float32)
+# ascontiguousarray: astype keeps a non-contiguous layout (unpatchify makes one), which save_file would write as is.
+f32 = lambda a: np.ascontiguousarray(a.detach().numpy(), dtype=np.float32)
 i32 = lambda a: a.numpy().astype(np.int32)
 tensors, metadata = {}, {}
 tables = dit.DiffusionTables(1000)

@@ -40,10 +40,8 @@ public final class Trainer {
 
     /// One optimizer step on `batch`, which must be the batch at `position`.
     public func trainStep(on batch: Batch) throws -> StepReport {
-        let images = try batch.imagesTensor(on: device)
-        let labels = try batch.labelsTensor(on: device)
         model.train()
-        let output = try model.trainingLoss(images: images, labels: labels, noise: noise)
+        let output = try model.trainingLoss(batch: batch, device: device, noise: noise)
         let loss = try output.loss.item()
         guard loss.isFinite else { throw TrainingError.nonFiniteLoss(step: step + 1, lastCheckpoint: nil) }
         var gradients = try output.loss.backward()

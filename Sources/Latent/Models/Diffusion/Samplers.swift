@@ -69,23 +69,22 @@ extension GaussianDiffusion {
     /// conditional and null-class outputs are computed in one doubled batch like the reference.
     /// Runs without recording gradients and without dropout (no noise stream reaches the U-Net);
     /// `progress` is called after every iteration.
-    public func sample(_ unet: UNet, count: Int, labels: [Int32]? = nil, options: SamplerOptions,
+    public func sample(_ unet: any DiffusionDenoiser, count: Int, labels: [Int32]? = nil, options: SamplerOptions,
                        progress: ((SamplingProgress) -> Void)? = nil) throws -> Tensor {
-        let c = unet.configuration
-        let imageSize = c.inChannels * c.resolution * c.resolution
-        return try sample(unet, shape: [count, c.inChannels, c.resolution, c.resolution], labels: labels, options: options,
+        let imageSize = unet.inputShape.reduce(1, *)
+        return try sample(unet, shape: [count] + unet.inputShape, labels: labels, options: options,
                           noise: { slot, shape, device in
                               try Tensor.randomNormal(shape, seed: options.seed,
                                                       offset: options.noiseOffset(slot: slot, imageSize: imageSize), on: device)
                           }, progress: progress)
     }
 
-    func sample(_ unet: UNet, shape: [Int], labels: [Int32]?, options: SamplerOptions, noise: SamplerNoise,
+    func sample(_ unet: any DiffusionDenoiser, shape: [Int], labels: [Int32]?, options: SamplerOptions, noise: SamplerNoise,
                 progress: ((SamplingProgress) -> Void)?) throws -> Tensor {
         let count = shape[0]
         if let labels {
             guard labels.count == count else { throw DiffusionError.invalidArgument("\(labels.count) labels for \(count) images") }
-            guard let classes = unet.configuration.numClasses, labels.allSatisfy({ $0 >= 0 && Int($0) <= classes }) else {
+            guard let classes = unet.nullClass, labels.allSatisfy({ $0 >= 0 && Int($0) <= classes }) else {
                 throw DiffusionError.invalidArgument("labels need a class-conditional U-Net and values in 0...num_classes")
             }
         }
@@ -135,12 +134,12 @@ extension GaussianDiffusion {
 /// The U-Net with labels and guidance bound: output(x, t) is the model output (ε or v), guided as
 /// (1 + w)·out(x | y) − w·out(x | null) from one doubled batch [x, x] with labels [y, null].
 struct GuidedModel {
-    let unet: UNet
+    let unet: any DiffusionDenoiser
     let labels: Tensor?
     let guidance: Float
     let count: Int
 
-    init(unet: UNet, labels: [Int32]?, guidance: Float, count: Int) throws {
+    init(unet: any DiffusionDenoiser, labels: [Int32]?, guidance: Float, count: Int) throws {
         self.unet = unet
         self.guidance = guidance
         self.count = count
@@ -154,9 +153,11 @@ struct GuidedModel {
 
     func output(_ x: Tensor, t: Int) throws -> Tensor {
         guard guidance != 0, labels != nil else {
-            return try unet(x, timesteps: [Int](repeating: t, count: count), labels: labels)
+            return try unet.prediction(unet(x, timesteps: [Int](repeating: t, count: count), labels: labels, nullMask: nil,
+                                            dropoutNoise: nil))
         }
-        let doubled = try unet(Tensor.concat([x, x], axis: 0), timesteps: [Int](repeating: t, count: 2 * count), labels: labels)
+        let doubled = try unet.prediction(unet(Tensor.concat([x, x], axis: 0), timesteps: [Int](repeating: t, count: 2 * count),
+                                               labels: labels, nullMask: nil, dropoutNoise: nil))
         let conditional = try doubled.slice(axis: 0, 0..<count), unconditional = try doubled.slice(axis: 0, count..<(2 * count))
         return try Tensor.axpby(1 + guidance, conditional, -guidance, unconditional)
     }
