@@ -10,6 +10,9 @@ public enum ModelRegistry {
 
     public static var names: [String] { types.map { $0.modelType } }
 
+    /// The model types that sample images by diffusion.
+    public static var diffusionTypes: Set<String> { [DDPMModel.modelType, DiTDiffusionModel.modelType, LatentDiffusionModel.modelType] }
+
     public static func type(named name: String) throws -> any GenerativeModel.Type {
         guard let type = types.first(where: { $0.modelType == name }) else {
             throw ComputeError.invalidArgument("unknown model '\(name)'; choose one of \(names.joined(separator: ", "))")
