@@ -83,7 +83,7 @@ struct SampledModel {
         if let path = path ?? (config == "{}" ? ShippedModels.find(ShippedModels.ddpm) : nil) {
             let file = try Checkpoint.read(path)
             guard ModelRegistry.diffusionTypes.contains(file.modelType) else {
-                throw ValidationError("\(path) holds a \(file.modelType) model; sampling benchmarks need a diffusion checkpoint (ddpm, dit or ldm)")
+                throw ValidationError("\(path) holds \(withArticle(file.modelType)) model; sampling benchmarks need a diffusion checkpoint (ddpm, dit or ldm)")
             }
             checkpoint = (path, file)
         } else {

@@ -41,6 +41,14 @@ struct FIDCommand: ParsableCommand {
     func runFID() throws {
         if let out { try prepareOutput(out) }
         let device = try deviceOptions.resolve()
+        // The checkpoint is checked first: the reference statistics take a while.
+        let model = try checkpoint.map { path in
+            let file = try Checkpoint.read(path)
+            guard let diffusion = try ModelRegistry.load(file, path: path, device: device) as? any ImageDiffusionModel else {
+                throw ValidationError("\(path) holds \(withArticle(file.modelType)) model; FID-FMNIST samples a diffusion checkpoint (ddpm, dit or ldm)")
+            }
+            return diffusion
+        }
         let (classifierModel, classifierPath) = try loadClassifier(device: device)
         let fid = try FIDFMNIST(classifier: classifierModel, test: MNISTFormat.load(.test, from: folder), device: device)
         // Checked before sampling, which can take long.
@@ -49,13 +57,7 @@ struct FIDCommand: ParsableCommand {
             throw ValidationError("--count \(count) is more than the \(train.count) training images the floor draws from")
         }
         var rows: [(String, Figure)] = []
-        if let checkpoint {
-            let file = try Checkpoint.read(checkpoint)
-            guard let ddpm = try ModelRegistry.load(file, path: checkpoint, device: device) as? any ImageDiffusionModel else {
-                throw ValidationError("\(checkpoint) holds a \(file.modelType) model; FID-FMNIST samples a diffusion checkpoint (ddpm, dit or ldm)")
-            }
-            rows += try score(ddpm, fid: fid)
-        }
+        if let model { rows += try score(model, fid: fid) }
         rows += [("floor_fid_fmnist", .real(try fid.floor(train: train, count: count, seed: seed))),
                  ("floor_train_images", .integer(count)), ("test_images", .integer(fid.reference.count)),
                  ("seed", .seed(seed)), ("classifier", .text(classifierPath)),

@@ -32,13 +32,13 @@ struct SampleCommand: ParsableCommand {
             if self.checkpoint == nil { print("sampling the shipped model \(checkpoint)") }
             let file = try Checkpoint.read(checkpoint)
             let model = try ModelRegistry.load(file, path: checkpoint, device: device)
-            let (images, range, labels) = try draw(model, device: device)
+            let (images, range, labels) = try draw(model, path: checkpoint, device: device)
             try writeSamples(images, range: range, labels: labels, to: out)
             print("wrote \(images.shape[0]) samples to \(out)/samples.png and \(out)/samples.safetensors")
         }
     }
 
-    func draw(_ model: any GenerativeModel, device: any Device) throws -> (Tensor, ClosedRange<Float>, [Int32]?) {
+    func draw(_ model: any GenerativeModel, path: String, device: any Device) throws -> (Tensor, ClosedRange<Float>, [Int32]?) {
         switch model {
         case let vae as ConvVAE:
             return (try vae.sample(count: count, noise: NoiseStream(seed: seed), on: device), 0...1, nil)
@@ -54,7 +54,7 @@ struct SampleCommand: ParsableCommand {
         default:
             let hint = model is VQVAE || model is AutoencoderKL
                 ? "use `latent eval` for its reconstructions" : "use `latent eval` for its test figures"
-            throw ValidationError("a \(type(of: model).modelType) model has no prior to sample from; \(hint)")
+            throw ValidationError("\(path) holds \(withArticle(type(of: model).modelType)) model, which has no prior to sample from; \(hint)")
         }
     }
 }

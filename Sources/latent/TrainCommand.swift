@@ -55,7 +55,7 @@ struct TrainCommand: ParsableCommand {
 
         let resumed = try resume.map { try Checkpoint.read($0) }
         if let resumed, resumed.modelType != modelType.modelType {
-            throw ValidationError("\(resume!) holds a \(resumed.modelType) model, not \(modelType.modelType)")
+            throw ValidationError("\(resume!) holds \(withArticle(resumed.modelType)) model, not \(withArticle(modelType.modelType)) one")
         }
         let dataset = try MNISTFormat.load(.train, from: data ?? MNISTFormat.fashionMNISTFolder)
         let loader = try BatchLoader(dataset: dataset, batchSize: batchSize, seed: seed, scaling: modelType.pixelScaling)
