@@ -117,3 +117,32 @@ enum TinyDiTFixture {
         #expect(samples.shape == [3, 1, 8, 8])
     }
 }
+
+/// The same fixtures on the OpenCL backend (PoCL here): the new models need no kernel of their own.
+@Suite struct LatentDiffusionOpenCLTests {
+    @Test func ditMatchesPyTorchOnOpenCL() throws {
+        let device = try DeviceSelection.resolve(.opencl)
+        let file = try TinyDiTFixture.file()
+        let dit = try TinyDiTFixture.model("sigma", file: file, on: device)
+        func f(_ key: String) throws -> SafeTensor { try #require(file["fixture.sigma.\(key)"]) }
+        let out = try dit(f("x").tensor(on: device), timesteps: f("t").int32s().map(Int.init), labels: f("y").tensor(on: device),
+                          nullMask: nil, dropoutNoise: nil)
+        #expect(maxRelativeError(try out.toArray(), try f("out_cond").floats()) < 1e-4)
+        let losses = try GaussianDiffusion().denoisingLosses(
+            dit, x0: f("loss_x0").tensor(on: device), timesteps: f("loss_t").int32s().map(Int.init),
+            noise: f("loss_noise").tensor(on: device), labels: f("loss_y").tensor(on: device))
+        let expected = try f("loss").floats()[0], got = try losses.loss.item()
+        #expect(Swift.abs(got - expected) / expected < 1e-4, "\(got) vs \(expected)")
+        let gradients = try losses.loss.backward()
+        let qkv = try #require(dit.namedParameters().first { $0.0 == "blocks.0.attn.qkv.weight" }?.1)
+        #expect(maxRelativeError(try #require(gradients[qkv]).toArray(), try f("grad.blocks.0.attn.qkv.weight").floats()) < 1e-4)
+    }
+
+    @Test func autoencoderMatchesPyTorchOnOpenCL() throws {
+        let device = try DeviceSelection.resolve(.opencl)
+        let (model, file) = try AutoencoderTests.fixtureModel(on: device)
+        let (mean, _) = try model.encode(file["fixture.x"]!.tensor(on: device))
+        #expect(maxRelativeError(try mean.toArray(), try file["fixture.mean"]!.floats()) < 1e-4)
+        #expect(maxRelativeError(try model.decode(mean).toArray(), try file["fixture.decoded"]!.floats()) < 1e-4)
+    }
+}
