@@ -9,7 +9,8 @@ zero-initialised layer re-randomised so each parameter matters. Tensors named "f
   out_null = model(x, t) (null class), eval mode;
   loss_x0, loss_t (I32), loss_noise, loss_y (I32): a training batch (no label dropout); loss, mse, vb
   (training_losses: L_simple, plus the learned-variance term for "sigma") and grad.<name> for a few
-  parameters.
+  parameters; for "sigma" also sample_out: ancestral sampling (T = 10, guidance 1.5) with the learned
+  variance and the noise rows sample_noise injected, labels sample_y.
 The configurations are in the metadata ("cond", "sigma") as JSON with the Swift config's keys.
 
 Usage: /work/venv/bin/python tools/make_dit_fixtures.py [output-folder]
@@ -42,6 +43,27 @@ GRAD_NAMES = ["x_embedder.proj.weight", "t_embedder.mlp.0.weight", "y_embedder.e
 f32 = lambda a: np.ascontiguousarray(a.detach().numpy(), dtype=np.float32)
 i32 = lambda a: a.numpy().astype(np.int32)
 tensors, metadata = {}, {}
+
+
+@torch.no_grad()
+def ddpm_sample_learned(model, tables, noise_rows, y, guidance):
+    """p(x_{t-1} | x_t) with the model's variance; guidance on eps, the variance of the conditional half."""
+    n, C = noise_rows.shape[1], noise_rows.shape[2]
+    x = noise_rows[0]
+    null = torch.full_like(y, model.num_classes)
+    for k, t in enumerate(reversed(range(tables.T))):
+        tt = torch.full((n,), t)
+        out = model(torch.cat([x, x]), torch.cat([tt, tt]), torch.cat([y, null]))
+        eps = (1 + guidance) * out[:n, :C] - guidance * out[n:, :C]
+        v = out[:n, C:]
+        x0 = (x - tables.take(tables.sqrt_1m_ac, tt) * eps) / tables.take(tables.sqrt_ac, tt)
+        mean = tables.take(tables.post_c0, tt) * x0 + tables.take(tables.post_ct, tt) * x
+        if t == 0:
+            x = mean
+        else:
+            lo, hi = tables.take(tables.post_logvar_clipped, tt), tables.take(tables.log_betas, tt)
+            x = mean + torch.exp(0.5 * (lo + (v + 1) / 2 * (hi - lo))) * noise_rows[k + 1]
+    return x
 tables = dit.DiffusionTables(1000)
 for name, config in CONFIGS.items():
     torch.manual_seed(2024)
@@ -73,6 +95,14 @@ for name, config in CONFIGS.items():
           "vb": np.array([vb.item()], np.float32)}
     for p in GRAD_NAMES:
         fx["grad." + p] = f32(params[p].grad)
+    if config["learn_sigma"]:
+        # Ancestral sampling with the learned variance (T = 10, guidance 1.5, x0 not clipped), its noise
+        # injected: row 0 = x_T, row k + 1 = the noise of iteration k.
+        small = dit.DiffusionTables(10)
+        rows = torch.randn(11, 2, c, s, s, generator=g)
+        sample_y = torch.tensor([4, 10])
+        fx.update({"sample_noise": f32(rows), "sample_y": i32(sample_y),
+                   "sample_out": f32(ddpm_sample_learned(model, small, rows, sample_y, guidance=1.5))})
     tensors.update({f"fixture.{name}.{k}": v for k, v in fx.items()})
     metadata[name] = json.dumps(config, sort_keys=True)
 save_file(tensors, str(out / "dit_tiny.safetensors"), metadata=metadata)

@@ -146,3 +146,21 @@ enum TinyDiTFixture {
         #expect(maxRelativeError(try model.decode(mean).toArray(), try file["fixture.decoded"]!.floats()) < 1e-4)
     }
 }
+
+@Suite struct LearnedVarianceSamplingTests {
+    /// Ancestral DDPM with the DiT's own variance and guidance against the PyTorch loop with the same noise.
+    @Test func ancestralSamplingUsesTheLearnedVariance() throws {
+        let file = try TinyDiTFixture.file()
+        let dit = try TinyDiTFixture.model("sigma", file: file)
+        let noise = try #require(file["fixture.sigma.sample_noise"])
+        let rows = try noise.floats(), size = noise.shape.dropFirst().reduce(1, *)
+        let small = try GaussianDiffusion(DiffusionConfiguration(timesteps: 10))
+        let out = try small.sample(dit, shape: [2, 2, 3, 3], labels: try #require(file["fixture.sigma.sample_y"]).int32s(),
+                                   options: SamplerOptions(method: .ddpm(variance: .beta), guidanceScale: 1.5, clipDenoised: false),
+                                   noise: { slot, shape, device in
+                                       try Tensor(Array(rows[(slot * size)..<((slot + 1) * size)]), shape: shape, on: device)
+                                   }, progress: nil)
+        let expected = try #require(file["fixture.sigma.sample_out"]).floats()
+        #expect(maxRelativeError(try out.toArray(), expected) < 1e-4)
+    }
+}

@@ -11,7 +11,7 @@ public enum DDPMVariance: String, Sendable, Codable {
 
 /// How to sample.
 public enum SamplingMethod: Sendable, Equatable {
-    /// Ancestral sampling over all T timesteps.
+    /// Ancestral sampling over all T timesteps (a denoiser that learns its variance uses its own).
     case ddpm(variance: DDPMVariance)
     /// DDIM (Song et al. 2021) over `steps` uniformly spaced timesteps (`TimestepSequence.uniform`);
     /// eta = 0 is deterministic, eta = 1 has DDPM-like noise.
@@ -105,10 +105,19 @@ extension GaussianDiffusion {
                 let sigma2 = variance == .beta ? schedule.betas : schedule.posteriorVariance
                 for (k, step) in sequence.iterations.prefix(iterationLimit).enumerated() {
                     let t = step.t
-                    var (_, x0) = try epsilonAndX0(output: model.output(x, t: t), xt: x, t: t)
+                    let (prediction, variance) = try model.outputs(x, t: t)
+                    var (_, x0) = try epsilonAndX0(output: prediction, xt: x, t: t)
                     if options.clipDenoised { x0 = try x0.clamped(-1, 1) }
                     let mean = try Tensor.axpby(schedule.posteriorMeanCoefficientX0[t], x0, schedule.posteriorMeanCoefficientXt[t], x)
-                    x = t > 0 ? try Tensor.axpby(1, mean, sigma2[t].squareRoot(), noise(k + 1, shape, device)) : mean
+                    if t == 0 {
+                        x = mean
+                    } else if let variance {
+                        // A learned variance replaces the fixed one: σ = exp(½·log σ²(v)).
+                        let sigma = try (modelLogVariance(variance, timesteps: [Int](repeating: t, count: count)) * 0.5).exp()
+                        x = try mean + sigma * noise(k + 1, shape, device)
+                    } else {
+                        x = try Tensor.axpby(1, mean, sigma2[t].squareRoot(), noise(k + 1, shape, device))
+                    }
                     progress?(SamplingProgress(step: k + 1, steps: sequence.count, timestep: t))
                 }
             case let .ddim(steps, eta):
@@ -151,14 +160,21 @@ struct GuidedModel {
         }
     }
 
-    func output(_ x: Tensor, t: Int) throws -> Tensor {
-        guard guidance != 0, labels != nil else {
-            return try unet.prediction(unet(x, timesteps: [Int](repeating: t, count: count), labels: labels, nullMask: nil,
-                                            dropoutNoise: nil))
+    func output(_ x: Tensor, t: Int) throws -> Tensor { try outputs(x, t: t).prediction }
+
+    /// The guided prediction and, for a denoiser that learns its variance, its variance channels v
+    /// (of the conditional half under guidance, as the official DiT's forward_with_cfg).
+    func outputs(_ x: Tensor, t: Int) throws -> (prediction: Tensor, variance: Tensor?) {
+        let c = unet.inputShape[0]
+        func split(_ out: Tensor) throws -> (Tensor, Tensor?) {
+            (try unet.prediction(out), unet.learnsVariance ? try out.slice(axis: 1, c..<(2 * c)) : nil)
         }
-        let doubled = try unet.prediction(unet(Tensor.concat([x, x], axis: 0), timesteps: [Int](repeating: t, count: 2 * count),
-                                               labels: labels, nullMask: nil, dropoutNoise: nil))
+        guard guidance != 0, labels != nil else {
+            return try split(unet(x, timesteps: [Int](repeating: t, count: count), labels: labels, nullMask: nil, dropoutNoise: nil))
+        }
+        let (doubled, variance) = try split(unet(Tensor.concat([x, x], axis: 0), timesteps: [Int](repeating: t, count: 2 * count),
+                                                 labels: labels, nullMask: nil, dropoutNoise: nil))
         let conditional = try doubled.slice(axis: 0, 0..<count), unconditional = try doubled.slice(axis: 0, count..<(2 * count))
-        return try Tensor.axpby(1 + guidance, conditional, -guidance, unconditional)
+        return (try Tensor.axpby(1 + guidance, conditional, -guidance, unconditional), try variance?.slice(axis: 0, 0..<count))
     }
 }
