@@ -1,19 +1,27 @@
-/// One kernel as the parity suite, `latent parity` and `latent bench` see it. Each kernel is
-/// registered exactly once, in the family file beside this one (e.g. ElementwiseCases.swift).
+/// One kernel as the parity suite, `latent parity` and `latent bench` see it. Each `KernelName` is
+/// registered exactly once, in the family file under Parity/ (e.g. ElementwiseCases.swift).
 public struct KernelSpec: Sendable {
+    public let kernel: KernelName
     /// Stable op name used in JSON output: "add", "sum", "softmax", "sgemm", "randn", ...
-    public let name: String
+    public var name: String { kernel.name }
     /// The kernel family: the `Kernels/<family>.cl` file and `CPU/<Family>.swift` twin.
-    public let family: String
+    public var family: String { kernel.family }
     /// Largest normalized mean squared error allowed between backends (0 means bit-identical).
     public let tolerance: Double
+    /// The variants the parity suite runs, each forced in turn: `native`, or `cpuShaped` and
+    /// `gpuShaped` where the OpenCL backend has a kernel per device type; fused kernels add `composed`.
+    public let variants: [KernelVariant]
     public let cases: [KernelCase]
+    /// The timed runs of `latent bench kernels` (smaller sizes when `quick`).
+    public let benchmarks: @Sendable (_ quick: Bool) -> [BenchmarkCase]
 
-    public init(name: String, family: String, tolerance: Double, cases: [KernelCase]) {
-        self.name = name
-        self.family = family
+    public init(_ kernel: KernelName, tolerance: Double, deviceShaped: Bool = false,
+                benchmarks: @escaping @Sendable (_ quick: Bool) -> [BenchmarkCase] = { _ in [] }, cases: [KernelCase]) {
+        self.kernel = kernel
         self.tolerance = tolerance
+        variants = (deviceShaped ? [.cpuShaped, .gpuShaped] : [.native]) + (kernel.isFused ? [.composed] : [])
         self.cases = cases
+        self.benchmarks = benchmarks
     }
 }
 
@@ -29,21 +37,29 @@ public struct KernelCase: Sendable {
     public let reference: (@Sendable () -> [[Double]])?
     /// NMSE allowed between the CPU kernel and the Float64 reference.
     public let referenceTolerance: Double
+    /// The variants this case runs under; nil for all of its kernel's (large cases skip the slow ones).
+    public let onlyVariants: Set<KernelVariant>?
 
-    public init(shape: String, referenceTolerance: Double = 1e-10,
+    public init(shape: String, referenceTolerance: Double = 1e-10, onlyVariants: Set<KernelVariant>? = nil,
                 run: @escaping @Sendable (any Device) throws -> [[Double]],
                 reference: (@Sendable () -> [[Double]])?) {
         self.shape = shape
         self.run = run
         self.reference = reference
         self.referenceTolerance = referenceTolerance
+        self.onlyVariants = onlyVariants
     }
+
+    func runs(under variant: KernelVariant) -> Bool { onlyVariants?.contains(variant) ?? true }
 }
 
 public enum KernelRegistry {
-    /// Every kernel of the kernel set. A new family adds its list here.
+    /// Every kernel of the kernel set, one spec per `KernelName` (a test checks it both ways).
     public static var all: [KernelSpec] {
         copyKernels + elementwiseKernels + reduceKernels + gemmKernels + randomKernels
             + convKernels + convProductKernels + normKernels + backwardKernels + attentionKernels + codebookKernels + optimKernels
     }
+
+    /// The spec of one kernel.
+    public static func spec(_ kernel: KernelName) -> KernelSpec? { all.first { $0.kernel == kernel } }
 }
