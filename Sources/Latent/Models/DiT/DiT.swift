@@ -56,14 +56,14 @@ public final class DiT: Module, DiffusionDenoiser {
         var conditioning = try tEmbedder(timesteps, on: x.device)
         if let yEmbedder, let nullClass {
             let table = yEmbedder.table
-            let null = try table(Tensor(indices: [Int32(nullClass)], shape: [1], on: x.device))
+            func null() throws -> Tensor { try table(Tensor(indices: [Int32(nullClass)], shape: [1], on: x.device)) }
             if let labels {
                 guard labels.shape == [batch] else { throw ComputeError.shapeMismatch("DiT labels \(labels.shape) for a batch of \(batch)") }
                 var embedded = try table(labels)
-                if let nullMask { embedded = try Tensor.select(nullMask.reshaped([batch, 1]), null, embedded) }
+                if let nullMask { embedded = try Tensor.select(nullMask.reshaped([batch, 1]), null(), embedded) }
                 conditioning = try conditioning + embedded
             } else {
-                conditioning = try conditioning + null
+                conditioning = try conditioning + null()
             }
         }
         for block in blocks { h = try block(h, conditioning: conditioning) }
