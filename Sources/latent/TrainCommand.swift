@@ -137,7 +137,14 @@ extension TrainCommand {
         }
         try ldm.loadAutoencoder(setup.autoencoderWeights)
         let start = Date()
-        let cache = try LatentCache.encode(dataset, with: ldm.autoencoder, fingerprint: setup.configuration.autoencoderFingerprint ?? "")
+        var lastReport = Date.distantPast
+        let cache = try LatentCache.encode(dataset, with: ldm.autoencoder,
+                                           fingerprint: setup.configuration.autoencoderFingerprint ?? "") { done, total in
+            // A few minutes for the whole training set on two cores: say where it stands every 10 s.
+            guard Date().timeIntervalSince(lastReport) > 10 || done == total else { return }
+            lastReport = Date()
+            printError(String(format: "encoding the training set: %d/%d images (%.0f s)", done, total, Date().timeIntervalSince(start)))
+        }
         try cache.write(to: cachePath)
         ldm.latentCache = cache
         print(String(format: "encoded %d training images to %@ in %.0f s (latents %@, scale factor %.4f)", cache.count, cachePath,
