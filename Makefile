@@ -2,7 +2,8 @@
 # Both install the Debian packages they need when they are missing (as root, or through sudo).
 
 SWIFT ?= swift
-APT_PACKAGES := ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo dataset-fashion-mnist libpng-dev zlib1g-dev
+APT_PACKAGES := ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo dataset-fashion-mnist libpng-dev zlib1g-dev \
+                openmpi-bin libopenmpi-dev
 
 # FMA/AVX2 for the SIMD CPU kernels (without them Swift's addingProduct calls fmaf, ~100x slower).
 # Only the release build, the benchmarks and the tests get them; dependents of the library don't.

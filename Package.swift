@@ -20,6 +20,8 @@ let package = Package(
         .systemLibrary(name: "COpenCL", path: "Sources/COpenCL"),
         // libpng and zlib from Debian (libpng-dev, zlib1g-dev) for PNG pictures and gzipped IDX files.
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+        // The MPI calls of data-parallel training (Open MPI's ABI, declared without mpi.h; libmpi is opened with dlopen).
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI"),
         .executableTarget(name: "KernelEmbedder", path: "Sources/KernelEmbedder"),
         .plugin(name: "EmbedKernels", capability: .buildTool(), dependencies: ["KernelEmbedder"],
                 path: "Plugins/EmbedKernels"),
@@ -27,7 +29,7 @@ let package = Package(
         .target(name: "LatentKernels", path: "Kernels", plugins: ["EmbedKernels"]),
         .target(name: "LatentCompute", dependencies: ["COpenCL", "LatentKernels"],
                 path: "Sources/LatentCompute"),
-        .target(name: "Latent", dependencies: ["LatentCompute", "CPNG"], path: "Sources/Latent"),
+        .target(name: "Latent", dependencies: ["LatentCompute", "CPNG", "CMPI"], path: "Sources/Latent"),
         .target(name: "LatentBenchmarks", dependencies: ["LatentCompute", "Latent"], path: "Benchmarks/LatentBenchmarks"),
         .executableTarget(name: "latent", dependencies: [
             "Latent", "LatentCompute", "LatentBenchmarks",

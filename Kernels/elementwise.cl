@@ -206,3 +206,12 @@ __kernel void axpby(const float alpha, const __global float* xs, const float bet
         for (; i < count; ++i) out[i] = alpha * xs[i] + beta * ys[i];
     }
 }
+
+// ---------------------------------------------------------------- modulate (DiT adaLN)
+// out[n, t, c] = x[n, t, c]·(1 + scale[n, c]) + shift[n, c]; range [channels, tokens, batch].
+__kernel void modulate(const __global float* xs, const __global float* shift, const __global float* scale,
+                       __global float* out, const int tokens, const int channels) {
+    const int c = get_global_id(0), t = get_global_id(1), n = get_global_id(2);
+    const int i = (n * tokens + t) * channels + c, p = n * channels + c;
+    out[i] = xs[i] * (1.0f + scale[p]) + shift[p];
+}

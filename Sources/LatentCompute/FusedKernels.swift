@@ -17,6 +17,10 @@ public protocol FusedKernels: AnyObject, Sendable {
     /// out[i] = alpha·x[i] + beta·y[i].
     func axpby(alpha: Float, _ x: any DeviceBuffer, beta: Float, _ y: any DeviceBuffer,
                _ out: any DeviceBuffer, count: Int) throws
+    /// adaLN modulation (DiT): out[n, t, c] = x[n, t, c]·(1 + scale[n, c]) + shift[n, c], with x
+    /// [batch, tokens, channels] and shift, scale [batch, channels].
+    func modulate(_ x: any DeviceBuffer, shift: any DeviceBuffer, scale: any DeviceBuffer, _ out: any DeviceBuffer,
+                  batch: Int, tokens: Int, channels: Int) throws
 
     // MARK: backward (Kernels/backward.cl, CPU/Backward.swift)
     /// Backward of softmax rows given its output y: gradIn = y·(g − Σ g·y); for log-softmax

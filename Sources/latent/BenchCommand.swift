@@ -13,7 +13,7 @@ struct BenchCommand: ParsableCommand {
             Benchmark on an otherwise idle machine: any other busy process halves 2-thread figures. \
             Compare with `python3 Benchmarks/numpy_sgemm.py` and ../shared/reference/bench_torch.py in the same session.
             """,
-        subcommands: [BenchKernelsCommand.self, BenchSampleCommand.self, BenchTrainCommand.self],
+        subcommands: [BenchKernelsCommand.self, BenchSampleCommand.self, BenchTrainCommand.self, BenchAllReduceCommand.self],
         defaultSubcommand: BenchKernelsCommand.self)
 }
 

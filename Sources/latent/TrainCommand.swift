@@ -23,7 +23,12 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "MNIST-format data folder (default: Debian's Fashion-MNIST, /usr/share/datasets/fashion-mnist).")
     var data: String?
     @Option(help: "Optimizer steps in total (including steps before a resume).") var steps = 2000
-    @Option(help: "Batch size.") var batchSize = 128
+    @Option(help: "Batch size (per rank under mpirun; see --global-batch-size).") var batchSize = 128
+    @Option(help: ArgumentHelp("Batch size summed over all ranks under mpirun, split between them, so a run means "
+                               + "the same for any number of ranks (default: --batch-size × ranks).", valueName: "n"))
+    var globalBatchSize: Int?
+    @Option(help: "Seconds a rank waits for the others in a collective before stopping with an error (under mpirun).")
+    var mpiTimeout: Double = 600
     @Option(help: "Learning rate (Adam; AdamW when --weight-decay > 0).") var lr: Float = 1e-3
     @Option(help: "Linear learning-rate warm-up steps.") var warmup = 0
     @Flag(help: "Cosine learning-rate decay to 0 at the last step.") var cosine = false
@@ -41,42 +46,83 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "autoencoder: training images the latent scale factor is estimated from.") var scaleImages = 5000
 
     func run() throws {
-        try reportingErrors {
-            try train()
+        guard MPIProcessGroup.launchedByMPI() else {
+            return try reportingErrors { try train(group: SingleProcess()) }
+        }
+        let group: MPIProcessGroup
+        do {
+            group = try MPIProcessGroup(timeout: mpiTimeout)
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode.failure
+        }
+        try trainAsRank(of: group)
+    }
+
+    /// One rank of an mpirun launch: errors end this process without MPI_Finalize, which makes mpirun
+    /// stop the other ranks; an error every rank meets at the same point is printed by rank 0 only.
+    func trainAsRank(of group: MPIProcessGroup) throws {
+        do {
+            try train(group: group)
+        } catch let exit as ExitCode {
+            group.finalize()
+            throw exit
+        } catch {
+            if group.isRoot || !isMetByAllRanks(error) { printError("error: rank \(group.rank): \(error)") }
+            Foundation.exit(1)
+        }
+        group.finalize()
+    }
+
+    /// Errors every rank meets at the same point, which rank 0 alone reports.
+    func isMetByAllRanks(_ error: any Error) -> Bool {
+        if error is ValidationError || error is TrainingError { return true }
+        switch error as? DistributedError {
+        case .mismatchedRanks?, .invalidLayout?: return true
+        default: return false
         }
     }
 
-    func train() throws {
+    func train(group: any ProcessGroup) throws {
         let device = try deviceOptions.resolve()
         let modelType = try ModelRegistry.type(named: model)
         let outDir = out ?? "runs/\(model)"
-        try prepareOutput(outDir)
+        let root = group.isRoot
+        if root { try prepareOutput(outDir) }
         let checkpointPath = (outDir as NSString).appendingPathComponent("checkpoint.safetensors")
 
-        let resumed = try resume.map { try Checkpoint.read($0) }
+        let resumed = try Checkpoint.broadcast(readingOnRoot: resume, group: group)
         if let resumed, resumed.modelType != modelType.modelType {
             throw ValidationError("\(resume!) holds \(withArticle(resumed.modelType)) model, not \(withArticle(modelType.modelType)) one")
         }
         let dataset = try MNISTFormat.load(.train, from: data ?? MNISTFormat.fashionMNISTFolder)
-        let loader = try BatchLoader(dataset: dataset, batchSize: batchSize, seed: seed, scaling: modelType.pixelScaling)
+        let batch = globalBatchSize ?? batchSize * group.size
+        if group.size > 1 { try validateDataParallelLayout(globalBatch: batch, ranks: group.size, images: dataset.count) }
+        let loader = try BatchLoader(dataset: dataset, batchSize: batch, seed: seed, scaling: modelType.pixelScaling)
         let setup = try latentDiffusionSetup(modelType, resuming: resumed != nil, device: device)
         let model = try modelType.init(configJSON: resumed?.modelConfig ?? setup?.configJSON ?? config, device: device, seed: seed)
         if let ldm = model as? LatentDiffusionModel {
             try prepareLatents(ldm, setup: setup, dataset: dataset, cachePath: (outDir as NSString).appendingPathComponent(LatentCache.fileName))
         }
         let training = TrainingConfiguration(
-            steps: steps, batchSize: batchSize, learningRate: lr, warmupSteps: warmup, cosineDecay: cosine,
+            steps: steps, batchSize: batch, learningRate: lr, warmupSteps: warmup, cosineDecay: cosine,
             weightDecay: weightDecay, gradientClip: clip > 0 ? clip : nil, emaDecay: ema > 0 ? ema : nil, seed: seed)
-        let trainer = try Trainer(model: model, configuration: training, loader: loader, device: device)
+        let trainer = try Trainer(model: model, configuration: training, loader: loader, device: device, group: group)
+        try RunFingerprint(configuration: "\(modelType.modelType) \(model.configJSON) \(training) ranks \(group.size) "
+            + "resume step \(resumed.map { "\($0.step)" } ?? "none")", dataset: dataset).verifySame(across: group)
         if let resumed {
             try trainer.restore(from: resumed)
-            print("resumed \(resume!) at step \(trainer.step) (\(trainer.position))")
+            if root { print("resumed \(resume!) at step \(trainer.step) (\(trainer.position))") }
+        } else {
+            try trainer.broadcastInitialState()
         }
+        guard root else { return try followRoot(trainer) }
+        let ranks = group.size > 1 ? ", \(group.size) ranks of \(batch / group.size)–\((batch + group.size - 1) / group.size)" : ""
         print("training \(model.parameterCount) parameters of \(modelType.modelType) on \(device.name) "
-            + "(\(dataset.count) images, batch \(batchSize), \(steps) steps) → \(outDir)")
+            + "(\(dataset.count) images, batch \(batch)\(ranks), \(steps) steps) → \(outDir)")
 
         let metrics = try MetricsLog(path: (outDir as NSString).appendingPathComponent("metrics.jsonl"))
-        let interrupt = InterruptFlag()
+        let interrupt = InterruptFlag(also: group.size > 1 ? [SIGTERM] : [])
         var progress = ProgressDisplay(totalSteps: steps, startStep: trainer.step)
         var savedAt: Int? = nil
         func save() throws {
@@ -108,7 +154,15 @@ struct TrainCommand: ParsableCommand {
             print("interrupted at step \(trainer.step); checkpoint written to \(checkpointPath) (continue with --resume \(checkpointPath))")
             throw ExitCode(130)
         }
+        if group.size > 1 { print(trainer.gradientSync.summary) }
         print("done: step \(trainer.step), checkpoint \(checkpointPath)")
+    }
+
+    /// A rank other than 0: the same steps, without output (rank 0 writes checkpoints, metrics, plots).
+    func followRoot(_ trainer: Trainer) throws {
+        let interrupt = InterruptFlag(also: [SIGTERM])
+        try trainer.run { _ in !interrupt.isRaised }
+        if interrupt.isRaised { throw ExitCode(130) }
     }
 }
 

@@ -94,7 +94,9 @@ public final class AutoencoderKL: Module, GenerativeModel {
     /// The training loss with eps drawn from `noise`, then dropout masks.
     public func trainingLoss(images: Tensor, labels: Tensor, noise: NoiseStream) throws -> TrainingLoss {
         let shape = [images.shape[0]] + latentShape
-        let eps = try Tensor.randomNormal(shape, seed: noise.seed, offset: noise.take(shape.reduce(1, *)), on: images.device)
+        // Per image rows of the stream, so a data-parallel shard draws what one process would.
+        let eps = try Tensor.randomNormal(shape, seed: noise.seed, offset: noise.takeRows(shape[0], perRow: latentShape.reduce(1, *)),
+                                          on: images.device)
         let result = try loss(images: images, eps: eps, dropoutNoise: noise)
         let mse = try result.reconstruction.affine(scale: 1 / Float(images.count / images.shape[0]))
         return TrainingLoss(loss: result.loss, metrics: [("rec", result.reconstruction), ("kl", result.kl), ("mse", mse)])

@@ -24,7 +24,7 @@ public final class AutoencoderResBlock: Module {
         var h = try conv1(norm1(x).applyingInPlace(.silu))
         h = try norm2(h).applyingInPlace(.silu)
         if training, dropout > 0, let noise = dropoutNoise {
-            h = try h.dropout(probability: dropout, seed: noise.seed, offset: noise.take(h.count))
+            h = try h.dropout(probability: dropout, seed: noise.seed, offset: noise.takeRows(h.shape[0], perRow: h.count / h.shape[0]))
         }
         return try (shortcut.map { try $0(x) } ?? x) + conv2(h)
     }

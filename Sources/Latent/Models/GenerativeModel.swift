@@ -21,6 +21,9 @@ public protocol GenerativeModel: Module {
     func afterOptimizerStep() throws
     /// Called when training resumes at `step`, for state that follows the step count (KL warm-up).
     func resumeTraining(atStep step: Int)
+    /// Called by a data-parallel trainer: a model whose training step uses statistics of the whole
+    /// batch beyond its loss (the VQ-VAE's EMA codebook) sums them over the group's ranks.
+    func join(_ group: any ProcessGroup)
 }
 
 extension GenerativeModel {
@@ -30,6 +33,7 @@ extension GenerativeModel {
 
     public func afterOptimizerStep() throws {}
     public func resumeTraining(atStep step: Int) {}
+    public func join(_ group: any ProcessGroup) {}
 }
 
 extension ConvVAE {

@@ -98,7 +98,7 @@ public final class ConvVAE: Module, GenerativeModel {
     /// The training loss with eps drawn from `noise` (Philox, N·latent numbers).
     public func trainingLoss(images: Tensor, labels: Tensor, noise: NoiseStream) throws -> TrainingLoss {
         let n = images.shape.first ?? 0
-        let eps = try Tensor.randomNormal([n, latent], seed: noise.seed, offset: noise.take(n * latent), on: images.device)
+        let eps = try Tensor.randomNormal([n, latent], seed: noise.seed, offset: noise.takeRows(n, perRow: latent), on: images.device)
         let result = try loss(images: images, eps: eps)
         return TrainingLoss(loss: result.loss, metrics: [("rec", result.reconstruction), ("kl", result.kl)])
     }

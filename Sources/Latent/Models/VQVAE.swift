@@ -101,13 +101,16 @@ public final class VQVAE: Module, GenerativeModel {
     /// k-means initialisation of the codebook from the encoder outputs of `images`.
     public func initializeCodebook(images: Tensor, noise: NoiseStream) throws {
         let vectors = try withoutGrad {
-            try encode(images).permuted([0, 2, 3, 1]).reshaped([-1, config.dimension])
+            try vq.gatheredOverRanks(encode(images).permuted([0, 2, 3, 1]).reshaped([-1, config.dimension]))
         }
         try vq.kmeans(vectors, iterations: config.kmeansIterations, noise: noise)
         pendingCodebookInitialization = false
     }
 
     /// Counts steps and restarts dead codes every `restartEvery` steps (when `restartAfter` > 0).
+    /// Sums the codebook statistics over the ranks of a data-parallel run (see `VectorQuantizer.group`).
+    public func join(_ group: any ProcessGroup) { vq.group = group }
+
     public func afterOptimizerStep() throws {
         completedSteps += 1
         if config.restartAfter > 0, completedSteps % config.restartEvery == 0, let noise = lastNoise {

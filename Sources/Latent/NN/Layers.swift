@@ -150,7 +150,7 @@ public final class Dropout: Module, UnaryLayer {
 
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
         guard training, probability > 0 else { return x }
-        return try x.dropout(probability: probability, seed: noise.seed, offset: noise.take(x.count))
+        return try x.dropout(probability: probability, seed: noise.seed, offset: noise.takeRows(x.shape[0], perRow: x.count / max(x.shape[0], 1)))
     }
 }
 

@@ -1,5 +1,5 @@
-/// The composed defaults of the small fused kernels: clamp, axpby, softmax backward, dropout and
-/// binary cross-entropy, each a few primitive elementwise and reduction kernels.
+/// The composed defaults of the small fused kernels: clamp, axpby, modulate, softmax backward,
+/// dropout and binary cross-entropy, each a few primitive elementwise and reduction kernels.
 extension FusedKernels where Self: Device {
     public func clamp(_ x: any DeviceBuffer, _ out: any DeviceBuffer, count: Int, lower: Float, upper: Float) throws {
         try broadcast(.maximum, x, [count], scalar(lower), [1], out)
@@ -12,6 +12,14 @@ extension FusedKernels where Self: Device {
         try affine(x, scaledX, count: count, scale: alpha, shift: 0)
         try affine(y, out, count: count, scale: beta, shift: 0)
         try elementwise(.add, scaledX, out, out, count: count)
+    }
+
+    public func modulate(_ x: any DeviceBuffer, shift: any DeviceBuffer, scale: any DeviceBuffer, _ out: any DeviceBuffer,
+                         batch: Int, tokens: Int, channels: Int) throws {
+        let onePlusScale = try scratch(batch * channels)
+        try affine(scale, onePlusScale, count: batch * channels, scale: 1, shift: 1)
+        try broadcast(.mul, x, [batch, tokens, channels], onePlusScale, [batch, 1, channels], out)
+        try broadcast(.add, out, [batch, tokens, channels], shift, [batch, 1, channels], out)
     }
 
     public func softmaxBackward(_ y: any DeviceBuffer, gradOut: any DeviceBuffer, gradIn: any DeviceBuffer,

@@ -19,13 +19,13 @@ extension KernelRegistry {
             GroupNormShape(batch: 300, channels: 256, spatial: 1, groups: 1),
         ]
         return [
-            KernelSpec(.groupNorm, tolerance: 1e-10,
+            KernelSpec(.groupNorm, tolerance: 1e-10, deviceShaped: true,
                        cases: groupShapes.enumerated().map { groupNormCase($1, seed: 700 + UInt64($0)) }),
-            KernelSpec(.layerNorm, tolerance: 1e-10,
+            KernelSpec(.layerNorm, tolerance: 1e-10, deviceShaped: true,
                        cases: layerShapes.enumerated().map { groupNormCase($1, seed: 720 + UInt64($0)) }),
-            KernelSpec(.groupNormBackward, tolerance: 1e-9,
+            KernelSpec(.groupNormBackward, tolerance: 1e-9, deviceShaped: true,
                        cases: groupShapes.enumerated().map { groupNormBackwardCase($1, seed: 740 + UInt64($0)) }),
-            KernelSpec(.layerNormBackward, tolerance: 1e-9,
+            KernelSpec(.layerNormBackward, tolerance: 1e-9, deviceShaped: true,
                        cases: layerShapes.enumerated().map { groupNormBackwardCase($1, seed: 760 + UInt64($0)) }),
         ]
     }

@@ -4,7 +4,7 @@
 /// without parity cases and a benchmark slot.
 public enum KernelName: Hashable, Sendable, CaseIterable {
     case fill, copy, copyStrided, gather, scatterAdd
-    case unary(UnaryOp), binary(BinaryOp), select, clamp, affine, axpby
+    case unary(UnaryOp), binary(BinaryOp), select, clamp, affine, axpby, modulate
     case reduce(ReduceOp), softmax, logSoftmax
     case sgemm
     case randomUniform, randomNormal
@@ -18,7 +18,7 @@ public enum KernelName: Hashable, Sendable, CaseIterable {
     public static var allCases: [KernelName] {
         [.fill, .copy, .copyStrided, .gather, .scatterAdd]
             + UnaryOp.allCases.map(KernelName.unary) + BinaryOp.allCases.map(KernelName.binary)
-            + [.select, .clamp, .affine, .axpby]
+            + [.select, .clamp, .affine, .axpby, .modulate]
             + ReduceOp.allCases.map(KernelName.reduce) + [.softmax, .logSoftmax, .sgemm, .randomUniform, .randomNormal]
             + [.im2col, .col2im, .conv2d, .conv2dBackwardInput, .conv2dBackwardWeight]
             + [.groupNorm, .layerNorm, .groupNormBackward, .layerNormBackward]
@@ -66,7 +66,7 @@ public enum KernelName: Hashable, Sendable, CaseIterable {
     public var family: String {
         switch self {
         case .fill, .copy, .copyStrided, .gather, .scatterAdd: "copy"
-        case .unary, .binary, .select, .clamp, .affine, .axpby: "elementwise"
+        case .unary, .binary, .select, .clamp, .affine, .axpby, .modulate: "elementwise"
         case .reduce, .softmax, .logSoftmax: "reduce"
         case .sgemm: "gemm"
         case .randomUniform, .randomNormal: "random"
@@ -80,7 +80,7 @@ public enum KernelName: Hashable, Sendable, CaseIterable {
     }
 
     static let fusedRequirements: Set<String> = [
-        "clamp", "axpby", "softmaxBackward", "dropout", "bceWithLogits", "conv2d", "conv2dBackwardInput",
+        "clamp", "axpby", "modulate", "softmaxBackward", "dropout", "bceWithLogits", "conv2d", "conv2dBackwardInput",
         "conv2dBackwardWeight", "groupNorm", "groupNormBackward", "attention", "attentionBackward",
         "nearestCode", "adamStep", "sgdStep",
     ]

@@ -84,14 +84,14 @@ public struct GaussianDiffusion: Sendable {
     /// p_uncond > 0), B·C·H·W normals for ε, then the dropout masks in forward order.
     public func trainingLoss(_ unet: any DiffusionDenoiser, images: Tensor, labels: Tensor?, noise: NoiseStream) throws -> TrainingLoss {
         let batch = images.shape[0]
-        let t = drawTimesteps(count: batch, seed: noise.seed, offset: noise.take(batch))
+        let t = drawTimesteps(count: batch, seed: noise.seed, offset: noise.takeRows(batch, perRow: 1))
         var nullMask: Tensor?
         let conditional = unet.nullClass != nil && labels != nil
         if conditional, configuration.unconditionalProbability > 0 {
-            let u = try Tensor.randomUniform([batch], seed: noise.seed, offset: noise.take(batch), on: images.device)
+            let u = try Tensor.randomUniform([batch], seed: noise.seed, offset: noise.takeRows(batch, perRow: 1), on: images.device)
             nullMask = try u.apply(.less, Tensor.full([], value: configuration.unconditionalProbability, on: images.device))
         }
-        let epsilon = try Tensor.randomNormal(images.shape, seed: noise.seed, offset: noise.take(images.count), on: images.device)
+        let epsilon = try Tensor.randomNormal(images.shape, seed: noise.seed, offset: noise.takeRows(batch, perRow: images.count / batch), on: images.device)
         let losses = try denoisingLosses(unet, x0: images, timesteps: t, noise: epsilon, labels: conditional ? labels : nil,
                                          nullMask: nullMask, dropoutNoise: noise)
         return TrainingLoss(loss: losses.loss, metrics: [("mse", losses.mse)] + (losses.vb.map { [("vb", $0)] } ?? []))

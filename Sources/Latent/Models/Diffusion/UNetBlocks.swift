@@ -54,7 +54,7 @@ public final class UNetResBlock: Module {
         h = try h + projected.reshaped([projected.shape[0], projected.shape[1], 1, 1])
         h = try norm2(h).applyingInPlace(.silu)
         if training, dropout > 0, let noise = dropoutNoise {
-            h = try h.dropout(probability: dropout, seed: noise.seed, offset: noise.take(h.count))
+            h = try h.dropout(probability: dropout, seed: noise.seed, offset: noise.takeRows(h.shape[0], perRow: h.count / h.shape[0]))
         }
         h = try conv2(h)
         return try (shortcut.map { try $0(x) } ?? x) + h

@@ -55,7 +55,8 @@ public final class LatentDiffusionModel: Module, ImageDiffusionModel {
         }
         let (mean, std) = cache.rows(batch.indices)
         let shape = [batch.indices.count] + latentShape
-        let eps = try Tensor.randomNormal(shape, seed: noise.seed, offset: noise.take(shape.reduce(1, *)), on: device)
+        let eps = try Tensor.randomNormal(shape, seed: noise.seed, offset: noise.takeRows(shape[0], perRow: latentShape.reduce(1, *)),
+                                          on: device)
         let z = try withoutGrad { try Tensor(mean, shape: shape, on: device) + Tensor(std, shape: shape, on: device) * eps }
         return try diffusion.trainingLoss(denoiser, images: z * autoencoder.scale(), labels: batch.labelsTensor(on: device), noise: noise)
     }
@@ -64,7 +65,8 @@ public final class LatentDiffusionModel: Module, ImageDiffusionModel {
     public func trainingLoss(images: Tensor, labels: Tensor, noise: NoiseStream) throws -> TrainingLoss {
         let z = try withoutGrad { () -> Tensor in
             let (mean, logvar) = try autoencoder.encode(images)
-            let eps = try Tensor.randomNormal(mean.shape, seed: noise.seed, offset: noise.take(mean.count), on: images.device)
+            let eps = try Tensor.randomNormal(mean.shape, seed: noise.seed, offset: noise.takeRows(mean.shape[0], perRow: mean.count / mean.shape[0]),
+                                              on: images.device)
             return try mean + (logvar * 0.5).exp() * eps
         }
         return try diffusion.trainingLoss(denoiser, images: z * autoencoder.scale(), labels: labels, noise: noise)
