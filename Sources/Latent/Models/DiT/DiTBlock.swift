@@ -63,9 +63,9 @@ public final class DiTBlock: Module {
     public func callAsFunction(_ x: Tensor, conditioning c: Tensor) throws -> Tensor {
         let m = try adaLNModulation(c)
         let attended = try attn(modulate(norm(x), shift: chunk(m, 0, of: 6), scale: chunk(m, 1, of: 6)))
-        let h = try x + chunk(m, 2, of: 6) * attended
+        let h = try x + perToken(chunk(m, 2, of: 6)) * attended
         let transformed = try mlp(modulate(norm(h), shift: chunk(m, 3, of: 6), scale: chunk(m, 4, of: 6)))
-        return try h + chunk(m, 5, of: 6) * transformed
+        return try h + perToken(chunk(m, 5, of: 6)) * transformed
     }
 }
 

@@ -33,13 +33,17 @@ final class AffineFreeLayerNorm {
     func callAsFunction(_ x: Tensor) throws -> Tensor { try x.layerNorm(gamma: ones, beta: zeros, epsilon: 1e-6) }
 }
 
-/// adaLN: x·(1 + scale) + shift for tokens x [N, L, D] and per-sample shift, scale [N, 1, D].
+/// adaLN: x·(1 + scale) + shift for tokens x [N, L, D] and per-sample shift, scale [N, D] (the fused
+/// `modulate` kernel).
 func modulate(_ x: Tensor, shift: Tensor, scale: Tensor) throws -> Tensor {
-    try x * (scale + 1) + shift
+    try x.modulated(shift: shift, scale: scale)
 }
 
-/// Part k of n equal chunks of the last axis of c [N, n·D], as [N, 1, D] (PyTorch's chunk(n, dim=1)).
+/// Part k of n equal chunks of the last axis of c [N, n·D], as [N, D] (PyTorch's chunk(n, dim=1)).
 func chunk(_ c: Tensor, _ k: Int, of n: Int) throws -> Tensor {
     let d = c.shape[1] / n
-    return try c.slice(axis: 1, k * d..<(k + 1) * d).reshaped([c.shape[0], 1, d])
+    return try c.slice(axis: 1, k * d..<(k + 1) * d)
 }
+
+/// A gate [N, D] as [N, 1, D], to scale every token of its image.
+func perToken(_ gate: Tensor) throws -> Tensor { try gate.reshaped([gate.shape[0], 1, gate.shape[1]]) }
