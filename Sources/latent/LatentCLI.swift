@@ -37,6 +37,11 @@ struct DeviceOptions: ParsableArguments {
     }
 }
 
+/// "an autoencoder", "a ddpm": a model type name with its indefinite article.
+func withArticle(_ name: String) -> String {
+    ("aeiou".contains(name.first ?? "x") ? "an " : "a ") + name
+}
+
 func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }

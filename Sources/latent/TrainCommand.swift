@@ -6,14 +6,17 @@ import Latent
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a model (vae, vqvae, ddpm, classifier) with checkpoints, metrics and exact resume.",
+        abstract: "Train a model (vae, vqvae, ddpm, classifier, autoencoder, dit, ldm) with checkpoints, metrics and exact resume.",
         discussion: """
             Writes OUT/checkpoint.safetensors every --checkpoint-every steps, at the end and on Ctrl-C, \
             OUT/metrics.jsonl (one JSON object per logged step) and OUT/loss.svg. --resume continues a run \
-            exactly: on the CPU backend, N steps + resume + M steps equals N+M steps bit for bit.
+            exactly: on the CPU backend, N steps + resume + M steps equals N+M steps bit for bit. \
+            autoencoder: the latent scale factor (1/std of training latents) is estimated at every checkpoint. \
+            ldm: --autoencoder names the autoencoder checkpoint (its weights are embedded in the LDM's); the \
+            training set is encoded once into OUT/latents.safetensors, which --resume reuses.
             """)
 
-    @Argument(help: "Model: vae, vqvae, ddpm, or classifier (the FID-FMNIST feature network).") var model: String
+    @Argument(help: "Model: vae, vqvae, ddpm, classifier (the FID-FMNIST feature network), autoencoder, dit or ldm.") var model: String
     @OptionGroup var deviceOptions: DeviceOptions
     @Option(help: "Random seed for initialisation, noise and data order.") var seed: UInt64 = 0
     @Option(help: "Output folder (created if missing).") var out: String?
@@ -38,6 +41,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Log a metrics line every N steps.") var logEvery = 50
     @Option(help: "Continue from this checkpoint (its model config and training state win over flags).")
     var resume: String?
+    @Option(help: "ldm: the autoencoder checkpoint whose latents the model learns (not needed with --resume).")
+    var autoencoder: String?
+    @Option(help: "autoencoder: training images the latent scale factor is estimated from.") var scaleImages = 5000
 
     func run() throws {
         guard MPIProcessGroup.launchedByMPI() else {
@@ -86,11 +92,18 @@ struct TrainCommand: ParsableCommand {
         let checkpointPath = (outDir as NSString).appendingPathComponent("checkpoint.safetensors")
 
         let resumed = try Checkpoint.broadcast(readingOnRoot: resume, group: group)
+        if let resumed, resumed.modelType != modelType.modelType {
+            throw ValidationError("\(resume!) holds \(withArticle(resumed.modelType)) model, not \(withArticle(modelType.modelType)) one")
+        }
         let dataset = try MNISTFormat.load(.train, from: data ?? MNISTFormat.fashionMNISTFolder)
         let batch = globalBatchSize ?? batchSize * group.size
         if group.size > 1 { try validateDataParallelLayout(globalBatch: batch, ranks: group.size, images: dataset.count) }
         let loader = try BatchLoader(dataset: dataset, batchSize: batch, seed: seed, scaling: modelType.pixelScaling)
-        let model = try modelType.init(configJSON: resumed?.modelConfig ?? config, device: device, seed: seed)
+        let setup = try latentDiffusionSetup(modelType, resuming: resumed != nil, device: device)
+        let model = try modelType.init(configJSON: resumed?.modelConfig ?? setup?.configJSON ?? config, device: device, seed: seed)
+        if let ldm = model as? LatentDiffusionModel {
+            try prepareLatents(ldm, setup: setup, dataset: dataset, cachePath: (outDir as NSString).appendingPathComponent(LatentCache.fileName))
+        }
         let training = TrainingConfiguration(
             steps: steps, batchSize: batch, learningRate: lr, warmupSteps: warmup, cosineDecay: cosine,
             weightDecay: weightDecay, gradientClip: clip > 0 ? clip : nil, emaDecay: ema > 0 ? ema : nil, seed: seed)
@@ -113,6 +126,9 @@ struct TrainCommand: ParsableCommand {
         var progress = ProgressDisplay(totalSteps: steps, startStep: trainer.step)
         var savedAt: Int? = nil
         func save() throws {
+            if let autoencoder = model as? AutoencoderKL {
+                try autoencoder.setScale(autoencoder.latentScale(dataset, on: device, limit: scaleImages))
+            }
             try trainer.checkpoint().write(to: checkpointPath)
             savedAt = trainer.step
             let svg = LossCurve.svg(metrics.losses, title: "\(modelType.modelType) training loss")
@@ -147,6 +163,46 @@ struct TrainCommand: ParsableCommand {
         let interrupt = InterruptFlag(also: [SIGTERM])
         try trainer.run { _ in !interrupt.isRaised }
         if interrupt.isRaised { throw ExitCode(130) }
+    }
+}
+
+extension TrainCommand {
+    /// For a new LDM run: the configuration merged with the --autoencoder checkpoint (nil otherwise).
+    func latentDiffusionSetup(_ type: any GenerativeModel.Type, resuming: Bool, device: any Device) throws -> LatentDiffusionSetup? {
+        guard type.modelType == LatentDiffusionModel.modelType else {
+            if autoencoder != nil { throw ValidationError("--autoencoder is for `latent train ldm`, not \(type.modelType)") }
+            return nil
+        }
+        guard !resuming else { return nil }
+        guard let autoencoder else {
+            throw ValidationError("latent train ldm needs --autoencoder CHECKPOINT (a checkpoint of `latent train autoencoder`)")
+        }
+        return try LatentDiffusionSetup(userConfigJSON: config, autoencoderPath: autoencoder, device: device)
+    }
+
+    /// Loads the autoencoder into a new LDM and encodes the training set into the cache, or reads the
+    /// cache of the run being resumed (whose weights the trainer restores).
+    func prepareLatents(_ ldm: LatentDiffusionModel, setup: LatentDiffusionSetup?, dataset: ImageDataset, cachePath: String) throws {
+        guard let setup else {
+            ldm.latentCache = try LatentCache.read(cachePath, expectedFingerprint: ldm.configuration.autoencoderFingerprint,
+                                                   latentShape: ldm.latentShape, images: dataset.count)
+            print("reusing the latent cache \(cachePath)")
+            return
+        }
+        try ldm.loadAutoencoder(setup.autoencoderWeights)
+        let start = Date()
+        var lastReport = Date.distantPast
+        let cache = try LatentCache.encode(dataset, with: ldm.autoencoder,
+                                           fingerprint: setup.configuration.autoencoderFingerprint ?? "") { done, total in
+            // A few minutes for the whole training set on two cores: say where it stands every 10 s.
+            guard Date().timeIntervalSince(lastReport) > 10 || done == total else { return }
+            lastReport = Date()
+            printError(String(format: "encoding the training set: %d/%d images (%.0f s)", done, total, Date().timeIntervalSince(start)))
+        }
+        try cache.write(to: cachePath)
+        ldm.latentCache = cache
+        print(String(format: "encoded %d training images to %@ in %.0f s (latents %@, scale factor %.4f)", cache.count, cachePath,
+                     Date().timeIntervalSince(start), ldm.latentShape.map(String.init).joined(separator: "x"), try ldm.autoencoder.scale()))
     }
 }
 

@@ -16,6 +16,12 @@ public final class Linear: Module, UnaryLayer {
         self.bias = bias ? try initializer.uniform([outFeatures], bound: bound) : nil
     }
 
+    /// A layer over given parameters (weight [out, in], bias [out]), for initialisations other than PyTorch's default.
+    public init(weight: Tensor, bias: Tensor?) {
+        self.weight = weight
+        self.bias = bias
+    }
+
     public override var localParameters: [(String, Tensor)] { [("weight", weight)] + (bias.map { [("bias", $0)] } ?? []) }
 
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
@@ -39,6 +45,13 @@ public final class Conv2d: Module, UnaryLayer {
         let bound = 1 / Float(inChannels / groups * kernelSize * kernelSize).squareRoot()
         weight = try initializer.uniform([outChannels, inChannels / groups, kernelSize, kernelSize], bound: bound)
         self.bias = bias ? try initializer.uniform([outChannels], bound: bound) : nil
+        (self.stride, self.padding, self.dilation, self.groups) = (stride, padding, dilation, groups)
+    }
+
+    /// A layer over given parameters (weight [out, in/groups, k, k], bias [out]), for other initialisations.
+    public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1) {
+        self.weight = weight
+        self.bias = bias
         (self.stride, self.padding, self.dilation, self.groups) = (stride, padding, dilation, groups)
     }
 
@@ -121,6 +134,9 @@ public final class Embedding: Module, UnaryLayer {
     public init(_ count: Int, _ dimension: Int, initializer: ParameterInitializer) throws {
         weight = try initializer.normal([count, dimension])
     }
+
+    /// A table over a given weight [count, dim].
+    public init(weight: Tensor) { self.weight = weight }
 
     public override var localParameters: [(String, Tensor)] { [("weight", weight)] }
 

@@ -52,14 +52,12 @@ public final class Trainer {
     public func trainStep(on batch: Batch) throws -> StepReport {
         let shard = BatchShard(rank: group.rank, of: group.size, total: batch.shape[0])
         let part = group.size > 1 ? batch.rows(shard) : batch
-        let images = try part.imagesTensor(on: device)
-        let labels = try part.labelsTensor(on: device)
         model.train()
         noise.shard = group.size > 1 ? shard : nil
         let output: TrainingLoss
         do {
             defer { noise.shard = nil }
-            output = try model.trainingLoss(images: images, labels: labels, noise: noise)
+            output = try model.trainingLoss(batch: part, device: device, noise: noise)
         }
         var loss = try output.loss.item()
         if group.size == 1, !loss.isFinite { throw TrainingError.nonFiniteLoss(step: step + 1, lastCheckpoint: nil) }
