@@ -16,7 +16,7 @@ struct FIDCommand: ParsableCommand {
             Without a checkpoint only the floor is computed. Progress goes to stderr, so --json output stays clean.
             """)
 
-    @Argument(help: "A DDPM checkpoint (omit to compute only the floor).") var checkpoint: String?
+    @Argument(help: "A diffusion checkpoint: ddpm, dit or ldm, or a vae (omit to compute only the floor).") var checkpoint: String?
     @OptionGroup var deviceOptions: DeviceOptions
     @OptionGroup var samplerArguments: SamplerArguments
     @Option(help: "Classifier checkpoint (default: \(ShippedModels.classifier)).") var classifier: String?
@@ -42,6 +42,15 @@ struct FIDCommand: ParsableCommand {
     func runFID() throws {
         if let out { try prepareOutput(out) }
         let device = try deviceOptions.resolve()
+        // The checkpoint is checked first: the reference statistics take a while.
+        let model = try checkpoint.map { path in
+            let file = try Checkpoint.read(path)
+            let loaded = try ModelRegistry.load(file, path: path, device: device)
+            guard loaded is any ImageDiffusionModel || loaded is ConvVAE else {
+                throw ValidationError("\(path) holds \(withArticle(file.modelType)) model; FID-FMNIST samples a diffusion checkpoint (ddpm, dit or ldm) or a vae")
+            }
+            return loaded
+        }
         let (classifierModel, classifierPath) = try loadClassifier(device: device)
         let fid = try FIDFMNIST(classifier: classifierModel, test: MNISTFormat.load(.test, from: folder), device: device)
         // Checked before sampling, which can take long.
@@ -50,16 +59,10 @@ struct FIDCommand: ParsableCommand {
             throw ValidationError("--count \(count) is more than the \(train.count) training images the floor draws from")
         }
         var rows: [(String, Figure)] = []
-        if let checkpoint {
-            let file = try Checkpoint.read(checkpoint)
-            let model = try ModelRegistry.load(file, path: checkpoint, device: device)
-            if let vae = model as? ConvVAE {
-                rows += try scoreVAE(vae, prior: VAEPrior(prior, for: vae), fid: fid, device: device)
-            } else if let ddpm = model as? DDPMModel {
-                rows += try score(ddpm, fid: fid)
-            } else {
-                throw ValidationError("\(checkpoint) holds a \(file.modelType) model; FID-FMNIST samples a ddpm or vae checkpoint")
-            }
+        if let vae = model as? ConvVAE {
+            rows += try scoreVAE(vae, prior: VAEPrior(prior, for: vae), fid: fid, device: device)
+        } else if let diffusion = model as? any ImageDiffusionModel {
+            rows += try score(diffusion, fid: fid)
         }
         rows += [("floor_fid_fmnist", .real(try fid.floor(train: train, count: count, seed: seed))),
                  ("floor_train_images", .integer(count)), ("test_images", .integer(fid.reference.count)),
@@ -83,7 +86,7 @@ struct FIDCommand: ParsableCommand {
     }
 
     /// Samples the model in batches, collecting classifier features, and returns the report rows.
-    func score(_ ddpm: DDPMModel, fid: FIDFMNIST) throws -> [(String, Figure)] {
+    func score(_ ddpm: any ImageDiffusionModel, fid: FIDFMNIST) throws -> [(String, Figure)] {
         let options = try samplerArguments.options(seed: seed)
         let labels = ddpm.cyclingLabels(count: count)
         let collector = FeatureCollector(classifier: fid.classifier)
@@ -107,10 +110,10 @@ struct FIDCommand: ParsableCommand {
     }
 
     /// Network evaluations per sample: the DDIM steps, or every timestep for ancestral sampling.
-    func iterations(_ ddpm: DDPMModel, _ method: SamplingMethod) -> Int {
+    func iterations(_ ddpm: any ImageDiffusionModel, _ method: SamplingMethod) -> Int {
         switch method {
         case let .ddim(steps, _): steps
-        case .ddpm: ddpm.configuration.diffusion.timesteps
+        case .ddpm: ddpm.diffusion.timesteps
         }
     }
 

@@ -16,12 +16,21 @@ public final class Trainer {
     public let noise: NoiseStream
     public private(set) var step = 0
     public private(set) var position = BatchPosition.start
+    /// The ranks training together (data parallel); a `SingleProcess` when alone.
+    public let group: any ProcessGroup
+    /// Time spent averaging gradients across the ranks (zero when alone).
+    public internal(set) var gradientSync = GradientSyncTimes()
 
-    public init(model: any GenerativeModel, configuration: TrainingConfiguration, loader: BatchLoader, device: any Device) throws {
+    /// A trainer on `loader`'s batches. With a `group` of several ranks, `configuration.batchSize`
+    /// and the loader's batches are global: each rank trains on its `BatchShard` of every batch.
+    public init(model: any GenerativeModel, configuration: TrainingConfiguration, loader: BatchLoader, device: any Device,
+                group: any ProcessGroup = SingleProcess()) throws {
         self.model = model
         self.configuration = configuration
         self.loader = loader
         self.device = device
+        self.group = group
+        if group.size > 1 { model.join(group) }
         optimizer = Adam(learningRate: configuration.learningRate, weightDecay: configuration.weightDecay,
                          decoupled: configuration.weightDecay > 0)
         noise = NoiseStream(seed: configuration.seed &+ 0x5EED)
@@ -34,20 +43,32 @@ public final class Trainer {
         while step < configuration.steps {
             guard let batch = try batches.nextBatch() else { break }
             let result = try trainStep(on: batch)
-            if try !report(result) { break }
+            if try !agreeToContinue(report(result)) { break }
         }
     }
 
-    /// One optimizer step on `batch`, which must be the batch at `position`.
+    /// One optimizer step on `batch`, which must be the batch at `position` (the global batch when
+    /// data parallel: this rank computes on its shard, then gradients, loss and metrics are averaged).
     public func trainStep(on batch: Batch) throws -> StepReport {
-        let images = try batch.imagesTensor(on: device)
-        let labels = try batch.labelsTensor(on: device)
+        let shard = BatchShard(rank: group.rank, of: group.size, total: batch.shape[0])
+        let part = group.size > 1 ? batch.rows(shard) : batch
         model.train()
-        let output = try model.trainingLoss(images: images, labels: labels, noise: noise)
-        let loss = try output.loss.item()
-        guard loss.isFinite else { throw TrainingError.nonFiniteLoss(step: step + 1, lastCheckpoint: nil) }
+        noise.shard = group.size > 1 ? shard : nil
+        let output: TrainingLoss
+        do {
+            defer { noise.shard = nil }
+            output = try model.trainingLoss(batch: part, device: device, noise: noise)
+        }
+        var loss = try output.loss.item()
+        if group.size == 1, !loss.isFinite { throw TrainingError.nonFiniteLoss(step: step + 1, lastCheckpoint: nil) }
         var gradients = try output.loss.backward()
         let parameters = model.namedParameters()
+        var averagedMetrics: [(String, Float)]?
+        if group.size > 1 {
+            (loss, averagedMetrics) = try averageAcrossRanks(&gradients, parameters: parameters, loss: loss,
+                                                              metrics: output.metrics, weight: shard.weight)
+            guard loss.isFinite else { throw TrainingError.nonFiniteLoss(step: step + 1, lastCheckpoint: nil) }
+        }
         var norm: Float?
         if let clip = configuration.gradientClip {
             norm = try clipGradientNorm(&gradients, parameters: parameters, maxNorm: clip)
@@ -61,7 +82,7 @@ public final class Trainer {
         }
         step += 1
         position = batch.next
-        let metrics = try output.metrics.map { ($0.0, try $0.1.item()) }
+        let metrics = try averagedMetrics ?? output.metrics.map { ($0.0, try $0.1.item()) }
         return StepReport(step: step, loss: loss, metrics: metrics, learningRate: rate, gradientNorm: norm)
     }
 
