@@ -2,21 +2,20 @@ import Foundation
 
 /// Samples prepared once for the E- and M-steps on their device.
 ///
-/// The data is centred on its column mean before any GEMM: the expanded Mahalanobis form
-/// x²·p − 2x·μ·p + μ²·p cancels badly in Float32 far from the origin, and a shift changes no
-/// responsibility (means are shifted back on the host, in Float64).
+/// The data is shifted before any GEMM: the expanded Mahalanobis form x²·p − 2x·μ·p + μ²·p cancels
+/// badly in Float32 far from the origin, and a shift changes no responsibility (means are shifted
+/// back on the host, in Float64). `full`/`tied` use the column means; `diag`/`spherical` the column
+/// medians, which keep sparse data (Fashion-MNIST's mostly-zero pixels) at exactly 0, where
+/// components with a near-constant feature have μ ≈ 0 and the expanded form stays exact.
 struct GaussianMixtureData {
     let samples: Int
     let features: Int
-    /// The column means subtracted (D, Float64 on the host).
+    /// The column means or medians subtracted (D, Float64 on the host).
     let center: [Double]
     /// x − center (N × D).
     let centered: Tensor
     /// [(x − center)², x − center] (N × 2D), the diag/spherical GEMM operand; nil for full/tied.
     let squaresAndValues: Tensor?
-    /// Each feature's mean of (x − center)² (D), the scale of the data against which a variance is
-    /// judged (see `GaussianMixtureDirectDifferences`).
-    let secondMoments: [Double]
 
     init(_ x: Tensor, covarianceType: GaussianCovarianceType) throws {
         guard x.rank == 2 else {
@@ -28,14 +27,40 @@ struct GaussianMixtureData {
             throw GaussianMixtureError.invalidParameter("the data is empty (shape \(x.shape))")
         }
         try Self.requireFinite(x)
-        let mean = try x.mean(axis: 0, keepDims: true)
-        center = try mean.toArray().map(Double.init)
-        centered = try x - mean
-        secondMoments = try centered.square().mean(axis: 0).toArray().map(Double.init)
+        let shift: Tensor
+        if covarianceType == .diag || covarianceType == .spherical {
+            let medians = Self.columnMedians(try x.toArray(), columns: features)
+            shift = try Tensor(medians, shape: [1, features], on: x.device)
+        } else {
+            shift = try x.mean(axis: 0, keepDims: true)
+        }
+        center = try shift.toArray().map(Double.init)
+        centered = try x - shift
         if covarianceType == .diag || covarianceType == .spherical {
             squaresAndValues = try Tensor.concat([centered.square(), centered], axis: 1)
         } else {
             squaresAndValues = nil
+        }
+    }
+
+    /// The lower median of each column of a row-major matrix (quickselect per column).
+    static func columnMedians(_ values: [Float], columns: Int) -> [Float] {
+        let rows = values.count / columns
+        return (0..<columns).map { j in
+            var column = (0..<rows).map { values[$0 * columns + j] }
+            let target = (rows - 1) / 2
+            var (low, high) = (0, rows - 1)
+            while low < high {
+                let pivot = column[(low + high) / 2]
+                var (i, k) = (low, high)
+                while i <= k {
+                    while column[i] < pivot { i += 1 }
+                    while column[k] > pivot { k -= 1 }
+                    if i <= k { column.swapAt(i, k); i += 1; k -= 1 }
+                }
+                if target <= k { high = k } else if target >= i { low = i } else { break }
+            }
+            return column[target]
         }
     }
 

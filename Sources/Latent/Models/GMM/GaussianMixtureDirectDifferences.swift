@@ -4,21 +4,26 @@
 /// The GEMM forms expand the square (x²·p − 2x·μp + μ²·p), which in Float32 loses what the
 /// variances resolve when a variance is tiny next to the data's spread: Fashion-MNIST's almost
 /// constant border pixels give variances ~reg_covar = 1e-6 beside second moments ~0.1, and the
-/// expanded sums come out negative. `needed` picks this path only for such conditioning.
+/// expanded sums come out negative. `neededFor…` pick this path only for such conditioning.
 enum GaussianMixtureDirectDifferences {
-    /// Above this ratio of a feature's second moment to a component's variance, the expanded Float32
-    /// form keeps fewer than ~3 of its 7 digits.
-    static let conditioningLimit = 1e4
+    /// M-step: above this ratio of a component's second moment E_k[x²] to its variance, the
+    /// expanded Float32 form E_k[x²] − μ² keeps fewer than ~3 of its 7 digits.
+    static let momentLimit = 1e4
+    /// E-step: above this ratio of μ² to the variance, the expanded terms x²p and μ²p of a sample
+    /// near μ cancel to a rounding error of ~4·(μ²/σ²)·2⁻²⁴ nats per feature.
+    static let meanLimit = 1e3
     /// Elements per N × chunk × D temporary (64 MiB of Float32).
     static let chunkElements = 16 << 20
 
-    static func needed(_ data: GaussianMixtureData, variances: [Double], perComponent d: Int) -> Bool {
-        let features = data.features
-        return variances.indices.contains { i in
-            let feature = d == 1 ? nil : i % features
-            let moment = feature.map { data.secondMoments[$0] } ?? data.secondMoments.max() ?? 0
-            return moment > conditioningLimit * variances[i]
-        }
+    /// Whether M-step variances (K·D, before reg_covar) computed from second moments (K·D) lost too much.
+    static func neededForVariances(_ variances: [Double], secondMoments: [Double]) -> Bool {
+        zip(variances, secondMoments).contains { variance, moment in moment > momentLimit * variance }
+    }
+
+    /// Whether E-step terms for centred means (K × D) and variances (K·D, or K for spherical) cancel badly.
+    static func neededForDensities(centeredMeans means: [Double], variances: [Double], features d: Int) -> Bool {
+        let perComponent = variances.count == means.count ? 1 : d
+        return means.indices.contains { i in means[i] * means[i] > meanLimit * variances[i / perComponent] }
     }
 
     static func chunks(_ data: GaussianMixtureData, components k: Int) -> [Range<Int>] {

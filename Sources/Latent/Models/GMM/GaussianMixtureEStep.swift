@@ -60,7 +60,8 @@ enum GaussianMixtureEStep {
 
     /// Whether diag/spherical Mahalanobis terms need explicit differences (ill-conditioned in Float32).
     static func directDifferences(_ data: GaussianMixtureData, _ p: GaussianMixtureParameters) -> Bool {
-        GaussianMixtureDirectDifferences.needed(data, variances: p.covariances, perComponent: p.covarianceType == .diag ? p.features : 1)
+        GaussianMixtureDirectDifferences.neededForDensities(centeredMeans: data.centeredMeans(p), variances: p.covariances,
+                                                            features: p.features)
     }
 
     /// The per-sample log-likelihood log Σ_k π_k N(x_n | k) (N × 1) and the log-responsibilities (N × K).

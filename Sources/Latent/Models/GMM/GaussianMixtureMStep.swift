@@ -21,7 +21,8 @@ enum GaussianMixtureMStep {
                 let second = Double(moments[(i / d) * 2 * d + i % d]) / nk[i / d]
                 return resolved(second - means[i] * means[i], scale: second)
             }
-            if GaussianMixtureDirectDifferences.needed(data, variances: covariances, perComponent: d) {
+            let secondMoments = (0..<(k * d)).map { Double(moments[($0 / d) * 2 * d + $0 % d]) / nk[$0 / d] }
+            if GaussianMixtureDirectDifferences.neededForVariances(covariances, secondMoments: secondMoments) {
                 let scatter = try GaussianMixtureDirectDifferences.scatter(data, responsibilities: r, centeredMeans: means)
                 covariances = (0..<(k * d)).map { resolved(scatter[$0] / nk[$0 / d], scale: 0) }
             }
