@@ -9,7 +9,7 @@ Weights under their state_dict keys (GroupNorm affine parameters perturbed so th
 eps [2,4,7,7]; loss, rec, kl of loss(x, eps) (kl_weight 0.5 in "config" so the KL term shows in the
 gradients) and grad.<name> for a few parameters.
 
-Usage: /work/venv/bin/python tools/make_autoencoder_fixtures.py [output-folder]
+Usage: python tools/make_autoencoder_fixtures.py [output-folder]
 """
 import json
 import sys

@@ -13,7 +13,7 @@ zero-initialised layer re-randomised so each parameter matters. Tensors named "f
   variance and the noise rows sample_noise injected, labels sample_y.
 The configurations are in the metadata ("cond", "sigma") as JSON with the Swift config's keys.
 
-Usage: /work/venv/bin/python tools/make_dit_fixtures.py [output-folder]
+Usage: python tools/make_dit_fixtures.py [output-folder]
 """
 import json
 import sys

@@ -14,6 +14,10 @@ public struct BenchmarkResult: Sendable {
     public let gbps: Double?
     /// Items per second where the op produces countable items (random numbers, images).
     public let itemsPerSecond: Double?
+    /// Kernel launches and blocking waits (host syncs) per call, the timing's own synchronize
+    /// excluded; nil where not measured. The CPU backend counts no launches.
+    public var launchesPerCall: Double?
+    public var hostSyncsPerCall: Double?
 }
 
 public enum BenchmarkRunner {
@@ -21,13 +25,23 @@ public enum BenchmarkRunner {
     /// `budgetSeconds` has been spent, and reports the median.
     public static func run(_ c: BenchmarkCase, on device: any Device, repetitions: Int = 10,
                            budgetSeconds: Double = 3) throws -> BenchmarkResult {
-        let (median, best) = try measure(on: device, repetitions: repetitions, budgetSeconds: budgetSeconds,
-                                         try c.prepare(device))
+        let body = try c.prepare(device)
+        let before = device.activity
+        var calls = 0
+        let (median, best) = try measure(on: device, repetitions: repetitions, budgetSeconds: budgetSeconds) {
+            calls += 1
+            try body()
+        }
+        // measure synchronizes once after each call.
+        let activity = device.activity.since(before)
         let seconds = median / 1e3
-        return BenchmarkResult(op: c.op, backend: device.backend.rawValue, device: device.name, shape: c.shape,
-                               ms: median, minMs: best,
-                               gflops: c.flops.map { $0 / seconds / 1e9 }, gbps: c.bytes.map { $0 / seconds / 1e9 },
-                               itemsPerSecond: c.items.map { $0 / seconds })
+        var result = BenchmarkResult(op: c.op, backend: device.backend.rawValue, device: device.name, shape: c.shape,
+                                     ms: median, minMs: best,
+                                     gflops: c.flops.map { $0 / seconds / 1e9 }, gbps: c.bytes.map { $0 / seconds / 1e9 },
+                                     itemsPerSecond: c.items.map { $0 / seconds })
+        result.launchesPerCall = Double(activity.launches) / Double(max(calls, 1))
+        result.hostSyncsPerCall = Double(max(0, activity.waits - calls)) / Double(max(calls, 1))
+        return result
     }
 
     /// The median and best wall time in milliseconds of `body` (synchronized), after one warm-up call:

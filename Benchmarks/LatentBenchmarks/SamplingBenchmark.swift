@@ -44,6 +44,12 @@ public struct SamplingMeasurement: Sendable {
     public let baseBytes: Int
     /// How far the process's resident high-water mark rose during the run (Linux only).
     public let peakRSSIncreaseBytes: Int?
+    /// Kernel launches, transfers and blocking waits of the timed steps (the CPU backend counts no launches).
+    public let activity: DeviceActivity
+
+    /// Launches and blocking waits (host syncs) per sampler step.
+    public var launchesPerStep: Double { Double(activity.launches) / Double(max(stepsTimed, 1)) }
+    public var hostSyncsPerStep: Double { Double(activity.waits) / Double(max(stepsTimed, 1)) }
 
     /// The time of the whole chain: measured when every step ran, else scaled up from the steps timed.
     public var fullChainMs: Double { ms * Double(stepsTotal) / Double(stepsTimed) }
@@ -107,6 +113,7 @@ public enum SamplingBenchmark {
         try device.synchronize()
         device.resetPeakMemory()
         let base = device.memoryUsage.liveBytes
+        let before = device.activity
         var images: Tensor?
         let (ms, rss) = try ProcessMemory.peakIncrease {
             try BenchmarkRunner.time(on: device) {
@@ -114,10 +121,14 @@ public enum SamplingBenchmark {
             }
         }
         let peak = device.memoryUsage.peakBytes
+        // The timing's own waits (a synchronize before and after) are not the sampler's.
+        var activity = device.activity.since(before)
+        activity.waits = max(0, activity.waits - 2)
         guard let images else { throw DiffusionError.invalidArgument("the sampler returned nothing") }
         return SamplingMeasurement(sampler: sampler, backend: device.backend.rawValue, device: device.name, batch: plan.batch,
                                    stepsTimed: stepsTimed, stepsTotal: stepsTotal, ms: ms, images: try images.toArray(),
-                                   shape: images.shape, peakBytes: peak, baseBytes: base, peakRSSIncreaseBytes: rss)
+                                   shape: images.shape, peakBytes: peak, baseBytes: base, peakRSSIncreaseBytes: rss,
+                                   activity: activity)
     }
 
     /// One denoiser forward of the model at the batch size (eval mode, no gradients), as op

@@ -51,6 +51,9 @@ extension BenchmarkResult {
         object["gflops"] = gflops
         object["gbps"] = gbps
         object[op == "randn" ? "numbers_per_s" : "images_per_s"] = itemsPerSecond
+        // Per timed call: one training step for `bench train`, one kernel (or op) for `bench kernels`.
+        object["launches_per_step"] = launchesPerCall
+        object["host_syncs_per_step"] = hostSyncsPerCall
         return object
     }
 

@@ -60,7 +60,8 @@ extension SamplingMeasurement {
             "op": "\(sampler)_sample", "backend": backend, "device": device, "shape": "batch \(batch)", "ms": ms, "min_ms": ms,
             "images_per_s": imagesPerSecond, "steps_timed": stepsTimed, "steps_total": stepsTotal,
             "full_chain_ms": fullChainMs, "extrapolated": extrapolated, "peak_bytes": peakBytes, "base_bytes": baseBytes,
-            "model": model,
+            "model": model, "launches_per_step": launchesPerStep, "host_syncs_per_step": hostSyncsPerStep,
+            "uploads_per_step": Double(activity.uploads) / Double(max(stepsTimed, 1)),
         ]
         object["peak_rss_increase_bytes"] = peakRSSIncreaseBytes
         return object

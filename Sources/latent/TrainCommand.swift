@@ -106,7 +106,8 @@ struct TrainCommand: ParsableCommand {
         let setup = try latentDiffusionSetup(modelType, resuming: resumed != nil, device: device)
         let model = try modelType.init(configJSON: resumed?.modelConfig ?? setup?.configJSON ?? config, device: device, seed: seed)
         if let ldm = model as? LatentDiffusionModel {
-            try prepareLatents(ldm, setup: setup, dataset: dataset, cachePath: (outDir as NSString).appendingPathComponent(LatentCache.fileName))
+            try prepareLatents(ldm, setup: setup, dataset: dataset, cachePath: (outDir as NSString).appendingPathComponent(LatentCache.fileName),
+                               root: root)
         }
         let training = TrainingConfiguration(
             steps: steps, batchSize: batch, learningRate: lr, warmupSteps: warmup, cosineDecay: cosine,
@@ -185,12 +186,15 @@ extension TrainCommand {
     }
 
     /// Loads the autoencoder into a new LDM and encodes the training set into the cache, or reads the
-    /// cache of the run being resumed (whose weights the trainer restores).
-    func prepareLatents(_ ldm: LatentDiffusionModel, setup: LatentDiffusionSetup?, dataset: ImageDataset, cachePath: String) throws {
+    /// cache of the run being resumed (whose weights the trainer restores). Under MPI every rank
+    /// encodes (the encoding is deterministic) and rank 0 alone writes and reports; a resumed run's
+    /// ranks read rank 0's cache, so they need to see its output folder.
+    func prepareLatents(_ ldm: LatentDiffusionModel, setup: LatentDiffusionSetup?, dataset: ImageDataset, cachePath: String,
+                        root: Bool) throws {
         guard let setup else {
             ldm.latentCache = try LatentCache.read(cachePath, expectedFingerprint: ldm.configuration.autoencoderFingerprint,
                                                    latentShape: ldm.latentShape, images: dataset.count)
-            print("reusing the latent cache \(cachePath)")
+            if root { print("reusing the latent cache \(cachePath)") }
             return
         }
         try ldm.loadAutoencoder(setup.autoencoderWeights)
@@ -199,12 +203,13 @@ extension TrainCommand {
         let cache = try LatentCache.encode(dataset, with: ldm.autoencoder,
                                            fingerprint: setup.configuration.autoencoderFingerprint ?? "") { done, total in
             // A few minutes for the whole training set on two cores: say where it stands every 10 s.
-            guard Date().timeIntervalSince(lastReport) > 10 || done == total else { return }
+            guard root, Date().timeIntervalSince(lastReport) > 10 || done == total else { return }
             lastReport = Date()
             printError(String(format: "encoding the training set: %d/%d images (%.0f s)", done, total, Date().timeIntervalSince(start)))
         }
-        try cache.write(to: cachePath)
         ldm.latentCache = cache
+        guard root else { return }
+        try cache.write(to: cachePath)
         print(String(format: "encoded %d training images to %@ in %.0f s (latents %@, scale factor %.4f)", cache.count, cachePath,
                      Date().timeIntervalSince(start), ldm.latentShape.map(String.init).joined(separator: "x"), try ldm.autoencoder.scale()))
     }

@@ -63,6 +63,8 @@ struct DataParallelTests {
     @Test(arguments: [
         ["vae"],
         ["vqvae", "--config", #"{"K": 16, "D": 4, "ema": true, "kmeans_init": true, "restart_after": 2, "restart_every": 2}"#],
+        ["autoencoder", "--config", LatentDiffusionCLITests.tinyAutoencoder],
+        ["dit", "--config", LatentDiffusionCLITests.tinyDiT],
     ])
     func twoRanksEqualOneProcess(model: [String]) throws {
         let scratch = Scratch()
@@ -76,6 +78,26 @@ struct DataParallelTests {
         let one = try lossCurve(scratch.file("one")), two = try lossCurve(scratch.file("two"))
         try #require(one.count == 20 && two.count == 20)
         for ((step, a), (_, b)) in zip(one, two) {
+            #expect(abs(a - b) <= 1e-5 * max(1, abs(a)), "step \(step): loss \(a) in one process, \(b) on two ranks")
+        }
+        try expectSameWeights(scratch.file("one") + "/checkpoint.safetensors", scratch.file("two") + "/checkpoint.safetensors")
+    }
+
+    /// Latent diffusion on two ranks: each rank encodes the training set, rank 0 alone writes the
+    /// cache, and the run equals one process's (as for every other model).
+    @Test func latentDiffusionOnTwoRanksEqualsOneProcess() throws {
+        let scratch = Scratch()
+        let data = try tinyDataset(in: scratch)
+        let ae = try LatentDiffusionCLITests().autoencoder(scratch, data: data)
+        let common = ["train", "ldm", "--autoencoder", ae, "--config", LatentDiffusionCLITests.tinyDiT, "--data", data,
+                      "--seed", "3", "--lr", "0.0001", "--steps", "6", "--log-every", "1"]
+        let single = try latent(common + ["--batch-size", "15", "--out", scratch.file("one")])
+        try #require(single.status == 0, "\(single.error)")
+        let parallel = try latentMPI(2, common + ["--global-batch-size", "15", "--out", scratch.file("two")])
+        try #require(parallel.status == 0, "\(parallel.error)")
+        #expect(parallel.output.components(separatedBy: "encoded 48 training images").count == 2, "\(parallel.output)")
+        #expect(FileManager.default.fileExists(atPath: scratch.file("two") + "/" + LatentCache.fileName))
+        for ((step, a), (_, b)) in zip(try lossCurve(scratch.file("one")), try lossCurve(scratch.file("two"))) {
             #expect(abs(a - b) <= 1e-5 * max(1, abs(a)), "step \(step): loss \(a) in one process, \(b) on two ranks")
         }
         try expectSameWeights(scratch.file("one") + "/checkpoint.safetensors", scratch.file("two") + "/checkpoint.safetensors")
