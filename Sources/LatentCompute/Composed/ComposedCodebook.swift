@@ -4,6 +4,12 @@
 extension FusedKernels where Self: Device {
     public func nearestCode(_ x: any DeviceBuffer, codebook: any DeviceBuffer, indices: any DeviceBuffer,
                             distances: any DeviceBuffer, count: Int, codes: Int, dimension: Int) throws {
+        try composedNearestCode(x, codebook: codebook, indices: indices, distances: distances, count: count, codes: codes,
+                                dimension: dimension)
+    }
+
+    func composedNearestCode(_ x: any DeviceBuffer, codebook: any DeviceBuffer, indices: any DeviceBuffer,
+                             distances: any DeviceBuffer, count: Int, codes: Int, dimension: Int) throws {
         guard count > 0 else { return }
         let distance = try scratch(count * codes)
         try gemm(x, codebook, distance, shape: GemmShape(m: count, n: codes, k: dimension, transposeB: true, alpha: -2))

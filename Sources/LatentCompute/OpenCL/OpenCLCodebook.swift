@@ -4,8 +4,18 @@
 /// (GPUs) writes the norms, then one work-item per row shares codebook tiles through local memory.
 /// The variant follows OpenCLTilingVariant.
 extension OpenCLDevice {
+    /// The longest vectors the fused kernels search (their private per-work-item copy of one vector).
+    static let maxFusedCodeDimension = 256
+
     public func nearestCode(_ x: any DeviceBuffer, codebook: any DeviceBuffer, indices: any DeviceBuffer,
                             distances: any DeviceBuffer, count: Int, codes: Int, dimension: Int) throws {
+        // The kernels keep one vector of DIM floats per work-item in private memory; past
+        // `maxFusedCodeDimension` PoCL was seen to crash (D = 784), so long vectors take the composed path.
+        guard dimension <= Self.maxFusedCodeDimension else {
+            try composedNearestCode(x, codebook: codebook, indices: indices, distances: distances, count: count, codes: codes,
+                                    dimension: dimension)
+            return
+        }
         try nearestCode(x, codebook: codebook, indices: indices, distances: distances, count: count, codes: codes,
                         dimension: dimension, variant: OpenCLTilingVariant.choose(for: self))
     }

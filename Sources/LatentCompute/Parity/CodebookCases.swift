@@ -12,6 +12,8 @@ extension KernelRegistry {
             CodebookCase(count: 19, codes: 17, dimension: 7),
             CodebookCase(count: 100, codes: 257, dimension: 64),
             CodebookCase(count: 2048, codes: 512, dimension: 32),
+            // Past the fused OpenCL kernels' longest vector: the composed path.
+            CodebookCase(count: 300, codes: 10, dimension: 784),
         ]
         return [KernelSpec(.nearestCode, tolerance: 1e-9, deviceShaped: true, benchmarks: codebookBenchmarks, cases: shapes.map { c in
             KernelCase(shape: c.description, referenceTolerance: 1e-9,
