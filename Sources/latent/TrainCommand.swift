@@ -31,8 +31,14 @@ struct TrainCommand: ParsableCommand {
     var config = "{}"
     @Option(help: "Write a checkpoint every N steps.") var checkpointEvery = 500
     @Option(help: "Log a metrics line every N steps.") var logEvery = 50
+    @Option(help: "Skip up to N steps whose loss or gradients are NaN or infinite (no update) instead of stopping.")
+    var skipNonfinite = 0
     @Option(help: "Continue from this checkpoint (its model config and training state win over flags).")
     var resume: String?
+
+    func validate() throws {
+        guard skipNonfinite >= 0 else { throw ValidationError("--skip-nonfinite must be 0 or more, not \(skipNonfinite)") }
+    }
 
     func run() throws {
         try reportingErrors {
@@ -53,7 +59,8 @@ struct TrainCommand: ParsableCommand {
         let model = try modelType.init(configJSON: resumed?.modelConfig ?? config, device: device, seed: seed)
         let training = TrainingConfiguration(
             steps: steps, batchSize: batchSize, learningRate: lr, warmupSteps: warmup, cosineDecay: cosine,
-            weightDecay: weightDecay, gradientClip: clip > 0 ? clip : nil, emaDecay: ema > 0 ? ema : nil, seed: seed)
+            weightDecay: weightDecay, gradientClip: clip > 0 ? clip : nil, emaDecay: ema > 0 ? ema : nil, seed: seed,
+            skipNonFinite: skipNonfinite)
         let trainer = try Trainer(model: model, configuration: training, loader: loader, device: device)
         if let resumed {
             try trainer.restore(from: resumed)
@@ -75,6 +82,11 @@ struct TrainCommand: ParsableCommand {
         }
         do {
             try trainer.run { report in
+                if report.skippedNonFinite {
+                    progress.finish()
+                    print("step \(report.step): loss or gradients not finite; step skipped "
+                        + "(\(trainer.skippedNonFinite) of --skip-nonfinite \(skipNonfinite))")
+                }
                 progress.show(report, every: logEvery)
                 if report.step % logEvery == 0 || report.step == steps {
                     try metrics.append(report, stepsPerSecond: progress.stepsPerSecond(at: report.step), elapsed: progress.elapsed)
@@ -82,9 +94,10 @@ struct TrainCommand: ParsableCommand {
                 if report.step % checkpointEvery == 0 { try save() }
                 return !interrupt.isRaised
             }
-        } catch let TrainingError.nonFiniteLoss(step, _) {
+        } catch let TrainingError.nonFiniteLoss(step, culprit, skipped, _) {
             progress.finish()
-            throw TrainingError.nonFiniteLoss(step: step, lastCheckpoint: savedAt == nil && resume == nil ? nil : checkpointPath)
+            throw TrainingError.nonFiniteLoss(step: step, culprit: culprit, skipped: skipped,
+                                              lastCheckpoint: savedAt == nil && resume == nil ? nil : checkpointPath)
         }
         progress.finish()
         if savedAt != trainer.step { try save() }

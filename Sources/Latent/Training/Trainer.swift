@@ -16,6 +16,10 @@ public final class Trainer {
     public let noise: NoiseStream
     public private(set) var step = 0
     public private(set) var position = BatchPosition.start
+    /// Steps skipped so far because the loss or a gradient was not finite (see `skipNonFinite`).
+    public private(set) var skippedNonFinite = 0
+    /// Fault injection for tests: transforms the loss of a (1-based) step before the backward pass.
+    public var lossTransform: ((_ step: Int, _ loss: Tensor) throws -> Tensor)?
 
     public init(model: any GenerativeModel, configuration: TrainingConfiguration, loader: BatchLoader, device: any Device) throws {
         self.model = model
@@ -44,10 +48,23 @@ public final class Trainer {
         let labels = try batch.labelsTensor(on: device)
         model.train()
         let output = try model.trainingLoss(images: images, labels: labels, noise: noise)
-        let loss = try output.loss.item()
-        guard loss.isFinite else { throw TrainingError.nonFiniteLoss(step: step + 1, lastCheckpoint: nil) }
-        var gradients = try output.loss.backward()
+        let lossTensor = try lossTransform?(step + 1, output.loss) ?? output.loss
+        var gradients = try lossTensor.backward()
         let parameters = model.namedParameters()
+        // One scalar read per step, as before: the loss, or NaN when any gradient is not finite.
+        let loss = try NonFiniteCheck.probe(loss: lossTensor, gradients: gradients, parameters: parameters)
+        guard loss.isFinite else {
+            let culprit = try NonFiniteCheck.diagnose(loss: lossTensor, gradients: gradients, parameters: parameters)
+            guard skippedNonFinite < configuration.skipNonFinite else {
+                throw TrainingError.nonFiniteLoss(step: step + 1, culprit: culprit, skipped: skippedNonFinite, lastCheckpoint: nil)
+            }
+            skippedNonFinite += 1
+            step += 1
+            position = batch.next
+            var report = StepReport(step: step, loss: loss, metrics: [], learningRate: 0, gradientNorm: nil)
+            report.skippedNonFinite = true
+            return report
+        }
         var norm: Float?
         if let clip = configuration.gradientClip {
             norm = try clipGradientNorm(&gradients, parameters: parameters, maxNorm: clip)
@@ -82,7 +99,8 @@ public final class Trainer {
         return Checkpoint(weights: weights, optimizerState: state, modelType: type(of: model).modelType,
                           modelConfig: model.configJSON, step: step,
                           rng: RandomState(seed: noise.seed, offset: noise.offset), dataPosition: position,
-                          extra: ["optimizer_step": "\(optimizer.stepCount)", "training": trainingJSON])
+                          extra: ["optimizer_step": "\(optimizer.stepCount)", "training": trainingJSON,
+                                  "skipped_nonfinite": "\(skippedNonFinite)"])
     }
 
     /// Restores weights, optimizer, EMA, the model's training state, noise and data position from a
@@ -113,6 +131,7 @@ public final class Trainer {
         }
         noise.reset(offset: checkpoint.rng.offset)
         step = checkpoint.step
+        skippedNonFinite = Int(checkpoint.extra["skipped_nonfinite"] ?? "") ?? 0
         model.resumeTraining(atStep: step)
         position = checkpoint.dataPosition ?? .start
     }
