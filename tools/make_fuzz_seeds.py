@@ -91,7 +91,7 @@ def main():
     # Model configs: selector byte (index into ModelRegistry.types: vae, vqvae, ddpm, classifier), then JSON.
     configs = [
         (0, {"latent": 2}), (0, {"latent": 4, "decoder": "gaussian-learned", "sigma": 0.5, "beta": 2, "warmup": 3}),
-        (1, {"codes": 4, "dimension": 2}), (1, {"codes": 3, "dimension": 2, "ema": True, "decay": 0.9}),
+        (1, {"K": 4, "D": 2}), (1, {"K": 3, "D": 2, "ema": True, "decay": 0.9, "kmeans_init": True}),
         (2, {"unet": {"ch": 8, "ch_mult": [1], "num_res_blocks": 1, "attn_resolutions": [], "norm_groups": 4}, "diffusion": {"T": 10}}),
         (3, {"channels": [1, 1], "features": 2, "classes": 2}),
     ]

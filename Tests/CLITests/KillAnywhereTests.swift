@@ -85,7 +85,8 @@ enum TmpfsMount {
             guard process.isRunning else {
                 process.waitUntilExit()
                 finished = process.terminationStatus == 0
-                try #require(finished, "run \(tried) failed: \(try String(contentsOfFile: log, encoding: .utf8))")
+                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                try #require(finished, "run \(tried) failed: \(text)")
                 break
             }
             let interrupt = tried % 5 == 4

@@ -33,17 +33,36 @@ import Testing
         #expect(message.contains("at step 3") && message.contains("the loss (an activation) is nan"), "\(message)")
     }
 
+    /// A term whose value is finite (√(0·p) = 0) but whose gradient is not (½/√0 · 0 = NaN).
+    private static func nanGradientAt(_ bad: Int, of parameter: Tensor) -> (Int, Tensor) throws -> Tensor {
+        { step, loss in step == bad ? try loss + (parameter * 0).sqrt().sum() : loss }
+    }
+
+    /// With skipping on, the gradients are checked on the device before the update.
     @Test func nonFiniteGradientIsCaughtBeforeTheUpdate() throws {
-        let t = try trainer(steps: 3)
+        let t = try trainer(steps: 3, skip: 1)
         let first = try #require(t.model.namedParameters().first)
-        // A term whose value is finite (√(0·p) = 0) but whose gradient is not (½/√0 · 0 = NaN).
-        t.lossTransform = { step, loss in step == 2 ? try loss + (first.1 * 0).sqrt().sum() : loss }
-        let before = try weights(t)
+        t.lossTransform = Self.nanGradientAt(2, of: first.1)
+        var skipped: [Int] = []
+        try t.run { report in
+            if report.skippedNonFinite { skipped.append(report.step) }
+            return true
+        }
+        #expect(skipped == [2])
+        #expect(try weights(t).values.allSatisfy { $0.allSatisfy(\.isFinite) }, "a bad update was applied")
+    }
+
+    /// Without skipping, a bad gradient is caught one step later, in the loss, with the parameter
+    /// it poisoned named; and a checkpoint of poisoned weights is refused.
+    @Test func poisonedParameterIsNamedAndNeverSaved() throws {
+        let t = try trainer(steps: 4)
+        let first = try #require(t.model.namedParameters().first)
+        t.lossTransform = Self.nanGradientAt(2, of: first.1)
         let error = #expect(throws: TrainingError.self) { try t.run { _ in true } }
         let message = "\(try #require(error))"
-        #expect(message.contains("at step 2") && message.contains(first.0), "\(message)")
-        #expect(try weights(t) != before, "step 1 should have trained")
-        #expect(try weights(t).values.allSatisfy { $0.allSatisfy(\.isFinite) }, "a bad update was applied")
+        #expect(message.contains("at step 3") && message.contains("parameter \(first.0) holds nan"), "\(message)")
+        let refusal = #expect(throws: TrainingError.self) { try t.checkpoint() }
+        #expect("\(try #require(refusal))".contains("not saved"))
     }
 
     @Test func nonFiniteParameterIsNamed() throws {

@@ -51,8 +51,13 @@ public final class Trainer {
         let lossTensor = try lossTransform?(step + 1, output.loss) ?? output.loss
         var gradients = try lossTensor.backward()
         let parameters = model.namedParameters()
-        // One scalar read per step, as before: the loss, or NaN when any gradient is not finite.
-        let loss = try NonFiniteCheck.probe(loss: lossTensor, gradients: gradients, parameters: parameters)
+        // One scalar read per step, as before. When bad steps may be skipped, the gradients are
+        // folded into it on the device (NaN if any is not finite), so no bad update is applied;
+        // otherwise a bad update shows in the next step's loss, and `checkpoint()` refuses to
+        // save non-finite weights, so the last good checkpoint survives either way.
+        let loss = configuration.skipNonFinite > 0
+            ? try NonFiniteCheck.probe(loss: lossTensor, gradients: gradients, parameters: parameters)
+            : try lossTensor.item()
         guard loss.isFinite else {
             let culprit = try NonFiniteCheck.diagnose(loss: lossTensor, gradients: gradients, parameters: parameters)
             guard skippedNonFinite < configuration.skipNonFinite else {
@@ -91,7 +96,15 @@ public final class Trainer {
     /// Everything needed to sample (the weights, or the EMA weights under `ema.`) or to resume.
     public func checkpoint() throws -> Checkpoint {
         var weights: [String: SafeTensor] = [:]
-        for (name, t) in model.stateDict() { weights[name] = try SafeTensor(t) }
+        for (name, t) in model.stateDict() {
+            let saved = try SafeTensor(t)
+            // The values are on the host now anyway: never overwrite a good checkpoint with NaN.
+            if saved.dtype == .f32, let bad = try saved.floats().first(where: { !$0.isFinite }) {
+                throw TrainingError.nonFiniteLoss(step: step, culprit: "parameter \(name) holds \(bad); not saved",
+                                                  skipped: skippedNonFinite, lastCheckpoint: nil)
+            }
+            weights[name] = saved
+        }
         var state: [String: SafeTensor] = [:]
         for (name, t) in optimizer.state { state[name] = try SafeTensor(t) }
         for (name, t) in ema?.shadow ?? [] { state[Trainer.emaPrefix + name] = try SafeTensor(t) }
