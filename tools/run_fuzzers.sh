@@ -9,6 +9,8 @@ shift 2
 flags=()
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do flags+=("$1"); shift; done
 shift
+# Let libFuzzer report a Swift trap itself (Swift's backtracer would trip over ASan first).
+export SWIFT_BACKTRACE=enable=no
 bin=$(swift build -c release --scratch-path .build-fuzz --show-bin-path)
 status=0
 for target in "$@"; do

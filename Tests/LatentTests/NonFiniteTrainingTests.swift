@@ -60,14 +60,14 @@ import Testing
         t.lossTransform = Self.nanGradientAt(2, of: first.1)
         let error = #expect(throws: TrainingError.self) { try t.run { _ in true } }
         let message = "\(try #require(error))"
-        #expect(message.contains("at step 3") && message.contains("parameter \(first.0) holds nan"), "\(message)")
+        #expect(message.contains("at step 3") && message.contains("parameter \(first.0) holds") && message.contains("nan"), "\(message)")
         let refusal = #expect(throws: TrainingError.self) { try t.checkpoint() }
         #expect("\(try #require(refusal))".contains("not saved"))
     }
 
     @Test func nonFiniteParameterIsNamed() throws {
         let t = try trainer(steps: 2)
-        let (name, parameter) = try #require(t.model.namedParameters().last)
+        let name = try #require(t.model.namedParameters().last).0
         var state = Dictionary(uniqueKeysWithValues: try t.model.stateDict().map { ($0.0, (shape: $0.1.shape, values: try $0.1.toArray())) })
         state[name]!.values[state[name]!.values.count - 1] = .infinity
         try t.model.load(state)
