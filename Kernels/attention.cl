@@ -1,4 +1,4 @@
-// Fused scaled dot-product attention (forward and backward). Semantics: TrainingKernels.swift.
+// Fused scaled dot-product attention (forward and backward). Semantics: FusedKernels.swift.
 // Built with -DHEAD_DIM=<D> (private row arrays have a compile-time length) and -DKEY_TILE=<n>.
 // q [B, Lq, D], k and v [B, Lk, D], mask [Lq, Lk] (additive, read only when has_mask != 0),
 // logsumexp [B, Lq]. No Lq×Lk matrix is ever written: scores live in private or local memory.

@@ -1,5 +1,5 @@
 // Elementwise backward kernels, softmax backward, dropout, one-hot and BCE with logits.
-// Semantics: TrainingKernels.swift; CPU twin: CPU/Backward.swift and CPU/BackwardFunctors.swift.
+// Semantics: PrimitiveKernels.swift and FusedKernels.swift; CPU twin: CPU/Backward.swift and CPU/BackwardFunctors.swift.
 
 // ---------------------------------------------------------------- unary backward
 // gradIn = g·op′(x), one kernel per op; 4 elements per work-item with a scalar tail. T is float
@@ -94,25 +94,8 @@ __kernel void log_softmax_backward(const __global float* y, const __global float
 }
 
 // ---------------------------------------------------------------- dropout
-// The uniform stream of Kernels/random.cl (copied: programs are built one file at a time; keep the
-// two in step). Element e = offset + i uses Philox4x32-10 block e / 4, lane e % 4, counter
+// The uniform stream of Kernels/random.cl (Philox from Kernels/common.cl). Element e = offset + i uses Philox4x32-10 block e / 4, lane e % 4, counter
 // (block_lo, block_hi, 0, 0), key (seed_lo, seed_hi); uniform = (word >> 8)·2⁻²⁴.
-
-#define DROPOUT_PHILOX_M0 0xD2511F53u
-#define DROPOUT_PHILOX_M1 0xCD9E8D57u
-#define DROPOUT_PHILOX_W0 0x9E3779B9u
-#define DROPOUT_PHILOX_W1 0xBB67AE85u
-
-inline uint4 dropout_philox(uint4 x, uint2 k) {
-    for (int round = 0; round < 10; ++round) {
-        uint hi0 = mul_hi(DROPOUT_PHILOX_M0, x.s0), lo0 = DROPOUT_PHILOX_M0 * x.s0;
-        uint hi1 = mul_hi(DROPOUT_PHILOX_M1, x.s2), lo1 = DROPOUT_PHILOX_M1 * x.s2;
-        x = (uint4)(hi1 ^ x.s1 ^ k.s0, lo1, hi0 ^ x.s3 ^ k.s1, lo0);
-        k.s0 += DROPOUT_PHILOX_W0;
-        k.s1 += DROPOUT_PHILOX_W1;
-    }
-    return x;
-}
 
 // out[i] = uniform(seed, offset + i) ≥ p ? x[i]·scale : 0, scale = 1/(1 − p) rounded on the host.
 // One work-item per Philox block (up to 4 elements): work-item k serves block (offset / 4) + k.
@@ -123,7 +106,7 @@ __kernel void dropout(const __global float* x, __global float* out, const int co
     const ulong block = (offset >> 2) + (ulong)get_global_id(0);
     const ulong first = block << 2;
     if (first >= offset + (ulong)count) return;
-    const uint4 w = dropout_philox((uint4)((uint)block, (uint)(block >> 32), 0u, 0u), (uint2)(seed_lo, seed_hi));
+    const uint4 w = philox_words(seed_lo, seed_hi, block);
     const uint words[4] = {w.s0, w.s1, w.s2, w.s3};
     for (uint lane = 0; lane < 4u; ++lane) {
         const ulong e = first + lane;

@@ -1,4 +1,4 @@
-// Nearest-codebook search (vector quantisation). Semantics: TrainingKernels.swift.
+// Nearest-codebook search (vector quantisation). Semantics: FusedKernels.swift.
 // Built with -DDIM=<D> and -DCODE_TILE=<n>. x [N, D], codebook [K, D], norms [K] (scratch: ‖e‖²),
 // indices [N] (int), distances [N]. Each row minimises ‖e‖² − 2·x·e over the codes (lowest index on
 // ties, strict < in ascending order); the winner's distance is recomputed as Σ(x − e)² (never < 0).

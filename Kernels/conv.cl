@@ -1,4 +1,4 @@
-// Convolution helpers: im2col and its adjoint col2im. Semantics: TrainingKernels.swift.
+// Convolution helpers: im2col and its adjoint col2im. Semantics: PrimitiveKernels.swift (im2col, col2im) and FusedKernels.swift.
 // cols[n, (c·kh + i)·kw + j, oy·outW + ox] = input[n, c, oy·sh − ph + i·dh, ox·sw − pw + j·dw] (0 in padding).
 // Both kernels run on a 3-D range with no divisions in the inner index math: the last output axis
 // is dimension 0 (adjacent work-items touch adjacent addresses), and every id is guarded.

@@ -1,27 +1,6 @@
-// Fill, copy, strided copy, gather and scatter-add. Semantics: Sources/LatentCompute/Device.swift.
+// Fill, copy, strided copy, gather and scatter-add. Semantics: Sources/LatentCompute/PrimitiveKernels.swift.
 // Elements are moved as uint bits, so any 4-byte dtype (Float32, Int32) copies exactly.
 // Contiguous kernels handle 4 elements per work-item (vload4/vstore4) with a scalar tail.
-
-// Strided kernels run on a 3-D range: id 0 = the last axis, id 1 = the axis before it, id 2 = all
-// earlier axes flattened. Shapes and strides come as int8 in reverse axis order (lane 0 = the last
-// axis), padded with shape 1 / stride 0, so that every lane access is a constant one.
-#define LEAD_AXIS(L)                                              \
-    if (rank > L) {                                               \
-        const int q = i2 / shape.s##L;                            \
-        offset += (i2 - q * shape.s##L) * strides.s##L;           \
-        i2 = q;                                                   \
-    }
-inline int strided_offset(const int8 shape, const int8 strides, const int rank, const int i0, const int i1, int i2) {
-    int offset = i0 * strides.s0 + i1 * strides.s1;
-    if (rank <= 3) return offset + i2 * strides.s2;
-    LEAD_AXIS(2)
-    LEAD_AXIS(3)
-    LEAD_AXIS(4)
-    LEAD_AXIS(5)
-    LEAD_AXIS(6)
-    LEAD_AXIS(7)
-    return offset;
-}
 
 __kernel void fill(__global float* out, const int count, const float value) {
     int i = get_global_id(0) * 4;

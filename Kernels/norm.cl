@@ -1,4 +1,4 @@
-// Group normalization (LayerNorm is groups = 1, spatial = 1). Semantics: TrainingKernels.swift.
+// Group normalization (LayerNorm is groups = 1, spatial = 1). Semantics: FusedKernels.swift.
 // x is [batch, channels, spatial]; block b = n·groups + g is the contiguous run of
 // size = (channels/groups)·spatial elements of sample n and group g.
 // One work-item per (n, g) block (per channel for the parameter gradients): simple loops that suit

@@ -1,4 +1,4 @@
-// Fused optimizer steps, in place. Semantics: TrainingKernels.swift; constants are computed on the
+// Fused optimizer steps, in place. Semantics: FusedKernels.swift; constants are computed on the
 // host exactly as CPU/Optim.swift's AdamConstants does. One work-item per parameter.
 
 // Adam/AdamW (PyTorch arrangement): g += coupled_decay·p; p ·= decoupled_factor;

@@ -5,29 +5,9 @@
 // and contraction into fma is switched off. Change both sides together.
 //
 // Element e = offset + i (64-bit) uses Philox block e / 4, lane e % 4, with
-// counter = (block_lo, block_hi, 0, 0) and key = (seed_lo, seed_hi).
+// counter = (block_lo, block_hi, 0, 0) and key = (seed_lo, seed_hi); Philox4x32-10 itself is in
+// Kernels/common.cl.
 #pragma OPENCL FP_CONTRACT OFF
-
-#define PHILOX_M0 0xD2511F53u
-#define PHILOX_M1 0xCD9E8D57u
-#define PHILOX_W0 0x9E3779B9u
-#define PHILOX_W1 0xBB67AE85u
-
-// Philox4x32-10 (Salmon et al. 2011).
-inline uint4 philox4x32_10(uint4 x, uint2 k) {
-    for (int round = 0; round < 10; ++round) {
-        uint hi0 = mul_hi(PHILOX_M0, x.s0), lo0 = PHILOX_M0 * x.s0;
-        uint hi1 = mul_hi(PHILOX_M1, x.s2), lo1 = PHILOX_M1 * x.s2;
-        x = (uint4)(hi1 ^ x.s1 ^ k.s0, lo1, hi0 ^ x.s3 ^ k.s1, lo0);
-        k.s0 += PHILOX_W0;
-        k.s1 += PHILOX_W1;
-    }
-    return x;
-}
-
-inline uint4 philox_words(uint seed_lo, uint seed_hi, ulong block) {
-    return philox4x32_10((uint4)((uint)block, (uint)(block >> 32), 0u, 0u), (uint2)(seed_lo, seed_hi));
-}
 
 inline uint lane_word(uint4 w, uint lane) {
     return lane == 0u ? w.s0 : lane == 1u ? w.s1 : lane == 2u ? w.s2 : w.s3;

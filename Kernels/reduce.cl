@@ -1,4 +1,4 @@
-// Reductions over x viewed as [outer, length, inner] and row softmax. Semantics: Device.swift.
+// Reductions over x viewed as [outer, length, inner] and row softmax. Semantics: PrimitiveKernels.swift.
 //
 // Every reduction is a state that covers a set of elements: a work-item computes the state of its
 // elements (two passes where that is more accurate), states merge, and `final` turns one into the

@@ -16,27 +16,6 @@ public struct BenchmarkResult: Sendable {
     public let itemsPerSecond: Double?
 }
 
-/// A benchmark: a name, a shape label, the work it does, and `prepare`, which allocates inputs
-/// on a device and returns the closure to time.
-public struct BenchmarkCase: Sendable {
-    public let op: String
-    public let shape: String
-    public let flops: Double?
-    public let bytes: Double?
-    public let items: Double?
-    public let prepare: @Sendable (any Device) throws -> () throws -> Void
-
-    public init(op: String, shape: String, flops: Double? = nil, bytes: Double? = nil, items: Double? = nil,
-                prepare: @escaping @Sendable (any Device) throws -> () throws -> Void) {
-        self.op = op
-        self.shape = shape
-        self.flops = flops
-        self.bytes = bytes
-        self.items = items
-        self.prepare = prepare
-    }
-}
-
 public enum BenchmarkRunner {
     /// Warms up once, then times `repetitions` calls (each followed by synchronize) or until
     /// `budgetSeconds` has been spent, and reports the median.

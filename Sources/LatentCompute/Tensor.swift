@@ -7,7 +7,7 @@ public final class Tensor: Sendable, CustomStringConvertible {
     public let shape: [Int]
     public let dtype: DType
     public let device: any Device
-    public let buffer: any DeviceBuffer
+    package let buffer: any DeviceBuffer
     /// True for parameters (leaves whose gradient is wanted) and for results computed from them
     /// while gradients are recorded.
     public let requiresGrad: Bool
@@ -19,7 +19,7 @@ public final class Tensor: Sendable, CustomStringConvertible {
     public var description: String { "Tensor(\(shape), \(dtype), \(device.name))" }
 
     /// Wraps an existing buffer; `buffer` must hold at least count·byteSize bytes.
-    public init(shape: [Int], dtype: DType = .float32, device: any Device, buffer: any DeviceBuffer,
+    package init(shape: [Int], dtype: DType = .float32, device: any Device, buffer: any DeviceBuffer,
                 requiresGrad: Bool = false, gradFunction: GradFunction? = nil) {
         precondition(buffer.byteCount >= shape.reduce(1, *) * dtype.byteSize, "buffer too small for \(shape)")
         self.shape = shape

@@ -17,7 +17,7 @@ struct BenchKernelsCommand: ParsableCommand {
 
     func run() throws {
         let devices = try deviceOptions.devices()
-        let cases = (KernelBenchmarks.cases(quick: quick) + TrainingBenchmarks.cases(quick: quick))
+        let cases = KernelBenchmarks.cases(quick: quick)
             .filter { filter == nil || $0.op.contains(filter!) }
         if !json { print(BenchmarkResult.header) }
         for c in cases {

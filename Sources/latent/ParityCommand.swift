@@ -45,7 +45,7 @@ struct ParityCommand: ParsableCommand {
     func jsonLine(_ r: ParityResult) -> String {
         var object: [String: Any] = [
             "op": r.kernel, "family": r.family, "backend": r.backend, "device": r.device, "shape": r.shape,
-            "ok": r.ok, "tolerance": r.tolerance,
+            "variant": r.variant, "ok": r.ok, "tolerance": r.tolerance,
         ]
         object["nmse"] = r.nmse.isFinite ? r.nmse : nil
         object["max_abs"] = r.maxAbs.isFinite ? r.maxAbs : nil
@@ -57,11 +57,11 @@ struct ParityCommand: ParsableCommand {
 
     func printTable(_ results: [ParityResult], device: any Device) {
         print("parity: \(device.name) (\(device.backend.rawValue)) vs cpu backend; float64 rows check the cpu backend")
-        let header = pad("kernel", 16) + pad("shape", 30) + pad("against", 10) + pad("nmse", 12) + pad("max abs", 12) + "ok"
+        let header = pad("kernel", 16) + pad("shape", 30) + pad("variant", 10) + pad("against", 10) + pad("nmse", 12) + pad("max abs", 12) + "ok"
         print(header)
         for r in results {
             let against = r.backend == "float64" ? "float64" : "cpu"
-            print(pad(r.kernel, 16) + pad(r.shape, 30) + pad(against, 10)
+            print(pad(r.kernel, 16) + pad(r.shape, 30) + pad(r.variant, 10) + pad(against, 10)
                 + pad(r.error == nil ? String(format: "%.2e", r.nmse) : "error", 12)
                 + pad(r.error == nil ? String(format: "%.2e", r.maxAbs) : "", 12) + (r.ok ? "yes" : "NO"))
         }

@@ -134,6 +134,9 @@ struct GradientCheck {
         try check.check("layerNorm", [try random([3, 7], seed: 30), try random([7], seed: 31), try random([7], seed: 32)]) {
             try $0[0].layerNorm(gamma: $0[1], beta: $0[2])
         }
+        try check.check("modulated", [try random([2, 3, 5], seed: 36), try random([2, 5], seed: 37), try random([2, 5], seed: 38)]) {
+            try $0[0].modulated(shift: $0[1], scale: $0[2])
+        }
         try check.check("attention", [try random([2, 3, 4], seed: 33), try random([2, 5, 4], seed: 34), try random([2, 5, 4], seed: 35)]) {
             try Tensor.attention(query: $0[0], key: $0[1], value: $0[2])
         }

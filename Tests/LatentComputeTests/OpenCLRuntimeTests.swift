@@ -87,7 +87,7 @@ import Testing
         let direct = try OpenCLRuntime.device(platform: info.platformIndex, device: info.deviceIndex)
         let identical = direct === device
         #expect(identical)
-        #expect(device.isCPUDevice)
+        #expect(device.usesCPUShapedKernels)
     }
 
     @Test func aBadDeviceIndexListsTheAvailableDevices() throws {

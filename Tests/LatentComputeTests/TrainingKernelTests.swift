@@ -2,34 +2,18 @@ import Foundation
 @testable import LatentCompute
 import Testing
 
-/// The conv, norm, backward and optim families: CPU against Float64 references, OpenCL against
-/// the CPU backend, finite-difference checks of the analytic references (so a wrong formula cannot
+/// The conv, norm, backward and optim families beyond the parity registry: convolution at several
+/// CPU thread counts, finite-difference checks of the analytic references (so a wrong formula cannot
 /// hide by being wrong the same way in kernel and reference), the im2col/col2im adjoint identity
 /// and optimizer steps against hand-computed PyTorch values.
 @Suite struct TrainingKernelTests {
-    static var families: [KernelSpec] {
-        KernelRegistry.convKernels + KernelRegistry.convProductKernels + KernelRegistry.normKernels + KernelRegistry.backwardKernels + KernelRegistry.optimKernels
-    }
-
-    @Test func cpuKernelsMatchFloat64References() {
-        let results = ParitySuite.compareCPUWithFloat64(kernels: Self.families)
-        #expect(results.count > 100)
-        for r in results where !r.ok { Issue.record(Comment(rawValue: r.summary)) }
-    }
-
-    @Test func openCLKernelsMatchTheCPUBackend() throws {
-        let results = ParitySuite.compareWithCPU(on: try DeviceSelection.resolve(.opencl), kernels: Self.families)
-        #expect(results.count > 100)
-        for r in results where !r.ok { Issue.record(Comment(rawValue: r.summary)) }
-    }
-
     /// The CPU convolution cuts the batch by thread count (several images per product, or the
     /// composite path when there are fewer tasks than threads): every cut must give the same answer.
     @Test(arguments: [1, 3, 5])
     func cpuConvolutionMatchesFloat64ForAnyThreadCount(threads: Int) {
         let results = ParitySuite.compareCPUWithFloat64(kernels: KernelRegistry.convProductKernels,
                                                         cpu: CPUDevice(threads: threads))
-        #expect(results.count == 27)
+        #expect(results.filter { $0.variant == "native" }.count == 27)
         for r in results where !r.ok { Issue.record(Comment(rawValue: "threads \(threads): " + r.summary)) }
     }
 
@@ -145,34 +129,6 @@ import Testing
                 let left = zip(try device.download(cols, count: y.count), y).reduce(0) { $0 + $1.0 * Double($1.1) }
                 let right = zip(x, try device.download(image, count: count)).reduce(0) { $0 + Double($1.0) * $1.1 }
                 #expect(abs(left - right) <= 1e-5 * max(1, abs(left)), "\(device.backend) \(g): \(left) vs \(right)")
-            }
-        }
-    }
-
-    /// The GPU (per-element) and CPU-device (per-row) OpenCL conv kernels agree exactly with the CPU
-    /// backend whichever one the device would pick.
-    @Test func bothOpenCLConvVariantsMatchTheCPUBackend() throws {
-        let device = try #require(try DeviceSelection.resolve(.opencl) as? OpenCLDevice)
-        let cpu = CPUDevice.shared
-        for (index, g) in [
-            ConvGeometry(batch: 2, channels: 3, height: 9, width: 9, kernelHeight: 4, kernelWidth: 4, stride: (2, 2), padding: (1, 1)),
-            ConvGeometry(batch: 1, channels: 2, height: 13, width: 11, kernelHeight: 3, kernelWidth: 3, padding: (2, 2), dilation: (2, 2)),
-            ConvGeometry(batch: 2, channels: 3, height: 7, width: 5, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)),
-            ConvGeometry(batch: 1, channels: 3, height: 8, width: 7, kernelHeight: 2, kernelWidth: 3, stride: (2, 3), padding: (0, 2)),
-        ].enumerated() {
-            var inputs = ParityInputs(seed: 20 + UInt64(index))
-            let count = g.batch * g.channels * g.height * g.width
-            let x = inputs.floats(count), y = inputs.floats(convColumnCount(g))
-            let cpuCols = try cpu.makeBuffer(byteCount: y.count * 4), cpuImage = try cpu.makeBuffer(byteCount: count * 4)
-            try cpu.im2col(cpu.upload(x), cpuCols, geometry: g)
-            try cpu.col2im(cpu.upload(y), cpuImage, geometry: g)
-            for perRow in [false, true] {
-                let cols = try device.upload([Float](repeating: .nan, count: y.count))
-                let image = try device.upload([Float](repeating: .nan, count: count))
-                try device.im2col(device.upload(x), cols, geometry: g, perRow: perRow)
-                try device.col2im(device.upload(y), image, geometry: g, perRow: perRow)
-                #expect(try device.download(cols, count: y.count) == cpu.download(cpuCols, count: y.count), "im2col perRow \(perRow) \(g)")
-                #expect(try device.download(image, count: count) == cpu.download(cpuImage, count: count), "col2im perRow \(perRow) \(g)")
             }
         }
     }

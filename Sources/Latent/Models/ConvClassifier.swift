@@ -65,8 +65,7 @@ public final class ConvClassifier: Module, GenerativeModel {
             guard logits.rank == 2, labels.dtype == .int32, labels.shape == [logits.shape[0]], logits.shape[0] > 0 else {
                 throw ComputeError.shapeMismatch("accuracy needs logits [N, C] and int32 labels [N], got \(logits.shape) and \(labels.shape)")
             }
-            let oneHot = try Tensor.empty(logits.shape, on: logits.device)
-            try logits.device.oneHot(labels.buffer, oneHot.buffer, count: labels.count, classes: logits.shape[1])
+            let oneHot = try labels.oneHot(classes: logits.shape[1])
             let isLargest = try logits.apply(.equal, logits.max(axis: 1, keepDims: true))
             return try (isLargest * oneHot).max(axis: 1).mean()
         }

@@ -109,9 +109,7 @@ extension ConvVAE {
         let p = Float(output.shape.last ?? 1)
         switch config.decoder {
         case .bernoulli:
-            let elementwise = try Tensor.empty(output.shape, on: output.device)
-            try output.device.bceWithLogits(output.buffer, targets: targets.buffer, elementwise.buffer, count: output.count)
-            return try elementwise.sum(axis: -1).neg()
+            return try output.binaryCrossEntropyWithLogits(targets).sum(axis: -1).neg()
         case .gaussian, .gaussianLearned:
             let logSigma = try config.decoder == .gaussian ? Float(Foundation.log(config.sigma)) : self.logSigma!.item()
             let inverseVariance = Foundation.exp(-2 * logSigma)

@@ -26,13 +26,13 @@ extension VectorQuantizer {
                 centres = try Tensor.select(counts, means, centres)
             }
             let counts = try ones.scatterAdd(nearest(vectors, codebook: centres).indices, rows: codes)
-            try device.copy(centres.buffer, embedding.buffer, count: embedding.count)
+            try embedding.assign(centres)
             if let clusterSize, let embedSum {
-                try device.copy(counts.buffer, clusterSize.buffer, count: codes)
+                try clusterSize.assign(counts.reshaped(clusterSize.shape))
                 let sums = try centres * counts
-                try device.copy(sums.buffer, embedSum.buffer, count: embedSum.count)
+                try embedSum.assign(sums)
             }
-            try device.fill(stepsSinceUsed.buffer, count: codes, value: 0)
+            try stepsSinceUsed.fill(0)
         }
     }
 
@@ -59,15 +59,15 @@ extension VectorQuantizer {
             let replacement = try pool.gather(Tensor(indices: rows, shape: [codes], on: device))
             let maskRows = try Tensor(mask, shape: [codes, 1], on: device)
             let table = try Tensor.select(maskRows, replacement, embedding)
-            try device.copy(table.buffer, embedding.buffer, count: embedding.count)
+            try embedding.assign(table)
             if let clusterSize, let embedSum {
                 let sizes = try Tensor.select(maskRows.reshaped([codes]), Tensor.full([], value: 1, on: device), clusterSize)
-                try device.copy(sizes.buffer, clusterSize.buffer, count: codes)
+                try clusterSize.assign(sizes)
                 let sums = try Tensor.select(maskRows, replacement, embedSum)
-                try device.copy(sums.buffer, embedSum.buffer, count: embedSum.count)
+                try embedSum.assign(sums)
             }
             let idleAfter = try stepsSinceUsed * maskRows.reshaped([codes]).affine(scale: -1, shift: 1)
-            try device.copy(idleAfter.buffer, stepsSinceUsed.buffer, count: codes)
+            try stepsSinceUsed.assign(idleAfter)
             return dead.count
         }
     }

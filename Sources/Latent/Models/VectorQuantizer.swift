@@ -35,7 +35,7 @@ public final class VectorQuantizer: Module {
         if ema {
             clusterSize = try Tensor.zeros([codes], on: initializer.device)
             let sums = try Tensor.empty([codes, dimension], on: initializer.device)
-            try initializer.device.copy(table.buffer, sums.buffer, count: table.count)
+            try sums.assign(table)
             embedSum = sums
         } else {
             (clusterSize, embedSum) = (nil, nil)
@@ -84,13 +84,7 @@ public final class VectorQuantizer: Module {
     }
 
     func nearest(_ vectors: Tensor, codebook: Tensor) throws -> (indices: Tensor, distances: Tensor) {
-        let n = vectors.shape[0]
-        let indices = try Tensor.empty([n], dtype: .int32, on: vectors.device)
-        let distances = try Tensor.empty([n], on: vectors.device)
-        try vectors.device.nearestCode(vectors.buffer, codebook: codebook.buffer, indices: indices.buffer,
-                                       distances: distances.buffer, count: n, codes: codebook.shape[0],
-                                       dimension: dimension)
-        return (indices, distances)
+        try vectors.nearestCode(in: codebook)
     }
 
     /// Codebook perplexity exp(−Σ p log(p + 1e−10)) (as the reference) and the fraction of codes used,
@@ -105,11 +99,9 @@ public final class VectorQuantizer: Module {
     /// One EMA step from this batch's vectors, assignments and per-code counts (in place, on the device).
     func emaUpdate(flat: Tensor, indices: Tensor, counts: Tensor) throws {
         guard let clusterSize, let embedSum else { return }
-        let device = flat.device
         let sums = try flat.scatterAdd(indices, rows: codes)
-        // Elementwise kernels may write over an input.
-        try device.axpby(alpha: decay, clusterSize.buffer, beta: 1 - decay, counts.buffer, clusterSize.buffer, count: codes)
-        try device.axpby(alpha: decay, embedSum.buffer, beta: 1 - decay, sums.buffer, embedSum.buffer, count: embedSum.count)
+        try clusterSize.assignAxpby(decay, clusterSize, 1 - decay, counts.reshaped(clusterSize.shape))
+        try embedSum.assignAxpby(decay, embedSum, 1 - decay, sums)
         try refreshEmbeddingFromEMA()
     }
 
@@ -119,7 +111,7 @@ public final class VectorQuantizer: Module {
         let n = try clusterSize.sum()
         let smoothed = try (clusterSize + epsilon) / (n + Float(codes) * epsilon) * n
         let table = try embedSum / smoothed.reshaped([codes, 1])
-        try embedding.device.copy(table.buffer, embedding.buffer, count: embedding.count)
+        try embedding.assign(table)
     }
 }
 

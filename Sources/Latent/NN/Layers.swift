@@ -175,7 +175,7 @@ public final class MultiheadSelfAttention: Module, UnaryLayer {
         inProjectionWeight = try initializer.uniform([3 * e, e], bound: (6 / Float(4 * e)).squareRoot())
         inProjectionBias = try initializer.constant([3 * e], 0)
         let projection = try Linear(e, e, initializer: initializer)
-        if let bias = projection.bias { try bias.device.fill(bias.buffer, count: e, value: 0) }
+        try projection.bias?.fill(0)
         outProjection = projection
     }
 

@@ -65,7 +65,7 @@ open class Module {
             guard entry.shape == tensor.shape else {
                 throw ComputeError.shapeMismatch("\(name): file has \(entry.shape), model has \(tensor.shape)")
             }
-            try entry.values.withUnsafeBytes { try tensor.device.write($0, to: tensor.buffer, byteOffset: 0) }
+            try tensor.assign(entry.values)
         }
     }
 
@@ -79,13 +79,13 @@ open class Module {
         }
         for (name, tensor) in state {
             guard let entry = values[name] else {
-                try tensor.device.fill(tensor.buffer, count: tensor.count, value: 0)
+                try tensor.fill(0)
                 continue
             }
             guard entry.shape == tensor.shape else {
                 throw ComputeError.shapeMismatch("training state \(name): file has \(entry.shape), model has \(tensor.shape)")
             }
-            try entry.values.withUnsafeBytes { try tensor.device.write($0, to: tensor.buffer, byteOffset: 0) }
+            try tensor.assign(entry.values)
         }
     }
 }

@@ -42,8 +42,7 @@ public final class Adam: Optimizer {
                 return (try Tensor.zeros(p.shape, on: p.device), try Tensor.zeros(p.shape, on: p.device))
             }()
             moments[name] = state
-            try p.device.adamStep(p.buffer, gradient: g.buffer, m: state.m.buffer, v: state.v.buffer,
-                                  count: p.count, hyper: hyper)
+            try p.adamStep(gradient: g, m: state.m, v: state.v, hyper: hyper)
         }
     }
 
@@ -87,8 +86,8 @@ public final class SGD: Optimizer {
                 buffers[name] = try Tensor.zeros(p.shape, on: p.device)
                 order.append(name)
             }
-            try p.device.sgdStep(p.buffer, gradient: g.buffer, momentumBuffer: buffers[name]!.buffer, count: p.count,
-                                 hyper: SGDHyperparameters(learningRate: learningRate, momentum: momentum,
+            try p.sgdStep(gradient: g, momentumBuffer: buffers[name]!,
+                          hyper: SGDHyperparameters(learningRate: learningRate, momentum: momentum,
                                                            weightDecay: weightDecay, nesterov: nesterov, firstStep: first))
         }
     }
@@ -124,15 +123,14 @@ public final class ExponentialMovingAverage {
         self.decay = decay
         shadow = try parameters.map { name, p in
             let copy = try Tensor.empty(p.shape, on: p.device)
-            try p.device.copy(p.buffer, copy.buffer, count: p.count)
+            try copy.assign(p)
             return (name, copy)
         }
     }
 
     public func update(_ parameters: [(String, Tensor)]) throws {
         for ((_, s), (_, p)) in zip(shadow, parameters) {
-            // Elementwise kernels may write over an input: out[i] depends on x[i], y[i] only.
-            try p.device.axpby(alpha: decay, s.buffer, beta: 1 - decay, p.buffer, s.buffer, count: p.count)
+            try s.assignAxpby(decay, s, 1 - decay, p)
         }
     }
 }

@@ -139,7 +139,7 @@ public final class Trainer {
                 guard let saved = checkpoint.optimizerState[Trainer.emaPrefix + name] else {
                     throw TrainingError.incompatibleCheckpoint("the checkpoint has no EMA weights for \(name)")
                 }
-                try saved.floats().withUnsafeBytes { try device.write($0, to: shadow.buffer, byteOffset: 0) }
+                try shadow.assign(saved.floats())
             }
         }
         noise.reset(offset: checkpoint.rng.offset)

@@ -31,9 +31,9 @@ extension CPUDevice {
                                                  _ out: UnsafeMutablePointer<Float>, _ count: Int) {
         parallelFor(count, grain: 32_768) { start, end in
             var i = start
-            while i + TrainVector.scalarCount <= end {
-                trainStore(F.vector(trainLoad(x, i), trainLoad(g, i)), out, i)
-                i += TrainVector.scalarCount
+            while i + FloatLanes.scalarCount <= end {
+                storeLanes(F.vector(loadLanes(x, i), loadLanes(g, i)), out, i)
+                i += FloatLanes.scalarCount
             }
             while i < end {
                 out[i] = F.scalar(x[i], g[i])
@@ -50,14 +50,14 @@ extension CPUDevice {
             for row in start..<end {
                 let ys = py + row * columns, gs = pg + row * columns, os = po + row * columns
                 if log {
-                    let total = Float(blockedSum(columns, { trainLoad(gs, $0) }, { gs[$0] }))
+                    let total = Float(blockedSum(columns, { loadLanes(gs, $0) }, { gs[$0] }))
                     for j in 0..<columns { os[j] = gs[j] - expf(ys[j]) * total }
                 } else {
-                    let dot = Float(blockedSum(columns, { trainLoad(gs, $0) * trainLoad(ys, $0) }, { gs[$0] * ys[$0] }))
+                    let dot = Float(blockedSum(columns, { loadLanes(gs, $0) * loadLanes(ys, $0) }, { gs[$0] * ys[$0] }))
                     var j = 0
-                    while j + TrainVector.scalarCount <= columns {
-                        trainStore(trainLoad(ys, j) * (trainLoad(gs, j) - dot), os, j)
-                        j += TrainVector.scalarCount
+                    while j + FloatLanes.scalarCount <= columns {
+                        storeLanes(loadLanes(ys, j) * (loadLanes(gs, j) - dot), os, j)
+                        j += FloatLanes.scalarCount
                     }
                     while j < columns {
                         os[j] = ys[j] * (gs[j] - dot)

@@ -9,46 +9,46 @@ import Darwin
 /// defaults to applying `scalar` lane by lane. abs′(0) = relu′(0) = 0, as in PyTorch.
 protocol GradientFunctor {
     static func scalar(_ x: Float, _ g: Float) -> Float
-    static func vector(_ x: TrainVector, _ g: TrainVector) -> TrainVector
+    static func vector(_ x: FloatLanes, _ g: FloatLanes) -> FloatLanes
 }
 
 extension GradientFunctor {
     @inline(__always)
-    static func vector(_ x: TrainVector, _ g: TrainVector) -> TrainVector {
+    static func vector(_ x: FloatLanes, _ g: FloatLanes) -> FloatLanes {
         var r = g
-        for i in 0..<TrainVector.scalarCount { r[i] = scalar(x[i], g[i]) }
+        for i in 0..<FloatLanes.scalarCount { r[i] = scalar(x[i], g[i]) }
         return r
     }
 }
 
 enum NegGradient: GradientFunctor {
     static func scalar(_ x: Float, _ g: Float) -> Float { -g }
-    static func vector(_ x: TrainVector, _ g: TrainVector) -> TrainVector { -g }
+    static func vector(_ x: FloatLanes, _ g: FloatLanes) -> FloatLanes { -g }
 }
 enum AbsGradient: GradientFunctor {
     static func scalar(_ x: Float, _ g: Float) -> Float { x > 0 ? g : x < 0 ? -g : 0 }
-    static func vector(_ x: TrainVector, _ g: TrainVector) -> TrainVector {
-        TrainVector(repeating: 0).replacing(with: g, where: x .> 0).replacing(with: -g, where: x .< 0)
+    static func vector(_ x: FloatLanes, _ g: FloatLanes) -> FloatLanes {
+        FloatLanes(repeating: 0).replacing(with: g, where: x .> 0).replacing(with: -g, where: x .< 0)
     }
 }
 enum ExpGradient: GradientFunctor { static func scalar(_ x: Float, _ g: Float) -> Float { g * expf(x) } }
 enum LogGradient: GradientFunctor {
     static func scalar(_ x: Float, _ g: Float) -> Float { g / x }
-    static func vector(_ x: TrainVector, _ g: TrainVector) -> TrainVector { g / x }
+    static func vector(_ x: FloatLanes, _ g: FloatLanes) -> FloatLanes { g / x }
 }
 /// g·½/√x.
 enum SqrtGradient: GradientFunctor {
     static func scalar(_ x: Float, _ g: Float) -> Float { g * 0.5 / x.squareRoot() }
-    static func vector(_ x: TrainVector, _ g: TrainVector) -> TrainVector { g * 0.5 / x.squareRoot() }
+    static func vector(_ x: FloatLanes, _ g: FloatLanes) -> FloatLanes { g * 0.5 / x.squareRoot() }
 }
 /// −½·g·x^(−3/2) = −½·g/(x·√x).
 enum RsqrtGradient: GradientFunctor {
     static func scalar(_ x: Float, _ g: Float) -> Float { -0.5 * g / (x * x.squareRoot()) }
-    static func vector(_ x: TrainVector, _ g: TrainVector) -> TrainVector { -0.5 * g / (x * x.squareRoot()) }
+    static func vector(_ x: FloatLanes, _ g: FloatLanes) -> FloatLanes { -0.5 * g / (x * x.squareRoot()) }
 }
 enum SquareGradient: GradientFunctor {
     static func scalar(_ x: Float, _ g: Float) -> Float { 2 * x * g }
-    static func vector(_ x: TrainVector, _ g: TrainVector) -> TrainVector { 2 * x * g }
+    static func vector(_ x: FloatLanes, _ g: FloatLanes) -> FloatLanes { 2 * x * g }
 }
 /// g·(1 − tanh²x).
 enum TanhGradient: GradientFunctor {
@@ -60,8 +60,8 @@ enum SigmoidGradient: GradientFunctor {
 }
 enum ReluGradient: GradientFunctor {
     static func scalar(_ x: Float, _ g: Float) -> Float { x > 0 ? g : 0 }
-    static func vector(_ x: TrainVector, _ g: TrainVector) -> TrainVector {
-        TrainVector(repeating: 0).replacing(with: g, where: x .> 0)
+    static func vector(_ x: FloatLanes, _ g: FloatLanes) -> FloatLanes {
+        FloatLanes(repeating: 0).replacing(with: g, where: x .> 0)
     }
 }
 /// d/dx x·σ(x) = σ(x)·(1 + x·(1 − σ(x))).

@@ -51,6 +51,9 @@ public final class CPUDevice: Device {
         return sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 0 ? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) : 1
     }
 
+    /// Every fused kernel has its own CPU implementation.
+    public func supports(_ kernel: KernelName) -> Bool { true }
+
     public func makeBuffer(byteCount: Int) throws -> any DeviceBuffer { try CPUBuffer(byteCount: byteCount) }
 
     public func write(_ source: UnsafeRawBufferPointer, to buffer: any DeviceBuffer, byteOffset: Int) throws {

@@ -79,9 +79,9 @@ extension ConvGeometry {
                     let line = plane + y * width + xOffset, values = row + oy * outW
                     if strideX == 1 {
                         var ox = xLow
-                        while ox + TrainVector.scalarCount <= xHigh {
-                            trainStore(trainLoad(line, ox) + trainLoad(values, ox), line, ox)
-                            ox += TrainVector.scalarCount
+                        while ox + FloatLanes.scalarCount <= xHigh {
+                            storeLanes(loadLanes(line, ox) + loadLanes(values, ox), line, ox)
+                            ox += FloatLanes.scalarCount
                         }
                         while ox < xHigh {
                             line[ox] += values[ox]

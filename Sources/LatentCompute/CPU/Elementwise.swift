@@ -103,6 +103,27 @@ extension CPUDevice {
         }
     }
 
+    public func modulate(_ x: any DeviceBuffer, shift: any DeviceBuffer, scale: any DeviceBuffer, _ out: any DeviceBuffer,
+                         batch: Int, tokens: Int, channels: Int) throws {
+        let px = try cpu(x).floats, pShift = try cpu(shift).floats, pScale = try cpu(scale).floats, o = try cpu(out).floats
+        // One task per token row; the row's (1 + scale) and shift stay in cache across its image.
+        parallelFor(batch * tokens, grain: max(1, 16_384 / max(channels, 1))) { start, end in
+            for row in start..<end {
+                let base = row * channels, parameters = (row / tokens) * channels
+                var c = 0
+                while c + FloatVector.scalarCount <= channels {
+                    let factor = load(pScale, parameters + c) + 1
+                    store(load(px, base + c) * factor + load(pShift, parameters + c), o, base + c)
+                    c += FloatVector.scalarCount
+                }
+                while c < channels {
+                    o[base + c] = px[base + c] * (pScale[parameters + c] + 1) + pShift[parameters + c]
+                    c += 1
+                }
+            }
+        }
+    }
+
     public func axpby(alpha: Float, _ x: any DeviceBuffer, beta: Float, _ y: any DeviceBuffer,
                       _ out: any DeviceBuffer, count: Int) throws {
         let px = try cpu(x).floats, py = try cpu(y).floats, o = try cpu(out).floats

@@ -3,7 +3,7 @@
 /// One (n, g) block is the contiguous run of channels/groups·spatial elements of sample n.
 /// Statistics are two-pass (mean, then Σ(x − mean)²) with blocked Float partial sums added into
 /// Doubles (`blockedSum`). When spatial = 1 the per-channel loops run across channels instead, so
-/// LayerNorm's many short rows are vectorised too. See `TrainingKernels` for the semantics.
+/// LayerNorm's many short rows are vectorised too. See `FusedKernels` for the semantics.
 extension CPUDevice {
     public func groupNorm(_ x: any DeviceBuffer, gamma: any DeviceBuffer, beta: any DeviceBuffer, _ out: any DeviceBuffer,
                           mean: any DeviceBuffer, rstd: any DeviceBuffer, shape: GroupNormShape) throws {
@@ -16,9 +16,9 @@ extension CPUDevice {
             for block in start..<end {
                 let xs = px + block * size, os = po + block * size
                 let c0 = (block % shape.groups) * perGroup
-                let mu = blockedSum(size, { trainLoad(xs, $0) }, { xs[$0] }) / Double(size)
+                let mu = blockedSum(size, { loadLanes(xs, $0) }, { xs[$0] }) / Double(size)
                 let m = Float(mu)
-                let variance = blockedSum(size, { let d = trainLoad(xs, $0) - m; return d * d },
+                let variance = blockedSum(size, { let d = loadLanes(xs, $0) - m; return d * d },
                                           { let d = xs[$0] - m; return d * d }) / Double(size)
                 let r = Float(1 / (variance + epsilon).squareRoot())
                 pm[block] = m
@@ -26,10 +26,10 @@ extension CPUDevice {
                 if spatial == 1 {
                     let gs = pg + c0, bs = pb + c0
                     var j = 0
-                    while j + TrainVector.scalarCount <= perGroup {
-                        let y = (trainLoad(xs, j) - m) * (r * trainLoad(gs, j)) + trainLoad(bs, j)
-                        trainStore(y, os, j)
-                        j += TrainVector.scalarCount
+                    while j + FloatLanes.scalarCount <= perGroup {
+                        let y = (loadLanes(xs, j) - m) * (r * loadLanes(gs, j)) + loadLanes(bs, j)
+                        storeLanes(y, os, j)
+                        j += FloatLanes.scalarCount
                     }
                     while j < perGroup {
                         os[j] = (xs[j] - m) * (r * gs[j]) + bs[j]
@@ -40,9 +40,9 @@ extension CPUDevice {
                         let scale = r * pg[c0 + c], shift = pb[c0 + c]
                         let xc = xs + c * spatial, oc = os + c * spatial
                         var s = 0
-                        while s + TrainVector.scalarCount <= spatial {
-                            trainStore((trainLoad(xc, s) - m) * scale + shift, oc, s)
-                            s += TrainVector.scalarCount
+                        while s + FloatLanes.scalarCount <= spatial {
+                            storeLanes((loadLanes(xc, s) - m) * scale + shift, oc, s)
+                            s += FloatLanes.scalarCount
                         }
                         while s < spatial {
                             oc[s] = (xc[s] - m) * scale + shift
@@ -73,14 +73,14 @@ extension CPUDevice {
                 let m = pm[block], r = pr[block]
                 var sum1 = 0.0, sum2 = 0.0  // Σ γ·dy and Σ γ·dy·(x − mean)
                 if spatial == 1 {
-                    sum1 = blockedSum(size, { trainLoad(gs, $0) * trainLoad(dys, $0) }, { gs[$0] * dys[$0] })
-                    sum2 = blockedSum(size, { trainLoad(gs, $0) * trainLoad(dys, $0) * (trainLoad(xs, $0) - m) },
+                    sum1 = blockedSum(size, { loadLanes(gs, $0) * loadLanes(dys, $0) }, { gs[$0] * dys[$0] })
+                    sum2 = blockedSum(size, { loadLanes(gs, $0) * loadLanes(dys, $0) * (loadLanes(xs, $0) - m) },
                                       { gs[$0] * dys[$0] * (xs[$0] - m) })
                 } else {
                     for c in 0..<perGroup {
                         let dyc = dys + c * spatial, xc = xs + c * spatial
-                        let a = blockedSum(spatial, { trainLoad(dyc, $0) }, { dyc[$0] })
-                        let b = blockedSum(spatial, { trainLoad(dyc, $0) * (trainLoad(xc, $0) - m) },
+                        let a = blockedSum(spatial, { loadLanes(dyc, $0) }, { dyc[$0] })
+                        let b = blockedSum(spatial, { loadLanes(dyc, $0) * (loadLanes(xc, $0) - m) },
                                            { dyc[$0] * (xc[$0] - m) })
                         sum1 += Double(gs[c]) * a
                         sum2 += Double(gs[c]) * b
@@ -90,10 +90,10 @@ extension CPUDevice {
                 let bCoefficient = Float(-rd * rd * rd * sum2 / count), dCoefficient = Float(-rd * sum1 / count)
                 if spatial == 1 {
                     var j = 0
-                    while j + TrainVector.scalarCount <= size {
-                        let v = r * trainLoad(gs, j) * trainLoad(dys, j) + bCoefficient * (trainLoad(xs, j) - m) + dCoefficient
-                        trainStore(v, dxs, j)
-                        j += TrainVector.scalarCount
+                    while j + FloatLanes.scalarCount <= size {
+                        let v = r * loadLanes(gs, j) * loadLanes(dys, j) + bCoefficient * (loadLanes(xs, j) - m) + dCoefficient
+                        storeLanes(v, dxs, j)
+                        j += FloatLanes.scalarCount
                     }
                     while j < size {
                         dxs[j] = r * gs[j] * dys[j] + bCoefficient * (xs[j] - m) + dCoefficient
@@ -103,9 +103,9 @@ extension CPUDevice {
                     for c in 0..<perGroup {
                         let a = r * gs[c], dyc = dys + c * spatial, xc = xs + c * spatial, dxc = dxs + c * spatial
                         var s = 0
-                        while s + TrainVector.scalarCount <= spatial {
-                            trainStore(a * trainLoad(dyc, s) + bCoefficient * (trainLoad(xc, s) - m) + dCoefficient, dxc, s)
-                            s += TrainVector.scalarCount
+                        while s + FloatLanes.scalarCount <= spatial {
+                            storeLanes(a * loadLanes(dyc, s) + bCoefficient * (loadLanes(xc, s) - m) + dCoefficient, dxc, s)
+                            s += FloatLanes.scalarCount
                         }
                         while s < spatial {
                             dxc[s] = a * dyc[s] + bCoefficient * (xc[s] - m) + dCoefficient
@@ -124,8 +124,8 @@ extension CPUDevice {
                     for n in 0..<shape.batch {
                         let offset = (n * shape.channels + c) * spatial, stat = n * shape.groups + c / perGroup
                         let dyc = pdy + offset, xc = px + offset, m = pm[stat]
-                        betaSum += blockedSum(spatial, { trainLoad(dyc, $0) }, { dyc[$0] })
-                        gammaSum += Double(pr[stat]) * blockedSum(spatial, { trainLoad(dyc, $0) * (trainLoad(xc, $0) - m) },
+                        betaSum += blockedSum(spatial, { loadLanes(dyc, $0) }, { dyc[$0] })
+                        gammaSum += Double(pr[stat]) * blockedSum(spatial, { loadLanes(dyc, $0) * (loadLanes(xc, $0) - m) },
                                                                   { dyc[$0] * (xc[$0] - m) })
                     }
                     pgg[c] = Float(gammaSum)
@@ -159,11 +159,11 @@ extension CPUDevice {
                             var j = 0
                             if shape.groups == 1 {
                                 let m = pm[n], r = pr[n]
-                                while j + TrainVector.scalarCount <= width {
-                                    let dy = trainLoad(dyr, j)
-                                    trainStore(trainLoad(bpart, j) + dy, bpart, j)
-                                    trainStore(trainLoad(gpart, j) + dy * ((trainLoad(xr, j) - m) * r), gpart, j)
-                                    j += TrainVector.scalarCount
+                                while j + FloatLanes.scalarCount <= width {
+                                    let dy = loadLanes(dyr, j)
+                                    storeLanes(loadLanes(bpart, j) + dy, bpart, j)
+                                    storeLanes(loadLanes(gpart, j) + dy * ((loadLanes(xr, j) - m) * r), gpart, j)
+                                    j += FloatLanes.scalarCount
                                 }
                             }
                             while j < width {

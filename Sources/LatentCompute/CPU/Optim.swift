@@ -12,17 +12,17 @@ extension CPUDevice {
         let c = AdamConstants(hyper)
         parallelFor(count, grain: 32_768) { start, end in
             var i = start
-            while i + TrainVector.scalarCount <= end {
-                var p = trainLoad(pp, i), g = trainLoad(pg, i)
+            while i + FloatLanes.scalarCount <= end {
+                var p = loadLanes(pp, i), g = loadLanes(pg, i)
                 if c.coupledDecay != 0 { g += c.coupledDecay * p }
                 p *= c.decoupledFactor
-                let mi = c.beta1 * trainLoad(pm, i) + c.oneMinusBeta1 * g
-                let vi = c.beta2 * trainLoad(pv, i) + c.oneMinusBeta2 * (g * g)
+                let mi = c.beta1 * loadLanes(pm, i) + c.oneMinusBeta1 * g
+                let vi = c.beta2 * loadLanes(pv, i) + c.oneMinusBeta2 * (g * g)
                 p -= c.stepSize * mi / (vi.squareRoot() / c.correction2Root + c.epsilon)
-                trainStore(mi, pm, i)
-                trainStore(vi, pv, i)
-                trainStore(p, pp, i)
-                i += TrainVector.scalarCount
+                storeLanes(mi, pm, i)
+                storeLanes(vi, pv, i)
+                storeLanes(p, pp, i)
+                i += FloatLanes.scalarCount
             }
             while i < end {
                 var p = pp[i], g = pg[i]
@@ -46,17 +46,17 @@ extension CPUDevice {
         let useMomentum = mu != 0, first = hyper.firstStep, nesterov = hyper.nesterov
         parallelFor(count, grain: 32_768) { start, end in
             var i = start
-            while i + TrainVector.scalarCount <= end {
-                let p = trainLoad(pp, i)
-                let g = trainLoad(pg, i) + wd * p
+            while i + FloatLanes.scalarCount <= end {
+                let p = loadLanes(pp, i)
+                let g = loadLanes(pg, i) + wd * p
                 var step = g
                 if useMomentum {
-                    let buffer = first ? g : mu * trainLoad(pb, i) + g
-                    trainStore(buffer, pb, i)
+                    let buffer = first ? g : mu * loadLanes(pb, i) + g
+                    storeLanes(buffer, pb, i)
                     step = nesterov ? g + mu * buffer : buffer
                 }
-                trainStore(p - lr * step, pp, i)
-                i += TrainVector.scalarCount
+                storeLanes(p - lr * step, pp, i)
+                i += FloatLanes.scalarCount
             }
             while i < end {
                 let p = pp[i]

@@ -13,14 +13,7 @@ extension Tensor {
         guard logits.shape == targets.shape else {
             throw ComputeError.shapeMismatch("bceWithLogitsLoss of \(logits.shape) and \(targets.shape)")
         }
-        try logits.requireSameDevice(targets, "bceWithLogitsLoss")
-        let elementwise = try Tensor.empty(logits.shape, on: logits.device)
-        try logits.device.bceWithLogits(logits.buffer, targets: targets.buffer, elementwise.buffer, count: logits.count)
-        let perElement = record(elementwise, "bce_with_logits", [logits, targets]) { g in
-            // d/dx = sigmoid(x) − t; d/dt = −x.
-            [try (logits.sigmoid() - targets) * g, try (logits * g).neg()]
-        }
-        return try perElement.sum()
+        return try logits.binaryCrossEntropyWithLogits(targets).sum()
     }
 
     /// Cross-entropy of logits [N, C] against Int32 class labels [N], averaged over N.
@@ -28,8 +21,7 @@ extension Tensor {
         guard logits.rank == 2, labels.dtype == .int32, labels.shape == [logits.shape[0]] else {
             throw ComputeError.shapeMismatch("crossEntropyLoss needs logits [N, C] and int32 labels [N], got \(logits.shape) and \(labels.shape)")
         }
-        let oneHot = try Tensor.empty(logits.shape, on: logits.device)
-        try logits.device.oneHot(labels.buffer, oneHot.buffer, count: labels.count, classes: logits.shape[1])
+        let oneHot = try labels.oneHot(classes: logits.shape[1])
         return try (logits.logSoftmax() * oneHot).sum().affine(scale: -1 / Float(Swift.max(logits.shape[0], 1)))
     }
 

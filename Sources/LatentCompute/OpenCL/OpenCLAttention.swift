@@ -4,21 +4,16 @@ import Glibc
 import Darwin
 #endif
 
-/// Which kernels of Kernels/attention.cl and Kernels/codebook.cl run.
-enum OpenCLAttentionVariant: String, Sendable, CaseIterable {
+/// Rows or tiles: which kernels of Kernels/attention.cl and Kernels/codebook.cl run.
+enum OpenCLTilingVariant: String, Sendable, CaseIterable {
     /// One work-item per row, no local memory: CPU OpenCL devices (PoCL).
     case rows
     /// Work-groups staging tiles of the other operand in local memory: GPUs.
     case tiled
 
-    /// LATENT_ATTENTION_VARIANT=rows|tiled forces a variant (tests, experiments); otherwise the
-    /// device type decides.
-    static func choose(for device: OpenCLDevice) -> OpenCLAttentionVariant {
-        if let text = getenv("LATENT_ATTENTION_VARIANT"),
-           let forced = OpenCLAttentionVariant(rawValue: String(cString: text)) {
-            return forced
-        }
-        return device.isCPUDevice ? .rows : .tiled
+    /// The device type decides, unless `KernelVariant.forced` says otherwise.
+    static func choose(for device: OpenCLDevice) -> OpenCLTilingVariant {
+        device.usesCPUShapedKernels ? .rows : .tiled
     }
 
     /// Work-group size of the tiled kernels (rows per group).
@@ -36,7 +31,7 @@ extension OpenCLDevice {
     public func attention(q: any DeviceBuffer, k: any DeviceBuffer, v: any DeviceBuffer, mask: (any DeviceBuffer)?,
                           _ out: any DeviceBuffer, logsumexp: any DeviceBuffer, shape: AttentionShape) throws {
         try attention(q: q, k: k, v: v, mask: mask, out, logsumexp: logsumexp, shape: shape,
-                      variant: OpenCLAttentionVariant.choose(for: self))
+                      variant: OpenCLTilingVariant.choose(for: self))
     }
 
     public func attentionBackward(q: any DeviceBuffer, k: any DeviceBuffer, v: any DeviceBuffer, mask: (any DeviceBuffer)?,
@@ -45,7 +40,7 @@ extension OpenCLDevice {
                                   shape: AttentionShape) throws {
         try attentionBackward(q: q, k: k, v: v, mask: mask, out: out, logsumexp: logsumexp, gradOut: gradOut,
                               gradQ: gradQ, gradK: gradK, gradV: gradV, shape: shape,
-                              variant: OpenCLAttentionVariant.choose(for: self))
+                              variant: OpenCLTilingVariant.choose(for: self))
     }
 
     /// Build options and checked sizes shared by the attention kernels.
@@ -55,23 +50,23 @@ extension OpenCLDevice {
         }
         _ = try kernelCount(s.batch * max(s.queryLength, s.keyLength) * s.headDimension)
         _ = try kernelCount(s.queryLength * s.keyLength, "mask size")
-        let tile = OpenCLAttentionVariant.tileRows(dimension: s.headDimension)
+        let tile = OpenCLTilingVariant.tileRows(dimension: s.headDimension)
         return ("-DHEAD_DIM=\(s.headDimension) -DKEY_TILE=\(tile)", Int32(s.queryLength), Int32(s.keyLength))
     }
 
     /// Global and local sizes for `rows` rows per problem.
-    private func attentionRange(rows: Int, batch: Int, variant: OpenCLAttentionVariant) -> ([Int], [Int]?) {
+    private func attentionRange(rows: Int, batch: Int, variant: OpenCLTilingVariant) -> ([Int], [Int]?) {
         switch variant {
         case .rows: return ([rows, batch], nil)
         case .tiled:
-            let g = OpenCLAttentionVariant.groupSize
+            let g = OpenCLTilingVariant.groupSize
             return ([(rows + g - 1) / g * g, batch], [g, 1])
         }
     }
 
     func attention(q: any DeviceBuffer, k: any DeviceBuffer, v: any DeviceBuffer, mask: (any DeviceBuffer)?,
                    _ out: any DeviceBuffer, logsumexp: any DeviceBuffer, shape s: AttentionShape,
-                   variant: OpenCLAttentionVariant) throws {
+                   variant: OpenCLTilingVariant) throws {
         let (options, lq, lk) = try attentionSetup(s, kernel: "attention")
         if s.batch == 0 || s.queryLength == 0 { return }
         switch variant {
@@ -90,7 +85,7 @@ extension OpenCLDevice {
                        ])
         case .tiled:
             let (global, local) = attentionRange(rows: s.queryLength, batch: s.batch, variant: variant)
-            let tileBytes = OpenCLAttentionVariant.tileRows(dimension: s.headDimension) * s.headDimension * 4
+            let tileBytes = OpenCLTilingVariant.tileRows(dimension: s.headDimension) * s.headDimension * 4
             try launch(family: "attention", kernel: "attention_forward_tiled", options: options,
                        global: global, local: local, arguments: [
                            .buffer(q), .buffer(k), .buffer(v), .buffer(mask ?? q), .int(mask == nil ? 0 : 1),
@@ -103,13 +98,13 @@ extension OpenCLDevice {
     func attentionBackward(q: any DeviceBuffer, k: any DeviceBuffer, v: any DeviceBuffer, mask: (any DeviceBuffer)?,
                            out: any DeviceBuffer, logsumexp: any DeviceBuffer, gradOut: any DeviceBuffer,
                            gradQ: any DeviceBuffer, gradK: any DeviceBuffer, gradV: any DeviceBuffer,
-                           shape s: AttentionShape, variant: OpenCLAttentionVariant) throws {
+                           shape s: AttentionShape, variant: OpenCLTilingVariant) throws {
         let (options, lq, lk) = try attentionSetup(s, kernel: "attentionBackward")
         if s.batch == 0 { return }
         let di = try makeBuffer(byteCount: max(1, s.batch * s.queryLength) * 4)
         try launch(family: "attention", kernel: "attention_row_dot", options: options, global: [s.queryLength, s.batch],
                    arguments: [.buffer(gradOut), .buffer(out), .buffer(di), .int(lq)])
-        let tileBytes = OpenCLAttentionVariant.tileRows(dimension: s.headDimension) * s.headDimension * 4
+        let tileBytes = OpenCLTilingVariant.tileRows(dimension: s.headDimension) * s.headDimension * 4
         let tiles: [KernelArgument] = variant == .tiled ? [.local(bytes: tileBytes), .local(bytes: tileBytes)] : []
         let common: [KernelArgument] = [
             .buffer(q), .buffer(k), .buffer(v), .buffer(mask ?? q), .int(mask == nil ? 0 : 1), .buffer(logsumexp),

@@ -2,26 +2,26 @@
 /// devices) first writes the codebook transposed and its norms to temporary buffers, then each
 /// work-item scores 4 rows against 16 codes at a time with float16 accumulators; the tiled variant
 /// (GPUs) writes the norms, then one work-item per row shares codebook tiles through local memory.
-/// The variant follows OpenCLAttentionVariant.
+/// The variant follows OpenCLTilingVariant.
 extension OpenCLDevice {
     public func nearestCode(_ x: any DeviceBuffer, codebook: any DeviceBuffer, indices: any DeviceBuffer,
                             distances: any DeviceBuffer, count: Int, codes: Int, dimension: Int) throws {
         try nearestCode(x, codebook: codebook, indices: indices, distances: distances, count: count, codes: codes,
-                        dimension: dimension, variant: OpenCLAttentionVariant.choose(for: self))
+                        dimension: dimension, variant: OpenCLTilingVariant.choose(for: self))
     }
 
     func nearestCode(_ x: any DeviceBuffer, codebook: any DeviceBuffer, indices: any DeviceBuffer,
                      distances: any DeviceBuffer, count: Int, codes: Int, dimension: Int,
-                     variant: OpenCLAttentionVariant) throws {
+                     variant: OpenCLTilingVariant) throws {
         guard count >= 0, codes > 0, dimension > 0 else {
             throw ComputeError.invalidArgument("nearestCode: unsupported sizes (\(count), \(codes), \(dimension))")
         }
         _ = try kernelCount(count * dimension)
         _ = try kernelCount(codes * dimension)
         if count == 0 { return }
-        let tile = OpenCLAttentionVariant.tileRows(dimension: dimension) * 2
+        let tile = OpenCLTilingVariant.tileRows(dimension: dimension) * 2
         let options = "-DDIM=\(dimension) -DCODE_TILE=\(tile)"
-        let g = OpenCLAttentionVariant.groupSize
+        let g = OpenCLTilingVariant.groupSize
         switch variant {
         case .rows:
             // Codebook transposed [D × kpad] and its norms, then 4 rows per work-item.

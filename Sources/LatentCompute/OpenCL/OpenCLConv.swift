@@ -4,11 +4,11 @@
 /// two int8 vectors (see the kernel file's header).
 extension OpenCLDevice {
     public func im2col(_ input: any DeviceBuffer, _ cols: any DeviceBuffer, geometry g: ConvGeometry) throws {
-        try im2col(input, cols, geometry: g, perRow: isCPUDevice)
+        try im2col(input, cols, geometry: g, perRow: usesCPUShapedKernels)
     }
 
     public func col2im(_ cols: any DeviceBuffer, _ input: any DeviceBuffer, geometry g: ConvGeometry) throws {
-        try col2im(cols, input, geometry: g, perRow: isCPUDevice)
+        try col2im(cols, input, geometry: g, perRow: usesCPUShapedKernels)
     }
 
     /// `perRow` picks the CPU-device kernel variant (tests run both on any device).

@@ -77,6 +77,12 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
 
     // MARK: memory
 
+    /// Every fused kernel has its own OpenCL implementation (Kernels/*.cl), except the convolution,
+    /// which runs the composed im2col + GEMM default (Composed/ComposedConvolution.swift).
+    public func supports(_ kernel: KernelName) -> Bool {
+        ![.conv2d, .conv2dBackwardInput, .conv2dBackwardWeight].contains(kernel)
+    }
+
     public func makeBuffer(byteCount: Int) throws -> any DeviceBuffer { try pool.allocate(byteCount: byteCount) }
 
     /// Device memory held by live buffers (their size-class capacity).

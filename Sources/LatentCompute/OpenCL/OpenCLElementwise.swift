@@ -46,6 +46,15 @@ extension OpenCLDevice {
                    arguments: [.buffer(x), .buffer(out), .int(kernelCount(count)), .float(scale), .float(shift)])
     }
 
+    public func modulate(_ x: any DeviceBuffer, shift: any DeviceBuffer, scale: any DeviceBuffer, _ out: any DeviceBuffer,
+                         batch: Int, tokens: Int, channels: Int) throws {
+        guard batch > 0, tokens > 0, channels > 0 else { return }
+        try launch(family: "elementwise", kernel: "modulate", global: [channels, tokens, batch], arguments: [
+            .buffer(x), .buffer(shift), .buffer(scale), .buffer(out), .int(try kernelCount(tokens, "tokens")),
+            .int(try kernelCount(channels, "channels")),
+        ])
+    }
+
     public func axpby(alpha: Float, _ x: any DeviceBuffer, beta: Float, _ y: any DeviceBuffer,
                       _ out: any DeviceBuffer, count: Int) throws {
         try launch(family: "elementwise", kernel: "axpby", global: [(count + 3) / 4], arguments: [

@@ -11,13 +11,9 @@ enum OpenCLGemmVariant: String, Sendable, CaseIterable {
     /// Local-memory tiled: GPUs and accelerators.
     case gpu
 
-    /// LATENT_GEMM_VARIANT=cpu|gpu forces a variant (for tests and experiments); otherwise the
-    /// device type decides.
+    /// The device type decides, unless `KernelVariant.forced` says otherwise.
     static func choose(for device: OpenCLDevice) -> OpenCLGemmVariant {
-        if let text = getenv("LATENT_GEMM_VARIANT"), let forced = OpenCLGemmVariant(rawValue: String(cString: text)) {
-            return forced
-        }
-        return device.isCPUDevice ? .cpu : .gpu
+        device.usesCPUShapedKernels ? .cpu : .gpu
     }
 }
 

@@ -78,6 +78,13 @@ extension OpenCLDevice {
         return Int32(count)
     }
 
-    /// True on CPU OpenCL devices (PoCL): pick kernel variants that suit CPUs.
-    var isCPUDevice: Bool { info.type == "cpu" }
+    /// True when CPU-shaped kernel variants run: on CPU OpenCL devices (PoCL), unless a variant is
+    /// forced for this scope (`KernelVariant.$forced`, as the parity suite does).
+    var usesCPUShapedKernels: Bool {
+        switch KernelVariant.forced {
+        case .cpuShaped?: true
+        case .gpuShaped?: false
+        default: info.type == "cpu"
+        }
+    }
 }

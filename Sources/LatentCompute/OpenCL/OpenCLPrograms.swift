@@ -11,6 +11,11 @@ extension OpenCLDevice {
     /// Options every program is built with.
     static let baseBuildOptions = "-cl-std=CL1.2"
 
+    /// A family's source behind the shared prelude, Kernels/common.cl (Philox, strided index helpers).
+    static func programSource(family source: String) -> String {
+        (KernelSources.source(family: "common") ?? "") + "\n" + source
+    }
+
     /// The kernel object `name` of Kernels/<family>.cl built with `options`; built on first use.
     func kernel(family: String, name: String, options: String) throws -> CLObject {
         let key = family + "\u{0}" + options + "\u{0}" + name
@@ -24,7 +29,7 @@ extension OpenCLDevice {
                 guard let source = KernelSources.source(family: family) else {
                     throw ComputeError.invalidArgument("no OpenCL kernel file Kernels/\(family).cl")
                 }
-                program = try buildProgram(source: source, options: options, family: family).program
+                program = try buildProgram(source: Self.programSource(family: source), options: options, family: family).program
                 table.programs[programKey] = program
             }
             var status: cl_int = 0

@@ -1,12 +1,12 @@
 /// Reductions and softmax (Kernels/reduce.cl).
 extension OpenCLDevice {
     /// Work-items a launch should offer to keep the device busy.
-    private var busyItems: Int { isCPUDevice ? 4 * max(1, info.computeUnits) : 16_384 }
+    private var busyItems: Int { usesCPUShapedKernels ? 4 * max(1, info.computeUnits) : 16_384 }
 
     /// A 1-D range over `items` work-items. On CPU devices the work-group size is set small so that
     /// PoCL spreads the few, long work-items of a reduction over all its threads.
     private func range(_ items: Int) -> (global: [Int], local: [Int]?) {
-        guard isCPUDevice else { return ([items], nil) }
+        guard usesCPUShapedKernels else { return ([items], nil) }
         var local = 1
         while local < 64 && local * 2 * busyItems <= items { local *= 2 }
         return ([(items + local - 1) / local * local], [local])
@@ -19,14 +19,14 @@ extension OpenCLDevice {
         _ = try kernelCount(outputs * length)
         let name = op.name
         let columnBlocks = (inner + 15) / 16
-        if isCPUDevice, inner >= 16, [.sum, .mean, .max, .min].contains(op), columnBlocks * outer >= busyItems {
+        if usesCPUShapedKernels, inner >= 16, [.sum, .mean, .max, .min].contains(op), columnBlocks * outer >= busyItems {
             // CPU, reduction over a non-last axis: vector accumulators over 16 neighbouring columns.
             try launch(family: "reduce", kernel: "reduce_columns_\(name)", global: [columnBlocks, outer], arguments: [
                 .buffer(x), .buffer(out), .int(Int32(length)), .int(Int32(inner)), .int(Int32(outer)),
             ])
             return
         }
-        let minimumChunk = isCPUDevice ? 4096 : 256
+        let minimumChunk = usesCPUShapedKernels ? 4096 : 256
         if outputs >= busyItems || length < 2 * minimumChunk {
             let (global, local) = range(outputs)
             try launch(family: "reduce", kernel: "reduce_\(name)", global: global, local: local, arguments: [
@@ -40,10 +40,10 @@ extension OpenCLDevice {
         let chunkLength = (length + chunks - 1) / chunks
         // GPUs read interleaved chunks (neighbouring work-items touch neighbouring elements); CPUs read
         // contiguous chunks.
-        let interleaved: Int32 = isCPUDevice ? 0 : 1
+        let interleaved: Int32 = usesCPUShapedKernels ? 0 : 1
         let partials = try makeBuffer(byteCount: outputs * chunks * 16)
         try launch(family: "reduce", kernel: "reduce_partial_\(name)", global: [chunks, outputs],
-                   local: isCPUDevice ? [1, 1] : nil, arguments: [
+                   local: usesCPUShapedKernels ? [1, 1] : nil, arguments: [
                        .buffer(x), .buffer(partials), .int(Int32(length)), .int(Int32(inner)), .int(Int32(outputs)),
                        .int(Int32(chunkLength)), .int(interleaved),
                    ])
@@ -57,7 +57,7 @@ extension OpenCLDevice {
         guard rows > 0, columns > 0 else { return }
         _ = try kernelCount(rows * columns)
         // CPUs: one work-item per row. GPUs: a work-group per row unless rows are short.
-        if isCPUDevice || columns < 128 {
+        if usesCPUShapedKernels || columns < 128 {
             let (global, local) = range(rows)
             try launch(family: "reduce", kernel: "softmax_rows", global: global, local: local, arguments: [
                 .buffer(x), .buffer(out), .int(Int32(rows)), .int(Int32(columns)), .int(log ? 1 : 0),

@@ -32,7 +32,7 @@ struct StridedRange {
         let last = axes[axes.count - 1]
         let second = axes.count >= 2 ? axes[axes.count - 2] : 1
         let rest = axes.dropLast(2).reduce(1, *)
-        rows = device.isCPUDevice && last >= 16 && operandStrides.allSatisfy { ($0.last ?? 0) <= 1 }
+        rows = device.usesCPUShapedKernels && last >= 16 && operandStrides.allSatisfy { ($0.last ?? 0) <= 1 }
         if rows {
             global = [second, rest]
             local = nil

@@ -18,12 +18,12 @@ extension KernelRegistry {
             AttentionCase(batch: 2, queryLength: 150, keyLength: 300, dimension: 32, mask: .causal),
         ]
         return [
-            KernelSpec(name: "attention", family: "attention", tolerance: 1e-9, cases: shapes.map { c in
+            KernelSpec(.attention, tolerance: 1e-9, deviceShaped: true, benchmarks: attentionBenchmarks, cases: shapes.map { c in
                 KernelCase(shape: c.description, referenceTolerance: 1e-9,
                            run: { device in try c.runForward(on: device) },
                            reference: { c.referenceForward() })
             }),
-            KernelSpec(name: "attention_backward", family: "attention", tolerance: 1e-8, cases: shapes.map { c in
+            KernelSpec(.attentionBackward, tolerance: 1e-8, deviceShaped: true, cases: shapes.map { c in
                 KernelCase(shape: c.description, referenceTolerance: 1e-8,
                            run: { device in try c.runBackward(on: device) },
                            reference: { c.referenceBackward() })

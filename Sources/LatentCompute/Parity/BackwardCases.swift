@@ -10,24 +10,24 @@ import Darwin
 extension KernelRegistry {
     public static var backwardKernels: [KernelSpec] {
         var specs = UnaryOp.allCases.map { op in
-            KernelSpec(name: "unary_backward_\(op.name)", family: "backward", tolerance: 1e-10,
+            KernelSpec(.unaryBackward(op), tolerance: 1e-10,
                        cases: [1, 37, 4099].map { unaryBackwardCase(op, count: $0) })
         }
         let softmaxShapes = [(1, 1), (7, 33), (3, 1000), (64, 257)]
         for log in [false, true] {
-            specs.append(KernelSpec(name: log ? "log_softmax_backward" : "softmax_backward", family: "backward",
+            specs.append(KernelSpec(log ? .logSoftmaxBackward : .softmaxBackward,
                                     tolerance: 1e-10, cases: softmaxShapes.map { softmaxBackwardCase(rows: $0.0, columns: $0.1, log: log) }))
         }
         let dropoutSettings: [(count: Int, p: Float, seed: UInt64, offset: UInt64)] = [
             (1, 0.5, 1, 0), (1001, 0.5, 42, 3), (257, 0, 7, 0), (999, 0.9, 0xDEAD_BEEF_CAFE, 1 << 32 | 5),
             (100, 1, 3, 0), (65_537, 0.25, 12_345, 2),
         ]
-        specs.append(KernelSpec(name: "dropout", family: "backward", tolerance: 0, cases: dropoutSettings.map {
+        specs.append(KernelSpec(.dropout, tolerance: 0, cases: dropoutSettings.map {
             dropoutCase(count: $0.count, probability: $0.p, seed: $0.seed, offset: $0.offset)
         }))
-        specs.append(KernelSpec(name: "one_hot", family: "backward", tolerance: 0,
+        specs.append(KernelSpec(.oneHot, tolerance: 0,
                                 cases: [(1, 1), (13, 7), (5000, 10)].map { oneHotCase(count: $0.0, classes: $0.1) }))
-        specs.append(KernelSpec(name: "bce_with_logits", family: "backward", tolerance: 1e-10,
+        specs.append(KernelSpec(.bceWithLogits, tolerance: 1e-10,
                                 cases: [1, 1000, 65_537].map { bceCase(count: $0) }))
         return specs
     }

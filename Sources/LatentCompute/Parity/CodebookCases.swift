@@ -13,7 +13,7 @@ extension KernelRegistry {
             CodebookCase(count: 100, codes: 257, dimension: 64),
             CodebookCase(count: 2048, codes: 512, dimension: 32),
         ]
-        return [KernelSpec(name: "nearest_code", family: "codebook", tolerance: 1e-9, cases: shapes.map { c in
+        return [KernelSpec(.nearestCode, tolerance: 1e-9, deviceShaped: true, benchmarks: codebookBenchmarks, cases: shapes.map { c in
             KernelCase(shape: c.description, referenceTolerance: 1e-9,
                        run: { device in try c.run(on: device) }, reference: { c.reference() })
         })]

@@ -44,8 +44,8 @@ extension KernelRegistry {
             })
         }
         return [
-            KernelSpec(name: "im2col", family: "conv", tolerance: 0, cases: im2colCases),
-            KernelSpec(name: "col2im", family: "conv", tolerance: 1e-12, cases: col2imCases),
+            KernelSpec(.im2col, tolerance: 0, deviceShaped: true, cases: im2colCases),
+            KernelSpec(.col2im, tolerance: 1e-12, deviceShaped: true, cases: col2imCases),
         ]
     }
 }

@@ -65,9 +65,9 @@ extension KernelRegistry {
             })
         }
         return [
-            KernelSpec(name: "conv2d", family: "conv", tolerance: 1e-10, cases: forward),
-            KernelSpec(name: "conv2d_backward_input", family: "conv", tolerance: 1e-10, cases: backwardInput),
-            KernelSpec(name: "conv2d_backward_weight", family: "conv", tolerance: 1e-10, cases: backwardWeight),
+            KernelSpec(.conv2d, tolerance: 1e-10, deviceShaped: true, benchmarks: conv2dBenchmarks, cases: forward),
+            KernelSpec(.conv2dBackwardInput, tolerance: 1e-10, deviceShaped: true, cases: backwardInput),
+            KernelSpec(.conv2dBackwardWeight, tolerance: 1e-10, deviceShaped: true, cases: backwardWeight),
         ]
     }
 }

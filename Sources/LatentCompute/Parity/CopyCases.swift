@@ -9,7 +9,7 @@ extension KernelRegistry {
     private static let copyCounts = [1, 17, 1021, 1_000_003]
 
     private static var fillSpec: KernelSpec {
-        KernelSpec(name: "fill", family: "copy", tolerance: 0, cases: copyCounts.map { n in
+        KernelSpec(.fill, tolerance: 0, cases: copyCounts.map { n in
             KernelCase(shape: "\(n)", referenceTolerance: 0, run: { device in
                 let out = try ParityCaseKit.buffer(device, n)
                 try device.fill(out, count: n, value: 0.375)
@@ -19,7 +19,7 @@ extension KernelRegistry {
     }
 
     private static var copySpec: KernelSpec {
-        KernelSpec(name: "copy", family: "copy", tolerance: 0, cases: copyCounts.map { n in
+        KernelSpec(.copy, tolerance: 0, cases: copyCounts.map { n in
             let input: @Sendable () -> [Float] = { var g = ParityInputs(seed: 101); return ParityCaseKit.floats(&g, n) }
             return KernelCase(shape: "\(n)", referenceTolerance: 0, run: { device in
                 let x = try device.upload(input()), out = try ParityCaseKit.buffer(device, n)
@@ -72,7 +72,7 @@ extension KernelRegistry {
     }
 
     private static var copyStridedSpec: KernelSpec {
-        KernelSpec(name: "copy_strided", family: "copy", tolerance: 0, cases: stridedCopyCases.map { c in
+        KernelSpec(.copyStrided, tolerance: 0, deviceShaped: true, cases: stridedCopyCases.map { c in
             let inputs: @Sendable () -> (x: [Float], out: [Float]) = {
                 var g = ParityInputs(seed: 202)
                 return (ParityCaseKit.floats(&g, c.xCount), [Float](repeating: -7, count: c.outCount))
@@ -104,7 +104,7 @@ extension KernelRegistry {
     private static let gatherShapes = [(1, 1, 1), (300, 17, 127), (1021, 1, 17), (1021, 1024, 1021)]
 
     private static var gatherSpec: KernelSpec {
-        KernelSpec(name: "gather", family: "copy", tolerance: 0, cases: gatherShapes.map { (n, len, rows) in
+        KernelSpec(.gather, tolerance: 0, cases: gatherShapes.map { (n, len, rows) in
             let inputs: @Sendable () -> (table: [Float], indices: [Int32]) = {
                 var g = ParityInputs(seed: 303)
                 var idx = g.indices(n, below: rows)
@@ -132,7 +132,7 @@ extension KernelRegistry {
     private static let scatterShapes = [(1, 1, 1), (300, 3, 17), (1000, 1, 127), (127, 300, 17), (1024, 1021, 64)]
 
     private static var scatterAddSpec: KernelSpec {
-        KernelSpec(name: "scatter_add", family: "copy", tolerance: 1e-12, cases: scatterShapes.map { (n, len, rows) in
+        KernelSpec(.scatterAdd, tolerance: 1e-12, cases: scatterShapes.map { (n, len, rows) in
             let inputs: @Sendable () -> (source: [Float], indices: [Int32], out: [Float]) = {
                 var g = ParityInputs(seed: 404)
                 var idx = g.indices(n, below: rows)

@@ -40,7 +40,7 @@ extension KernelRegistry {
 
     private static func unarySpec(_ op: UnaryOp) -> KernelSpec {
         let (low, high, f) = unaryDefinition(op)
-        return KernelSpec(name: op.name, family: "elementwise", tolerance: exactUnary.contains(op) ? 1e-12 : 1e-8,
+        return KernelSpec(.unary(op), tolerance: exactUnary.contains(op) ? 1e-12 : 1e-8,
                           cases: elementwiseCounts.map { n in
             let input: @Sendable () -> [Float] = {
                 var g = ParityInputs(seed: 500 + UInt64(op.rawValue))
@@ -90,7 +90,7 @@ extension KernelRegistry {
     private static func binarySpec(_ op: BinaryOp) -> KernelSpec {
         let (ra, rb, grid, f) = binaryDefinition(op)
         let exact = op != .pow && op != .div
-        return KernelSpec(name: op.name, family: "elementwise", tolerance: exact ? 1e-12 : 1e-8, cases: binaryShapes.map { shapes in
+        return KernelSpec(.binary(op), tolerance: exact ? 1e-12 : 1e-8, deviceShaped: true, benchmarks: { quick in op == .add ? addBenchmark(quick) : [] }, cases: binaryShapes.map { shapes in
             let inputs: @Sendable () -> [[Float]] = {
                 var g = ParityInputs(seed: 600 + UInt64(op.rawValue))
                 return zip(shapes, [ra, rb]).map { shape, range in
@@ -122,7 +122,7 @@ extension KernelRegistry {
     ]
 
     private static var whereSpec: KernelSpec {
-        KernelSpec(name: "where", family: "elementwise", tolerance: 0, cases: whereShapes.map { shapes in
+        KernelSpec(.select, tolerance: 0, deviceShaped: true, cases: whereShapes.map { shapes in
             let inputs: @Sendable () -> [[Float]] = {
                 var g = ParityInputs(seed: 700)
                 let cond = g.indices(shapes[0].reduce(1, *), below: 2).map(Float.init)
@@ -144,10 +144,10 @@ extension KernelRegistry {
     }
 
     /// A kernel of one input array and Float parameters: x ∈ [−3, 3], then `apply`.
-    private static func pointwiseSpec(name: String, seed: UInt64, tolerance: Double,
+    private static func pointwiseSpec(_ kernel: KernelName, seed: UInt64, tolerance: Double,
                                       apply: @escaping @Sendable (any Device, any DeviceBuffer, any DeviceBuffer, Int) throws -> Void,
                                       definition: @escaping @Sendable (Double) -> Double) -> KernelSpec {
-        KernelSpec(name: name, family: "elementwise", tolerance: tolerance, cases: elementwiseCounts.map { n in
+        KernelSpec(kernel, tolerance: tolerance, cases: elementwiseCounts.map { n in
             let input: @Sendable () -> [Float] = { var g = ParityInputs(seed: seed); return ParityCaseKit.floats(&g, n, low: -3, high: 3) }
             return KernelCase(shape: "\(n)", referenceTolerance: 1e-12, run: { device in
                 let x = try device.upload(input()), out = try ParityCaseKit.buffer(device, n)
@@ -158,19 +158,19 @@ extension KernelRegistry {
     }
 
     private static var clampSpec: KernelSpec {
-        pointwiseSpec(name: "clamp", seed: 801, tolerance: 0, apply: { device, x, out, n in
+        pointwiseSpec(.clamp, seed: 801, tolerance: 0, apply: { device, x, out, n in
             try device.clamp(x, out, count: n, lower: -1, upper: 0.5)
         }, definition: { min(max($0, -1), 0.5) })
     }
 
     private static var affineSpec: KernelSpec {
-        pointwiseSpec(name: "affine", seed: 802, tolerance: 1e-12, apply: { device, x, out, n in
+        pointwiseSpec(.affine, seed: 802, tolerance: 1e-12, apply: { device, x, out, n in
             try device.affine(x, out, count: n, scale: 1.75, shift: -0.3)
         }, definition: { 1.75 * $0 + Double(Float(-0.3)) })
     }
 
     private static var axpbySpec: KernelSpec {
-        KernelSpec(name: "axpby", family: "elementwise", tolerance: 1e-12, cases: elementwiseCounts.map { n in
+        KernelSpec(.axpby, tolerance: 1e-12, cases: elementwiseCounts.map { n in
             let inputs: @Sendable () -> ([Float], [Float]) = { var g = ParityInputs(seed: 803); return (ParityCaseKit.floats(&g, n), ParityCaseKit.floats(&g, n)) }
             return KernelCase(shape: "\(n)", referenceTolerance: 1e-12, run: { device in
                 let (xv, yv) = inputs()

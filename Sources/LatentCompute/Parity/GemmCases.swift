@@ -1,15 +1,22 @@
-// The gemm family's parity registration: "sgemm" runs each case through the device's own choice
-// of kernel; "sgemm_gpu_variant" forces the local-memory tiled kernel on OpenCL devices (so that
-// the GPU kernel is checked on PoCL too; on the CPU backend it is the same product).
+// The gemm family's parity registration: every case under the CPU-shaped and the GPU-shaped
+// (local-memory tiled) OpenCL kernels, so the GPU kernel is checked on PoCL too. The largest
+// products skip the tiled kernel, which is slow on CPU devices.
 
 extension KernelRegistry {
     public static var gemmKernels: [KernelSpec] {
-        [
-            KernelSpec(name: "sgemm", family: "gemm", tolerance: 1e-10,
-                       cases: GemmParityCase.all.map { $0.kernelCase(forceTiled: false) }),
-            KernelSpec(name: "sgemm_gpu_variant", family: "gemm", tolerance: 1e-10,
-                       cases: GemmParityCase.all.filter { $0.m * $0.n * $0.k <= 1 << 22 }.map { $0.kernelCase(forceTiled: true) }),
-        ]
+        [KernelSpec(.sgemm, tolerance: 1e-10, deviceShaped: true,
+                    benchmarks: { quick in (quick ? [256, 1024] : [256, 1024, 2048]).map(sgemmBenchmark) },
+                    cases: GemmParityCase.all.map { $0.kernelCase })]
+    }
+
+    static func sgemmBenchmark(_ size: Int) -> BenchmarkCase {
+        let shape = GemmShape(m: size, n: size, k: size)
+        return BenchmarkCase(op: "sgemm", shape: "\(size)x\(size)x\(size)", flops: shape.flops) { device in
+            let a = try Tensor.randomNormal([size, size], seed: 1, on: device)
+            let b = try Tensor.randomNormal([size, size], seed: 2, on: device)
+            let c = try Tensor.empty([size, size], on: device)
+            return { try device.gemm(a.buffer, b.buffer, c.buffer, shape: shape) }
+        }
     }
 }
 
@@ -73,20 +80,17 @@ struct GemmParityCase: Sendable {
         return (a, b, c)
     }
 
-    func kernelCase(forceTiled: Bool) -> KernelCase {
+    var kernelCase: KernelCase {
         let s = shape
         var label = "\(s.description) alpha \(s.alpha) beta \(s.beta)"
         if s.batch > 1 { label += " strides \(s.strideA)/\(s.strideB)/\(s.strideC)" }
         if nanC { label += " C=NaN" }
         let this = self
-        return KernelCase(shape: label, run: { device in
+        let large = m * n * k > 1 << 22
+        return KernelCase(shape: label, onlyVariants: large ? [.cpuShaped] : nil, run: { device in
             let (a, b, c) = this.inputs
             let aBuffer = try device.upload(a), bBuffer = try device.upload(b), cBuffer = try device.upload(c)
-            if forceTiled, let opencl = device as? OpenCLDevice {
-                try opencl.gemm(aBuffer, bBuffer, cBuffer, shape: s, variant: .gpu)
-            } else {
-                try device.gemm(aBuffer, bBuffer, cBuffer, shape: s)
-            }
+            try device.gemm(aBuffer, bBuffer, cBuffer, shape: s)
             return [try device.download(cBuffer, count: c.count)]
         }, reference: {
             let (a, b, c) = this.inputs

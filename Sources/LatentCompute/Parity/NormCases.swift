@@ -19,13 +19,13 @@ extension KernelRegistry {
             GroupNormShape(batch: 300, channels: 256, spatial: 1, groups: 1),
         ]
         return [
-            KernelSpec(name: "group_norm", family: "norm", tolerance: 1e-10,
+            KernelSpec(.groupNorm, tolerance: 1e-10,
                        cases: groupShapes.enumerated().map { groupNormCase($1, seed: 700 + UInt64($0)) }),
-            KernelSpec(name: "layer_norm", family: "norm", tolerance: 1e-10,
+            KernelSpec(.layerNorm, tolerance: 1e-10,
                        cases: layerShapes.enumerated().map { groupNormCase($1, seed: 720 + UInt64($0)) }),
-            KernelSpec(name: "group_norm_backward", family: "norm", tolerance: 1e-9,
+            KernelSpec(.groupNormBackward, tolerance: 1e-9,
                        cases: groupShapes.enumerated().map { groupNormBackwardCase($1, seed: 740 + UInt64($0)) }),
-            KernelSpec(name: "layer_norm_backward", family: "norm", tolerance: 1e-9,
+            KernelSpec(.layerNormBackward, tolerance: 1e-9,
                        cases: layerShapes.enumerated().map { groupNormBackwardCase($1, seed: 760 + UInt64($0)) }),
         ]
     }

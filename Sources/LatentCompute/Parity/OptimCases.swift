@@ -7,21 +7,21 @@ extension KernelRegistry {
         let adam = [(step: 1, wd: Float(0)), (step: 10, wd: 0.1)]
         let sgd: [(momentum: Float, wd: Float, first: Bool)] = [(0, 0, true), (0.9, 0, true), (0.9, 0.01, false)]
         return [
-            KernelSpec(name: "adam", family: "optim", tolerance: 1e-10, cases: adam.flatMap { setting in
+            KernelSpec(.adam, tolerance: 1e-10, benchmarks: adamBenchmark, cases: adam.flatMap { setting in
                 counts.map { adamCase(count: $0, hyper: AdamHyperparameters(learningRate: 0.01, weightDecay: setting.wd, step: setting.step)) }
             }),
-            KernelSpec(name: "adamw", family: "optim", tolerance: 1e-10, cases: adam.flatMap { setting in
+            KernelSpec(.adamw, tolerance: 1e-10, cases: adam.flatMap { setting in
                 counts.map {
                     adamCase(count: $0, hyper: AdamHyperparameters(learningRate: 0.01, beta1: 0.8, beta2: 0.99, epsilon: 1e-6,
                                                                    weightDecay: setting.wd + 0.05, decoupledWeightDecay: true,
                                                                    step: setting.step))
                 }
             }),
-            KernelSpec(name: "sgd", family: "optim", tolerance: 1e-10, cases: sgd.flatMap { setting in
+            KernelSpec(.sgd, tolerance: 1e-10, cases: sgd.flatMap { setting in
                 counts.map { sgdCase(count: $0, hyper: SGDHyperparameters(learningRate: 0.05, momentum: setting.momentum,
                                                                           weightDecay: setting.wd, firstStep: setting.first)) }
             }),
-            KernelSpec(name: "sgd_nesterov", family: "optim", tolerance: 1e-10, cases: sgd.dropFirst().flatMap { setting in
+            KernelSpec(.sgdNesterov, tolerance: 1e-10, cases: sgd.dropFirst().flatMap { setting in
                 counts.map { sgdCase(count: $0, hyper: SGDHyperparameters(learningRate: 0.05, momentum: setting.momentum,
                                                                           weightDecay: setting.wd, nesterov: true,
                                                                           firstStep: setting.first)) }

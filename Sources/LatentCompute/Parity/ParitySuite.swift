@@ -3,6 +3,8 @@ public struct ParityResult: Sendable {
     public let kernel: String
     public let family: String
     public let shape: String
+    /// The kernel variant forced for this run (`KernelVariant.rawValue`).
+    public let variant: String
     /// Backend and device compared against the CPU backend (or "float64" for reference checks).
     public let backend: String
     public let device: String
@@ -17,8 +19,8 @@ public struct ParityResult: Sendable {
 
     public var summary: String {
         let bad = firstBad.map { " first bad: output \($0.output) index \($0.index)" } ?? ""
-        if let error { return "\(kernel) [\(shape)] on \(backend): \(error)" }
-        return "\(kernel) [\(shape)] \(backend) vs reference: nmse \(nmse) (tolerance \(tolerance)), max abs \(maxAbs)\(bad)"
+        if let error { return "\(kernel) (\(variant)) [\(shape)] on \(backend): \(error)" }
+        return "\(kernel) (\(variant)) [\(shape)] \(backend) vs reference: nmse \(nmse) (tolerance \(tolerance)), max abs \(maxAbs)\(bad)"
     }
 }
 
@@ -55,55 +57,92 @@ public enum ParitySuite {
         return (nmse, maxAbs, firstBad)
     }
 
-    /// Runs every registered kernel case on `device` and on the CPU backend and compares them.
+    /// Runs every registered kernel case on `device` and on the CPU backend and compares them, once
+    /// per variant the kernel lists, with that variant forced on both.
     public static func compareWithCPU(on device: any Device, kernels: [KernelSpec] = KernelRegistry.all,
                                       cpu: any Device = CPUDevice.shared,
                                       progress: (ParityResult) -> Void = { _ in }) -> [ParityResult] {
         var results: [ParityResult] = []
         for spec in kernels {
-            for c in spec.cases {
-                let result: ParityResult
-                do {
-                    let expected = try c.run(cpu)
-                    let actual = try c.run(device)
-                    let (nmse, maxAbs, firstBad) = compare(actual, expected)
-                    result = ParityResult(kernel: spec.name, family: spec.family, shape: c.shape,
-                                          backend: device.backend.rawValue, device: device.name, nmse: nmse,
-                                          maxAbs: maxAbs, firstBad: firstBad.map { (output: $0.0, index: $0.1) },
-                                          tolerance: spec.tolerance, error: nil)
-                } catch {
-                    result = ParityResult(kernel: spec.name, family: spec.family, shape: c.shape,
-                                          backend: device.backend.rawValue, device: device.name, nmse: .nan,
-                                          maxAbs: .nan, firstBad: nil, tolerance: spec.tolerance, error: "\(error)")
+            for variant in spec.variants {
+                for c in spec.cases where c.runs(under: variant) {
+                    let result: ParityResult
+                    let target = variant.device(device)
+                    do {
+                        let expected = try variant.run(c, on: variant.device(cpu))
+                        let actual = try variant.run(c, on: target)
+                        result = ParityResult(spec, c, variant, target, compare(actual, expected), tolerance: spec.tolerance)
+                    } catch {
+                        result = ParityResult(spec, c, variant, target, error: error, tolerance: spec.tolerance)
+                    }
+                    progress(result)
+                    results.append(result)
                 }
-                progress(result)
-                results.append(result)
             }
         }
         return results
     }
 
-    /// Checks every CPU kernel case against its naive Float64 reference.
+    /// Checks every CPU kernel case against its naive Float64 reference: the native kernel, and the
+    /// composed default of every fused kernel.
     public static func compareCPUWithFloat64(kernels: [KernelSpec] = KernelRegistry.all,
                                              cpu: any Device = CPUDevice.shared) -> [ParityResult] {
         var results: [ParityResult] = []
         for spec in kernels {
-            for c in spec.cases {
-                guard let reference = c.reference else { continue }
-                do {
-                    let actual = try c.run(cpu)
-                    let (nmse, maxAbs, firstBad) = compare(actual, reference())
-                    results.append(ParityResult(kernel: spec.name, family: spec.family, shape: c.shape, backend: "float64",
-                                                device: "naive reference", nmse: nmse, maxAbs: maxAbs,
-                                                firstBad: firstBad.map { (output: $0.0, index: $0.1) },
-                                                tolerance: c.referenceTolerance, error: nil))
-                } catch {
-                    results.append(ParityResult(kernel: spec.name, family: spec.family, shape: c.shape, backend: "float64",
-                                                device: "naive reference", nmse: .nan, maxAbs: .nan, firstBad: nil,
-                                                tolerance: c.referenceTolerance, error: "\(error)"))
+            // The CPU backend has one kernel per op: device-shaped variants are the same run.
+            let variants = spec.variants.map { $0 == .composed ? KernelVariant.composed : .native }.uniqued()
+            for variant in variants {
+                for c in spec.cases where c.runs(under: variant == .native ? spec.variants[0] : variant) {
+                    guard let reference = c.reference else { continue }
+                    let target = variant.device(cpu)
+                    do {
+                        let actual = try variant.run(c, on: target)
+                        results.append(ParityResult(spec, c, variant, target, compare(actual, reference()), backend: "float64",
+                                                    tolerance: c.referenceTolerance))
+                    } catch {
+                        results.append(ParityResult(spec, c, variant, target, error: error, backend: "float64",
+                                                    tolerance: c.referenceTolerance))
+                    }
                 }
             }
         }
         return results
+    }
+}
+
+extension KernelVariant {
+    /// The device a case runs on under this variant: the composed defaults run on a primitives-only view.
+    func device(_ device: any Device) -> any Device {
+        self == .composed ? PrimitivesOnlyDevice(device) : device
+    }
+
+    /// Runs a case with this variant forced (device-shaped variants) or chosen by the device.
+    func run(_ c: KernelCase, on device: any Device) throws -> [[Double]] {
+        let forced: KernelVariant? = self == .cpuShaped || self == .gpuShaped ? self : nil
+        return try KernelVariant.$forced.withValue(forced) { try c.run(device) }
+    }
+}
+
+extension ParityResult {
+    init(_ spec: KernelSpec, _ c: KernelCase, _ variant: KernelVariant, _ device: any Device,
+         _ comparison: (nmse: Double, maxAbs: Double, firstBad: (Int, Int)?), backend: String? = nil, tolerance: Double) {
+        self.init(kernel: spec.name, family: spec.family, shape: c.shape, variant: variant.rawValue,
+                  backend: backend ?? device.backend.rawValue, device: device.name, nmse: comparison.nmse,
+                  maxAbs: comparison.maxAbs, firstBad: comparison.firstBad.map { (output: $0.0, index: $0.1) },
+                  tolerance: tolerance, error: nil)
+    }
+
+    init(_ spec: KernelSpec, _ c: KernelCase, _ variant: KernelVariant, _ device: any Device, error: any Error,
+         backend: String? = nil, tolerance: Double) {
+        self.init(kernel: spec.name, family: spec.family, shape: c.shape, variant: variant.rawValue,
+                  backend: backend ?? device.backend.rawValue, device: device.name, nmse: .nan, maxAbs: .nan,
+                  firstBad: nil, tolerance: tolerance, error: "\(error)")
+    }
+}
+
+extension Array where Element: Hashable {
+    func uniqued() -> [Element] {
+        var seen = Set<Element>()
+        return filter { seen.insert($0).inserted }
     }
 }

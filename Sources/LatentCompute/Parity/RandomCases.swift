@@ -18,7 +18,7 @@ extension KernelRegistry {
     ]
 
     private static var randSpec: KernelSpec {
-        KernelSpec(name: "rand", family: "random", tolerance: 0, cases: randomShapes.map { n, seed, offset in
+        KernelSpec(.randomUniform, tolerance: 0, cases: randomShapes.map { n, seed, offset in
             KernelCase(shape: "\(n) seed \(seed) offset \(offset)", referenceTolerance: 0, run: { device in
                 let out = try ParityCaseKit.buffer(device, n)
                 try device.randomUniform(out, count: n, seed: seed, offset: offset)
@@ -33,7 +33,7 @@ extension KernelRegistry {
     }
 
     private static var randnSpec: KernelSpec {
-        KernelSpec(name: "randn", family: "random", tolerance: 0, cases: randomShapes.map { n, seed, offset in
+        KernelSpec(.randomNormal, tolerance: 0, benchmarks: randnBenchmark, cases: randomShapes.map { n, seed, offset in
             KernelCase(shape: "\(n) seed \(seed) offset \(offset)", referenceTolerance: 1e-11, run: { device in
                 let out = try ParityCaseKit.buffer(device, n)
                 try device.randomNormal(out, count: n, seed: seed, offset: offset, mean: 0.5, std: 2)

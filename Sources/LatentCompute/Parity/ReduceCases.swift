@@ -45,7 +45,7 @@ extension KernelRegistry {
         }
         var shapes = reduceShapes.map { ($0.0, $0.1, $0.2, false) }
         if op.producesIndices { shapes += [(17, 127, 1, true), (3, 127, 17, true)] }
-        return KernelSpec(name: op.name, family: "reduce", tolerance: tolerance, cases: shapes.map { outer, length, inner, ties in
+        return KernelSpec(.reduce(op), tolerance: tolerance, deviceShaped: true, benchmarks: { quick in op == .sum ? sumBenchmark(quick) : [] }, cases: shapes.map { outer, length, inner, ties in
             let count = outer * length * inner
             let input: @Sendable () -> [Float] = {
                 var g = ParityInputs(seed: 900 + UInt64(op.rawValue))
@@ -76,7 +76,7 @@ extension KernelRegistry {
     private static let softmaxShapes = [(1, 1), (17, 127), (3, 1021), (127, 3), (1, 17), (1024, 1021)]
 
     private static func softmaxSpec(log useLog: Bool) -> KernelSpec {
-        KernelSpec(name: useLog ? "log_softmax" : "softmax", family: "reduce", tolerance: 1e-8,
+        KernelSpec(useLog ? .logSoftmax : .softmax, tolerance: 1e-8, deviceShaped: true, benchmarks: { quick in useLog ? [] : softmaxBenchmark(quick) },
                    cases: softmaxShapes.map { rows, columns in
             let input: @Sendable () -> [Float] = {
                 var g = ParityInputs(seed: useLog ? 951 : 950)

@@ -11,7 +11,7 @@ func unetNorm(_ channels: Int, groups: Int, _ initializer: ParameterInitializer)
 /// Sets a parameter to zero in place (the reference zero-initialises conv2, proj_out and conv_out).
 func zeroParameter(_ tensor: Tensor?) throws {
     guard let tensor else { return }
-    try tensor.device.fill(tensor.buffer, count: tensor.count, value: 0)
+    try tensor.fill(0)
 }
 
 /// The U-Net's residual block (`ResBlock`): GN-SiLU-Conv3×3, plus Linear(SiLU(temb)) per channel,

@@ -7,7 +7,7 @@
 /// batch's would be 347 MB for 64 images of a 3×3 convolution over 192 channels at 28×28, more
 /// than the rest of a U-Net's sampling memory. A chunk's images are copied into small staging
 /// buffers (the kernels take whole buffers, not offsets); a batch that fits runs without copies.
-extension TrainingKernels where Self: Device {
+extension FusedKernels where Self: Device {
     public func conv2d(_ input: any DeviceBuffer, weight: any DeviceBuffer, _ output: any DeviceBuffer,
                        geometry g: ConvGeometry, outChannels: Int) throws {
         try composedConv2d(input, weight: weight, output, geometry: g, outChannels: outChannels)

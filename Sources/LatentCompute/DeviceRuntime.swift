@@ -1,0 +1,20 @@
+/// What a backend provides besides kernels: buffers, transfers, synchronisation and memory
+/// accounting. A backend is one short runtime (this protocol) plus its kernels.
+public protocol DeviceRuntime: AnyObject, Sendable {
+    /// Which implementation runs this device's kernels.
+    var backend: Backend { get }
+    /// Human-readable device name, e.g. "cpu (2 threads)" or "pthread-haswell-AMD EPYC".
+    var name: String { get }
+
+    // MARK: memory
+    func makeBuffer(byteCount: Int) throws -> any DeviceBuffer
+    func write(_ source: UnsafeRawBufferPointer, to buffer: any DeviceBuffer, byteOffset: Int) throws
+    func read(_ buffer: any DeviceBuffer, byteOffset: Int, into destination: UnsafeMutableRawBufferPointer) throws
+    /// Waits until all queued work has finished.
+    func synchronize() throws
+    /// Bytes held by this device's live buffers and their high-water mark (for `latent bench`).
+    /// The CPU backend counts every CPU buffer of the process; OpenCL counts pool capacities.
+    var memoryUsage: MemoryUsage { get }
+    /// Starts a new high-water mark at the bytes live now.
+    func resetPeakMemory()
+}
