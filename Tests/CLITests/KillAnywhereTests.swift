@@ -10,7 +10,7 @@ private func startLatent(_ arguments: [String], log: String) throws -> Process {
     var environment = ProcessInfo.processInfo.environment
     environment["LATENT_DEVICE"] = "cpu"
     process.environment = environment
-    FileManager.default.createFile(atPath: log, contents: nil)
+    _ = FileManager.default.createFile(atPath: log, contents: nil)
     let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
     process.standardOutput = handle
     process.standardError = handle
