@@ -15,11 +15,15 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // `swift package generate-documentation --target Latent` (and LatentCompute): the DocC catalogs.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(name: "COpenCL", path: "Sources/COpenCL"),
         // libpng and zlib from Debian (libpng-dev, zlib1g-dev) for PNG pictures and gzipped IDX files.
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+        // The MPI calls of data-parallel training (Open MPI's ABI, declared without mpi.h; libmpi is opened with dlopen).
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI"),
         .executableTarget(name: "KernelEmbedder", path: "Sources/KernelEmbedder"),
         .plugin(name: "EmbedKernels", capability: .buildTool(), dependencies: ["KernelEmbedder"],
                 path: "Plugins/EmbedKernels"),
@@ -27,7 +31,7 @@ let package = Package(
         .target(name: "LatentKernels", path: "Kernels", plugins: ["EmbedKernels"]),
         .target(name: "LatentCompute", dependencies: ["COpenCL", "LatentKernels"],
                 path: "Sources/LatentCompute"),
-        .target(name: "Latent", dependencies: ["LatentCompute", "CPNG"], path: "Sources/Latent"),
+        .target(name: "Latent", dependencies: ["LatentCompute", "CPNG", "CMPI"], path: "Sources/Latent"),
         .target(name: "LatentBenchmarks", dependencies: ["LatentCompute", "Latent"], path: "Benchmarks/LatentBenchmarks"),
         .executableTarget(name: "latent", dependencies: [
             "Latent", "LatentCompute", "LatentBenchmarks",

@@ -49,3 +49,7 @@ inline int strided_offset(const int8 shape, const int8 strides, const int rank, 
 inline int contiguous_index(const int8 shape, int i0, int i1, int i2) {
     return (i2 * shape.s1 + i1) * shape.s0 + i0;
 }
+
+// ---------------------------------------------------------------- activations shared by families
+// SiLU for the elementwise kernels and the fused GroupNorm → SiLU (T: float or floatN).
+#define OP_SILU(T, x) ((x) / ((T)(1.0f) + exp(-(x))))

@@ -29,7 +29,6 @@
 #define OP_TANH(T, x) tanh(x)
 #define OP_SIGMOID(T, x) ((T)(1.0f) / ((T)(1.0f) + exp(-(x))))
 #define OP_RELU(T, x) fmax(x, (T)(0.0f))
-#define OP_SILU(T, x) ((x) / ((T)(1.0f) + exp(-(x))))
 #define OP_GELU(T, x) ((T)(0.5f) * (x) * ((T)(1.0f) + erf((x) * (T)(0.70710678118654752f))))
 #define OP_SIN(T, x) sin(x)
 #define OP_COS(T, x) cos(x)

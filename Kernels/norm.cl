@@ -67,7 +67,7 @@ inline float blocked_gradient_deviation(const __global float* dy, const __global
 __kernel void group_norm(const __global float* x, const __global float* gamma, const __global float* beta,
                          __global float* out, __global float* mean, __global float* rstd,
                          const int batch, const int channels_, const int spatial_, const int groups_,
-                         const float epsilon) {
+                         const float epsilon, const int silu) {
     const int block = get_global_id(0);
     const int spatial = spatial_, groups = groups_, per_group = channels_ / groups, size = per_group * spatial;
     if (block >= batch * groups) return;
@@ -83,7 +83,10 @@ __kernel void group_norm(const __global float* x, const __global float* gamma, c
         const float scale = r * gamma[c0 + c], shift = beta[c0 + c];
         const __global float* xc = xs + c * spatial;
         __global float* oc = os + c * spatial;
-        for (int s = 0; s < spatial; ++s) oc[s] = (xc[s] - m) * scale + shift;
+        for (int s = 0; s < spatial; ++s) {
+            const float v = (xc[s] - m) * scale + shift;
+            oc[s] = silu ? OP_SILU(float, v) : v;
+        }
     }
 }
 
@@ -133,6 +136,117 @@ __kernel void group_norm_backward_parameters(const __global float* dy, const __g
         const float b = spatial == 1 ? dy[o] * (x[o] - m) : blocked_gradient_deviation(dy + o, x + o, spatial, m);
         kahan_add(&beta_sum, &beta_carry, a);
         kahan_add(&gamma_sum, &gamma_carry, rstd[stat] * b);
+    }
+    grad_gamma[c] = gamma_sum;
+    grad_beta[c] = beta_sum;
+}
+
+// ---------------------------------------------------------------- GPU-shaped variants
+// One work-group of GN_GROUP work-items per (n, g) block (per (n, c) plane for the parameter
+// gradients): each work-item sums a strided slice, then a tree reduction in local memory. The
+// barriers and local memory suit GPUs; CPU devices take the loops above.
+#define GN_GROUP 128
+
+// Tree sum of `local_values` (GN_GROUP entries); every work-item gets the total.
+inline float group_sum(__local float* local_values, float value) {
+    const int lid = get_local_id(0);
+    local_values[lid] = value;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int stride = GN_GROUP / 2; stride > 0; stride >>= 1) {
+        if (lid < stride) local_values[lid] += local_values[lid + stride];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    const float total = local_values[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return total;
+}
+
+// Global (batch·groups·GN_GROUP), local (GN_GROUP).
+__kernel void group_norm_tiled(const __global float* x, const __global float* gamma, const __global float* beta,
+                               __global float* out, __global float* mean, __global float* rstd,
+                               const int batch, const int channels, const int spatial, const int groups,
+                               const float epsilon, const int silu) {
+    __local float partials[GN_GROUP];
+    const int block = get_group_id(0), lid = get_local_id(0);
+    const int per_group = channels / groups, size = per_group * spatial;
+    const __global float* xs = x + (long)block * size;
+    __global float* os = out + (long)block * size;
+    const int c0 = (block % groups) * per_group;
+    float sum = 0.0f;
+    for (int i = lid; i < size; i += GN_GROUP) sum += xs[i];
+    const float m = group_sum(partials, sum) / (float)size;
+    float deviation = 0.0f;
+    for (int i = lid; i < size; i += GN_GROUP) deviation += (xs[i] - m) * (xs[i] - m);
+    const float r = 1.0f / sqrt(group_sum(partials, deviation) / (float)size + epsilon);
+    if (lid == 0) {
+        mean[block] = m;
+        rstd[block] = r;
+    }
+    for (int i = lid; i < size; i += GN_GROUP) {
+        const int c = c0 + i / spatial;
+        const float v = (xs[i] - m) * (r * gamma[c]) + beta[c];
+        os[i] = silu ? OP_SILU(float, v) : v;
+    }
+}
+
+// gradX, as group_norm_backward_input. Global (batch·groups·GN_GROUP), local (GN_GROUP).
+__kernel void group_norm_backward_input_tiled(const __global float* dy, const __global float* x, const __global float* gamma,
+                                              const __global float* mean, const __global float* rstd, __global float* dx,
+                                              const int batch, const int channels, const int spatial, const int groups) {
+    __local float partials[GN_GROUP];
+    const int block = get_group_id(0), lid = get_local_id(0);
+    const int per_group = channels / groups, size = per_group * spatial;
+    const long base = (long)block * size;
+    const int c0 = (block % groups) * per_group;
+    const float m = mean[block], r = rstd[block];
+    float a = 0.0f, b = 0.0f;
+    for (int i = lid; i < size; i += GN_GROUP) {
+        const float g = gamma[c0 + i / spatial] * dy[base + i];
+        a += g;
+        b += g * (x[base + i] - m);
+    }
+    const float sum1 = group_sum(partials, a), sum2 = group_sum(partials, b);
+    const float b_coefficient = -r * r * r * sum2 / (float)size;
+    const float d_coefficient = -r * sum1 / (float)size;
+    for (int i = lid; i < size; i += GN_GROUP) {
+        dx[base + i] = r * gamma[c0 + i / spatial] * dy[base + i] + b_coefficient * (x[base + i] - m) + d_coefficient;
+    }
+}
+
+// Stage 1 of the parameter gradients: per (n, c) plane, beta_part = Σ_s dy and
+// gamma_part = rstd·Σ_s dy·(x − m). Global (batch·channels·GN_GROUP), local (GN_GROUP).
+__kernel void group_norm_parameter_partials_tiled(const __global float* dy, const __global float* x,
+                                                  const __global float* mean, const __global float* rstd,
+                                                  __global float* gamma_part, __global float* beta_part,
+                                                  const int batch, const int channels, const int spatial, const int groups) {
+    __local float partials[GN_GROUP];
+    const int plane = get_group_id(0), lid = get_local_id(0);
+    const int n = plane / channels, c = plane % channels;
+    const int stat = n * groups + c / (channels / groups);
+    const long o = (long)plane * spatial;
+    const float m = mean[stat];
+    float a = 0.0f, b = 0.0f;
+    for (int s = lid; s < spatial; s += GN_GROUP) {
+        a += dy[o + s];
+        b += dy[o + s] * (x[o + s] - m);
+    }
+    const float sum_a = group_sum(partials, a), sum_b = group_sum(partials, b);
+    if (lid == 0) {
+        beta_part[plane] = sum_a;
+        gamma_part[plane] = rstd[stat] * sum_b;
+    }
+}
+
+// Stage 2: grad[c] = Σ_n part[n, c]. Global (channels).
+__kernel void group_norm_parameter_totals(const __global float* gamma_part, const __global float* beta_part,
+                                          __global float* grad_gamma, __global float* grad_beta,
+                                          const int batch, const int channels) {
+    const int c = get_global_id(0);
+    if (c >= channels) return;
+    float gamma_sum = 0.0f, beta_sum = 0.0f;
+    for (int n = 0; n < batch; ++n) {
+        gamma_sum += gamma_part[n * channels + c];
+        beta_sum += beta_part[n * channels + c];
     }
     grad_gamma[c] = gamma_sum;
     grad_beta[c] = beta_sum;

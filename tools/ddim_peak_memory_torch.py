@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Peak memory of DDIM sampling with the PyTorch reference, to set beside `latent bench sample`.
+"""Peak memory of DDIM sampling with the PyTorch twin of Latent's models (python/latent_torch), to set beside `latent bench sample`.
 
-Builds ../shared/reference models.UNet() (fmnist-small) and GaussianDiffusion, warms up with one
-batch-1 forward (as Latent's benchmark does), then runs GaussianDiffusion.ddim_sample for a batch
-(default 64 images, 50 steps, eta 0) and prints one JSON object:
+Builds latent_torch.UNet() (fmnist-small) and GaussianDiffusion, warms up with one
+batch-1 forward (as Latent's benchmark does), then runs GaussianDiffusion.ddim_sample (the
+reference's: no clipping) for a batch (default 64 images, 50 steps, eta 0) and prints one JSON object:
 
 - rss_peak_increase_bytes: how far the process's resident high-water mark (VmHWM, reset through
   /proc/self/clear_refs just before sampling) rose above the RSS at the start of sampling. Compare
@@ -15,17 +15,13 @@ batch-1 forward (as Latent's benchmark does), then runs GaussianDiffusion.ddim_s
   step allocates the same), as the profiler is slow.
 - param_bytes: the weights, already resident before sampling.
 
-Usage: /work/venv-torch/bin/python tools/ddim_peak_memory_torch.py [--batch 64] [--steps 50] [--threads 1] [--profile]
+Usage: python tools/ddim_peak_memory_torch.py [--batch 64] [--steps 50] [--threads 1] [--profile]
 """
 import argparse
 import json
-import os
-import sys
 import time
 
 import torch
-
-REFERENCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "reference")
 
 
 def status_bytes(key):
@@ -68,8 +64,7 @@ def main():
     ap.add_argument("--profile-steps", type=int, default=2)
     args = ap.parse_args()
 
-    sys.path.insert(0, os.path.abspath(REFERENCE))
-    import models
+    import latent_torch as models
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)

@@ -1,28 +1,17 @@
 #!/usr/bin/env python3
-"""Loads a Latent checkpoint into the matching PyTorch reference model (strict state_dict load).
+"""Loads a Latent checkpoint into its PyTorch twin (python/latent_torch, strict state_dict load) and
+prints the model type, configuration and parameter count.
 
-Usage: python tools/load_checkpoint_in_pytorch.py CHECKPOINT [--model fmnist-conv|fmnist-vq|fmnist-small]
-Needs torch and safetensors (a venv outside the repository); CI does not run it.
+Usage: python tools/load_checkpoint_in_pytorch.py CHECKPOINT [--no-ema]
+Needs torch, safetensors and latent_torch (`pip install ./python`); CI does not run it.
 """
 import argparse
-import os
-import sys
 
-import torch
-from safetensors.torch import load_file
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared", "reference"))
-import models  # noqa: E402
+from latent_torch import count_params, load_checkpoint
 
 parser = argparse.ArgumentParser()
 parser.add_argument("checkpoint")
-parser.add_argument("--model", default="fmnist-conv")
+parser.add_argument("--no-ema", action="store_true", help="the weights, not the weight EMA the checkpoint may hold")
 args = parser.parse_args()
-tensors = load_file(args.checkpoint)
-# Optimizer state and EMA weights live under "optimizer."; the rest is the model's state_dict.
-weights = {k: v for k, v in tensors.items() if not k.startswith("optimizer.")}
-# An EMA-codebook VQ-VAE (VQVAEConfig "ema": true) carries the reference's EMA buffers.
-kwargs = {"ema": True} if args.model == "fmnist-vq" and "vq.cluster_size" in weights else {}
-model = models.build(args.model, **kwargs)
-model.load_state_dict(weights, strict=True)
-print(f"loaded {len(weights)} tensors of {args.checkpoint} strictly into {args.model}")
+model, config = load_checkpoint(args.checkpoint, ema=not args.no_ema)
+print(f"loaded {args.checkpoint} strictly into {type(model).__name__} ({count_params(model):,} parameters), config {config}")

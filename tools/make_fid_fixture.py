@@ -15,7 +15,7 @@ computed from those values in float64. Tensors ([rows, dimension] F32):
         (ascending), rounded to F32.
 Metadata: "fd.full", "fd.singular": the distances, repr() of the float64 values.
 
-Usage: /work/venv-torch/bin/python tools/make_fid_fixture.py [output-folder]
+Usage: python tools/make_fid_fixture.py [output-folder]
 """
 import sys
 from pathlib import Path

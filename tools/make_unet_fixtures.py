@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the DDPM interop fixtures in Tests/LatentTests/Fixtures/ from the PyTorch reference
-(/work/shared/reference/models.py: UNet, GaussianDiffusion), needs torch, numpy and safetensors.
+(python/latent_torch: UNet, GaussianDiffusion; `pip install ./python`), needs torch, numpy and safetensors.
 
 unet_fmnist_small_keys.txt
     "name shape" per line: the state_dict of UNet(num_classes=10), the fmnist-small config with
@@ -25,7 +25,7 @@ diffusion_samplers.safetensors
     and the variational bound terms (nats per image) for vlb_x0 / vlb_y on GaussianDiffusion(T=10) with
     x_t noise row t + 1 of vlb_noise: vlb_prior [2] (L_T), vlb_terms [10, 2] (row 0: decoder NLL L_0).
 
-Usage: /work/venv-torch/bin/python tools/make_unet_fixtures.py [output-folder]
+Usage: python tools/make_unet_fixtures.py [output-folder]
 """
 import json
 import math
@@ -36,8 +36,7 @@ import numpy as np
 import torch
 from safetensors.numpy import save_file
 
-sys.path.insert(0, "/work/shared/reference")
-import models  # noqa: E402
+import latent_torch as models
 
 out = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "Tests/LatentTests/Fixtures")
 out.mkdir(parents=True, exist_ok=True)
@@ -49,17 +48,16 @@ lines.append(f"# parameters {models.count_params(models.UNet())}")
 (out / "unet_fmnist_small_keys.txt").write_text("\n".join(lines) + "\n")
 
 # ---- tiny U-Net forward, loss and gradients ----------------------------------------------------
-# GroupNorm groups: the reference's norm(ch, groups=32) is patched to 8 groups for the tiny model. With
+# GroupNorm groups: 8 instead of the default 32 for the tiny model (UNet's norm_groups). With
 # 32 channels and 32 groups every group is one channel, and the per-channel time/class bias that a
 # ResBlock adds before norm2 is removed exactly by that GroupNorm: the embeddings would have no effect
 # and their gradients would be rounding noise. 8 groups of 4 channels keep the fixture small (ch 32)
-# and meaningful. (The fmnist-small names and shapes above use the unpatched reference.)
+# and meaningful. (The fmnist-small names and shapes above use the default 32 groups.)
 NORM_GROUPS = 8
-models.norm = lambda ch, groups=NORM_GROUPS: torch.nn.GroupNorm(groups, ch, eps=1e-6)
 CONFIG = dict(in_ch=1, ch=32, ch_mult=(1, 1), num_res_blocks=1, attn_resolutions=(4,), dropout=0.1,
               resolution=8, num_classes=10)
 torch.manual_seed(1234)
-net = models.UNet(**CONFIG)
+net = models.UNet(**CONFIG, norm_groups=NORM_GROUPS)
 with torch.no_grad():
     for name, m in net.named_modules():
         if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)):
@@ -124,15 +122,15 @@ g = torch.Generator().manual_seed(7)
 samplers = {}
 ddim_noise = torch.randn(6, *shape, generator=g)
 ddim_y = torch.tensor([0, 4, 9])
-samplers["ddim_out"] = run_with_noise(lambda: diffusion.ddim_sample(
-    net, shape, steps=5, eta=0.5, y=ddim_y, guidance=2.0, clip=False), ddim_noise)
+samplers["ddim_out"] = run_with_noise(lambda: diffusion.sample(
+    net, shape, method="ddim", steps=5, eta=0.5, y=ddim_y, guidance=2.0, clip=False), ddim_noise)
 small = models.GaussianDiffusion(T=10)
 ddpm_noise = torch.randn(10, *shape, generator=g)
 ddpm_y = torch.tensor([2, 5, 8])
 samplers["ddpm_out"] = run_with_noise(lambda: small.sample(
-    net, shape, y=ddpm_y, guidance=0.0, var="beta_tilde", clip=True), ddpm_noise)
+    net, shape, method="ddpm", y=ddpm_y, guidance=0.0, variance="posterior", clip=True), ddpm_noise)
 samplers["ddpm_beta_out"] = run_with_noise(lambda: small.sample(
-    net, shape, y=ddpm_y, guidance=1.0, var="beta", clip=True), ddpm_noise)
+    net, shape, method="ddpm", y=ddpm_y, guidance=1.0, variance="beta", clip=True), ddpm_noise)
 
 
 # ---- variational bound (float64 post-processing of the reference model's outputs) -------------------

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the VAE and VQ-VAE interop fixtures in Tests/LatentTests/Fixtures/ from the PyTorch reference
-(/work/shared/reference/models.py: ConvVAE "fmnist-conv", VQVAE "fmnist-vq"); needs torch, numpy,
+(python/latent_torch: ConvVAE "fmnist-conv", VQVAE "fmnist-vq"; `pip install ./python`); needs torch, numpy,
 safetensors and Fashion-MNIST in /usr/share/datasets/fashion-mnist.
 
 Both files hold the reference model's state_dict (default config, torch.manual_seed(SEED)) with every
@@ -25,7 +25,7 @@ vq_reference.safetensors (VQVAE(K=256, D=64, beta=0.25))
         them: cluster_size 0, embed_sum = embedding), one training-mode forward; ema.cluster_size,
         ema.embed_sum, ema.embedding: the codebook state after that forward's EMA update.
 
-Usage: /work/venv-torch/bin/python tools/make_vae_fixtures.py [output-folder]
+Usage: python tools/make_vae_fixtures.py [output-folder]
 """
 import sys
 from pathlib import Path
@@ -34,14 +34,13 @@ import numpy as np
 import torch
 from safetensors.numpy import save_file
 
-sys.path.insert(0, "/work/shared/reference")
-import models  # noqa: E402
+import latent_torch as models
 
 SEED = 7
 out = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "Tests/LatentTests/Fixtures")
 out.mkdir(parents=True, exist_ok=True)
 
-all_test, _ = models.load_fmnist("/usr/share/datasets/fashion-mnist", "test")
+all_test, _ = models.load_fmnist(split="test")
 images_u8 = all_test[:8].reshape(8, 1, 28, 28).numpy()
 curve_u8 = all_test[8:72].reshape(64, 1, 28, 28).numpy()
 x = torch.from_numpy(images_u8.astype(np.float32)) / 255.0

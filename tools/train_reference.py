@@ -6,10 +6,9 @@ definitions of `latent eval`, so the two can be run side by side (issue #5). Pri
 Usage:
   python tools/train_reference.py --model vae|vqvae [--ema] [--epochs E | --steps S] [--batch-size 128]
          [--lr 1e-3] [--threads 1] [--seed 0] [--data DIR] [--iwae K] [--kl-warmup N] [--beta B]
-         [--eval-limit N] [--reference DIR]
+         [--eval-limit N]
 
-The models come from the reference's models.py (imported by path: --reference, default
-../shared/reference next to the repository, else /work/shared/reference); nothing of them is copied.
+The models are the PyTorch twins of Latent's in python/latent_torch (`pip install ./python`).
 
 Training, as `latent train` with its defaults (TrainCommand, TrainingConfiguration, VAEConfig, VQVAEConfig):
   * Fashion-MNIST train split, pixels / 255 (x in [0, 1]), reshuffled every epoch, the last partial
@@ -68,7 +67,6 @@ def parse_args(argv=None):
     ap.add_argument("--kl-warmup", type=int, default=0, help="VAE: linear KL warm-up steps (VAEConfig warmup)")
     ap.add_argument("--beta", type=float, default=1.0, help="VAE: KL weight after warm-up (VAEConfig beta)")
     ap.add_argument("--eval-limit", type=int, help="evaluate only the first N test images (default: all)")
-    ap.add_argument("--reference", help="folder of the reference models.py")
     args = ap.parse_args(argv)
     problems = []
     if args.batch_size < 1: problems.append("--batch-size must be at least 1")
@@ -86,18 +84,6 @@ def parse_args(argv=None):
     for p in problems:
         ap.error(p)
     return args
-
-
-def import_reference(folder):
-    """models.py of the reference, imported from `folder` (or the usual places)."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    candidates = [folder] if folder else [os.path.join(here, "..", "..", "shared", "reference"), "/work/shared/reference"]
-    for c in candidates:
-        if os.path.isfile(os.path.join(c, "models.py")):
-            sys.path.insert(0, os.path.abspath(c))
-            import models  # noqa: E402
-            return models, os.path.abspath(c)
-    sys.exit(f"error: no models.py in {', '.join(candidates)}; pass --reference DIR")
 
 
 def load_split(models, folder, split):
@@ -262,7 +248,7 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
     torch.manual_seed(args.seed)
-    models, reference_dir = import_reference(args.reference)
+    import latent_torch as models
     train_images = load_split(models, args.data, "train")
     test_images = load_split(models, args.data, "test")
     per_epoch = math.ceil(train_images.shape[0] / args.batch_size)  # the last partial batch is kept
@@ -284,7 +270,7 @@ def main(argv=None):
     lacks = ["Gaussian decoders (VAEConfig decoder gaussian, gaussian-learned)"] if args.model == "vae" else [
         "dead-code restart (VQVAEConfig restart_after)", "k-means codebook initialisation (VQVAEConfig kmeans_init)"]
     report = {
-        "peer": "pytorch-reference", "model": args.model, "reference_model": name, "reference_dir": reference_dir,
+        "peer": "pytorch-reference", "model": args.model, "reference_model": name, "reference_dir": "python/latent_torch",
         "torch": torch.__version__, "threads": torch.get_num_threads(),
         "settings": {"steps": steps, "epochs": steps / per_epoch, "batch_size": args.batch_size, "lr": args.lr,
                      "optimizer": "Adam(0.9, 0.999, eps 1e-8)", "seed": args.seed, "data": args.data,

@@ -4,7 +4,7 @@ import LatentCompute
 
 /// `latent bench train`: one optimizer step of each model through `Trainer.trainStep` (the loss,
 /// backward, Adam and post-step path `latent train` runs), on the first images of a dataset, with
-/// the ops and batch sizes of ../shared/reference/bench_torch.py.
+/// the ops and batch sizes of tools/bench_torch.py.
 public enum ModelTrainingBenchmarks {
     /// `configs` maps a model type ("ddpm", "vae", "vqvae") to its configuration JSON (default "{}",
     /// the reference models); vqvae_ema_train_step is the VQ-VAE's with "ema": true added.
@@ -13,6 +13,7 @@ public enum ModelTrainingBenchmarks {
                              batch: Int? = nil) throws -> [BenchmarkCase] {
         func name(_ model: String, _ reference: String) -> String { configs[model] == nil ? reference : "\(model) custom" }
         let unet = configs["ddpm"] ?? "{}", vae = configs["vae"] ?? "{}", vq = configs["vqvae"] ?? "{}"
+        let autoencoder = configs["autoencoder"] ?? "{}", dit = configs["dit"] ?? "{}", ldm = configs["ldm"] ?? "{}"
         let unetBatches = batch.map { [$0] } ?? (quick ? [64] : [64, 128])
         return unetBatches.map { b in
             step("unet_train_step", DDPMModel.self, config: unet, name: name("ddpm", "fmnist-small"), batch: b,
@@ -24,7 +25,14 @@ public enum ModelTrainingBenchmarks {
                  learningRate: 1e-3, data: data),
             step("vqvae_ema_train_step", VQVAE.self, config: try withEMA(vq), name: name("vqvae", "fmnist-vq") + " ema",
                  batch: batch ?? 128, learningRate: 1e-3, data: data),
-        ]
+        ] + unetBatches.flatMap { b in [
+            step("autoencoder_train_step", AutoencoderKL.self, config: autoencoder, name: name("autoencoder", "small"), batch: b,
+                 learningRate: 1e-3, data: data),
+            step("ldm_train_step", LatentDiffusionModel.self, config: ldm, name: name("ldm", "DiT-mini/1 on 4x7x7"), batch: b,
+                 learningRate: 1e-4, data: data),
+            step("dit_train_step", DiTDiffusionModel.self, config: dit, name: name("dit", "DiT-mini/4 on pixels"), batch: b,
+                 learningRate: 1e-4, data: data),
+        ] }
     }
 
     /// Times `Trainer.trainStep` of a `type` model on the first `batch` images of `data`.
@@ -35,6 +43,10 @@ public enum ModelTrainingBenchmarks {
             let loader = try BatchLoader(dataset: images, batchSize: batch, seed: 0, shuffle: false, scaling: type.pixelScaling)
             let model = try type.init(configJSON: config, device: device, seed: 0)
             let training = TrainingConfiguration(steps: Int.max, batchSize: batch, learningRate: learningRate)
+            if let ldm = model as? LatentDiffusionModel {
+                // Training reads the cached latents, as `latent train ldm` does (encoded once, untimed).
+                ldm.latentCache = try LatentCache.encode(images, with: ldm.autoencoder, fingerprint: "bench")
+            }
             let trainer = try Trainer(model: model, configuration: training, loader: loader, device: device)
             let first = try loader.batch(at: .start)
             return { _ = try trainer.trainStep(on: first) }

@@ -54,9 +54,9 @@ public struct SamplingMeasurement: Sendable {
 public enum SamplingBenchmark {
     /// Runs DDIM and the DDPM prefix of `plan` with `model` on its device, after a one-image, one-step
     /// warm-up (which builds the OpenCL kernels). `progress` gets every sampler iteration.
-    public static func run(_ model: DDPMModel, plan: SamplingPlan,
+    public static func run(_ model: any ImageDiffusionModel, plan: SamplingPlan,
                            progress: ((String, SamplingProgress) -> Void)? = nil) throws -> [SamplingMeasurement] {
-        let total = model.configuration.diffusion.timesteps
+        let total = model.diffusion.timesteps
         guard plan.batch >= 1 else { throw DiffusionError.invalidArgument("the batch must hold at least one image") }
         guard (1...total).contains(plan.ddimSteps), plan.ddpmSteps >= 1 else {
             throw DiffusionError.invalidArgument(
@@ -64,7 +64,7 @@ public enum SamplingBenchmark {
         }
         model.eval()
         _ = try model.sample(count: 1, labels: labels(model, count: 1),
-                             options: SamplerOptions(method: .ddpm(variance: .beta), seed: plan.seed, stopAfter: 1))
+                             options: SamplerOptions(method: .ddpm(variance: .beta), seed: plan.seed, stopAfter: 1), progress: nil)
         let ddpmSteps = min(plan.ddpmSteps, total)
         return [
             try measure(model, "ddim", plan: plan, stepsTimed: plan.ddimSteps, stepsTotal: plan.ddimSteps,
@@ -96,13 +96,13 @@ public enum SamplingBenchmark {
     }
 
     /// Class labels cycling through the classes for a class-conditional model (as `latent sample` does).
-    public static func labels(_ model: DDPMModel, count: Int) -> [Int32]? {
-        model.configuration.unet.numClasses.map { k in (0..<count).map { Int32($0 % k) } }
+    public static func labels(_ model: any ImageDiffusionModel, count: Int) -> [Int32]? {
+        model.numClasses.map { k in (0..<count).map { Int32($0 % k) } }
     }
 
-    static func measure(_ model: DDPMModel, _ sampler: String, plan: SamplingPlan, stepsTimed: Int, stepsTotal: Int,
+    static func measure(_ model: any ImageDiffusionModel, _ sampler: String, plan: SamplingPlan, stepsTimed: Int, stepsTotal: Int,
                         options: SamplerOptions, progress: ((String, SamplingProgress) -> Void)?) throws -> SamplingMeasurement {
-        let device = model.unet.device
+        let device = model.denoiser.device
         let labels = labels(model, count: plan.batch)
         try device.synchronize()
         device.resetPeakMemory()
@@ -120,18 +120,20 @@ public enum SamplingBenchmark {
                                    shape: images.shape, peakBytes: peak, baseBytes: base, peakRSSIncreaseBytes: rss)
     }
 
-    /// One U-Net forward of the model at the batch size (eval mode, no gradients), as op `unet_forward`.
-    public static func unetForward(_ model: DDPMModel, batch: Int, shape: String) throws -> BenchmarkResult {
-        let device = model.unet.device
-        let c = model.configuration.unet
-        let x = try Tensor.randomNormal([batch, c.inChannels, c.resolution, c.resolution], seed: 1, on: device)
-        let t = (0..<batch).map { $0 * 997 % model.configuration.diffusion.timesteps }
+    /// One denoiser forward of the model at the batch size (eval mode, no gradients), as op
+    /// `unet_forward` (DDPM) or `dit_forward` / `ldm_denoiser_forward`.
+    public static func unetForward(_ model: any ImageDiffusionModel, batch: Int, shape: String) throws -> BenchmarkResult {
+        let denoiser = model.denoiser
+        let device = denoiser.device
+        let x = try Tensor.randomNormal([batch] + denoiser.inputShape, seed: 1, on: device)
+        let t = (0..<batch).map { $0 * 997 % model.diffusion.timesteps }
         let labels = try labels(model, count: batch).map { try Tensor(indices: $0, shape: [batch], on: device) }
         model.eval()
         let (median, best) = try BenchmarkRunner.measure(on: device, repetitions: 5, budgetSeconds: 2) {
-            _ = try withoutGrad { try model.unet(x, timesteps: t, labels: labels) }
+            _ = try withoutGrad { try denoiser(x, timesteps: t, labels: labels, nullMask: nil, dropoutNoise: nil) }
         }
-        return BenchmarkResult(op: "unet_forward", backend: device.backend.rawValue, device: device.name, shape: shape,
+        let op = model is DDPMModel ? "unet_forward" : type(of: model).modelType == "dit" ? "dit_forward" : "ldm_denoiser_forward"
+        return BenchmarkResult(op: op, backend: device.backend.rawValue, device: device.name, shape: shape,
                                ms: median, minMs: best, gflops: nil, gbps: nil, itemsPerSecond: Double(batch) / (median / 1e3))
     }
 

@@ -17,4 +17,7 @@ public protocol DeviceRuntime: AnyObject, Sendable {
     var memoryUsage: MemoryUsage { get }
     /// Starts a new high-water mark at the bytes live now.
     func resetPeakMemory()
+    /// Kernel launches, transfers and blocking waits since the device was created. The CPU backend
+    /// runs its kernels synchronously and counts only transfers.
+    var activity: DeviceActivity { get }
 }

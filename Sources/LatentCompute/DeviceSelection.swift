@@ -7,7 +7,7 @@ public enum DeviceRequest: Sendable, Equatable, CustomStringConvertible {
     /// An OpenCL GPU or accelerator when there is one, else the CPU backend.
     case auto
     case cpu
-    /// The first OpenCL device (PoCL included).
+    /// The best OpenCL device: the first GPU or accelerator, else the first device (PoCL included).
     case opencl
     case openclDevice(platform: Int, device: Int)
 
@@ -56,10 +56,10 @@ public enum DeviceSelection {
             return CPUDevice.shared
         case .opencl:
             let devices = try OpenCLRuntime.discover()
-            guard let first = devices.first else {
+            guard let best = autoChoice(devices) ?? devices.first else {
                 throw ComputeError.deviceUnavailable("no OpenCL device found; install a driver (e.g. pocl-opencl-icd) or use --device cpu")
             }
-            return try OpenCLRuntime.device(platform: first.platformIndex, device: first.deviceIndex)
+            return try OpenCLRuntime.device(platform: best.platformIndex, device: best.deviceIndex)
         case let .openclDevice(p, d):
             return try OpenCLRuntime.device(platform: p, device: d)
         case .auto:

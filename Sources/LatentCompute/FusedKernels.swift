@@ -56,6 +56,10 @@ public protocol FusedKernels: AnyObject, Sendable {
     /// Writes mean and rstd ([batch·groups]) for the backward pass.
     func groupNorm(_ x: any DeviceBuffer, gamma: any DeviceBuffer, beta: any DeviceBuffer, _ out: any DeviceBuffer,
                    mean: any DeviceBuffer, rstd: any DeviceBuffer, shape: GroupNormShape) throws
+    /// silu(groupNorm(x)): the normalisation followed by SiLU, v/(1 + e^(−v)), in one pass over memory
+    /// (the U-Net's GroupNorm → SiLU pairs). Writes mean and rstd as groupNorm does.
+    func groupNormSiLU(_ x: any DeviceBuffer, gamma: any DeviceBuffer, beta: any DeviceBuffer, _ out: any DeviceBuffer,
+                       mean: any DeviceBuffer, rstd: any DeviceBuffer, shape: GroupNormShape) throws
     /// Gradients of groupNorm with respect to x, gamma and beta ([channels]), from the saved mean and rstd.
     func groupNormBackward(_ gradOut: any DeviceBuffer, x: any DeviceBuffer, gamma: any DeviceBuffer,
                            mean: any DeviceBuffer, rstd: any DeviceBuffer, gradX: any DeviceBuffer,

@@ -11,9 +11,9 @@ struct BenchCommand: ParsableCommand {
         discussion: """
             `latent bench [--quick] [--json]` times the kernels (the same as `latent bench kernels`). \
             Benchmark on an otherwise idle machine: any other busy process halves 2-thread figures. \
-            Compare with `python3 Benchmarks/numpy_sgemm.py` and ../shared/reference/bench_torch.py in the same session.
+            Compare with `python3 Benchmarks/numpy_sgemm.py` and tools/bench_torch.py in the same session.
             """,
-        subcommands: [BenchKernelsCommand.self, BenchSampleCommand.self, BenchTrainCommand.self],
+        subcommands: [BenchKernelsCommand.self, BenchSampleCommand.self, BenchTrainCommand.self, BenchAllReduceCommand.self],
         defaultSubcommand: BenchKernelsCommand.self)
 }
 

@@ -18,7 +18,7 @@ struct BenchSampleCommand: ParsableCommand {
             sample_parity.
             """)
 
-    @Option(help: "DDPM checkpoint (default: the shipped models/fmnist-ddpm checkpoint, else a random fmnist-small model).")
+    @Option(help: "Diffusion checkpoint: ddpm, dit or ldm (default: the shipped models/fmnist-ddpm checkpoint, else a random fmnist-small model).")
     var checkpoint: String?
     @Option(help: "Configuration JSON of the random model used without a checkpoint.") var config = "{}"
     @OptionGroup var deviceOptions: BenchDeviceOptions
@@ -82,8 +82,8 @@ struct SampledModel {
         self.config = config
         if let path = path ?? (config == "{}" ? ShippedModels.find(ShippedModels.ddpm) : nil) {
             let file = try Checkpoint.read(path)
-            guard file.modelType == DDPMModel.modelType else {
-                throw DiffusionError.invalidArgument("\(path) holds a \(file.modelType) model; sampling benchmarks need a ddpm")
+            guard ModelRegistry.diffusionTypes.contains(file.modelType) else {
+                throw ValidationError("\(path) holds \(withArticle(file.modelType)) model; sampling benchmarks need a diffusion checkpoint (ddpm, dit or ldm)")
             }
             checkpoint = (path, file)
         } else {
@@ -106,10 +106,10 @@ struct SampledModel {
             + "pass --checkpoint)"
     }
 
-    func load(on device: any Device) throws -> DDPMModel {
+    func load(on device: any Device) throws -> any ImageDiffusionModel {
         guard let checkpoint else { return try SamplingBenchmark.randomModel(configJSON: config, device: device) }
-        guard let ddpm = try ModelRegistry.load(checkpoint.file, path: checkpoint.path, device: device) as? DDPMModel else {
-            throw DiffusionError.invalidArgument("\(checkpoint.path) does not hold a DDPM")
+        guard let ddpm = try ModelRegistry.load(checkpoint.file, path: checkpoint.path, device: device) as? any ImageDiffusionModel else {
+            throw DiffusionError.invalidArgument("\(checkpoint.path) does not hold a diffusion model")
         }
         return ddpm
     }

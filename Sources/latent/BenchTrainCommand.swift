@@ -11,7 +11,7 @@ struct BenchTrainCommand: ParsableCommand {
         discussion: """
             Ops unet_train_step (fmnist-small, L_simple, batches 64 and 128), vae_train_step, vqvae_train_step \
             and vqvae_ema_train_step (batch 128), on the first training images, through the trainer \
-            `latent train` uses. Compare with ../shared/reference/bench_torch.py (*_train_step_b*).
+            `latent train` uses. Compare with tools/bench_torch.py (*_train_step_b*).
             """)
 
     @OptionGroup var deviceOptions: BenchDeviceOptions

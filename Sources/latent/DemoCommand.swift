@@ -10,7 +10,7 @@ struct DemoCommand: ParsableCommand {
         commandName: "demo",
         abstract: "Show devices, check parity, run a quick benchmark and sample a checkpoint on every backend.")
 
-    @Option(help: "Checkpoint to sample from (default: the shipped DDPM in models/, else the shipped VAE).")
+    @Option(help: "Checkpoint to sample from (default: the shipped LDM in models/, else the shipped DDPM, else the shipped VAE).")
     var checkpoint: String?
     @Option(help: "Output folder for the sample grids.") var out = "demo"
     @Option(help: "Samples per backend.") var count = 16
@@ -23,7 +23,7 @@ struct DemoCommand: ParsableCommand {
         try ParityCommand.parse([]).run()
         print("")
         try BenchKernelsCommand.parse(["--quick"]).run()
-        guard let path = checkpoint ?? ShippedModels.find(ShippedModels.ddpm) ?? ShippedModels.find(ShippedModels.vae) else {
+        guard let path = checkpoint ?? ShippedModels.find(ShippedModels.ldm + ShippedModels.ddpm + ShippedModels.vae) else {
             print("\nno checkpoint to sample from (train one with `latent train ddpm`, then pass --checkpoint)")
             return
         }
@@ -31,7 +31,7 @@ struct DemoCommand: ParsableCommand {
         let file = try Checkpoint.read(path)
         var devices: [any Device] = [CPUDevice.shared]
         if let opencl = try? DeviceSelection.resolve(.opencl) { devices.append(opencl) }
-        if file.modelType == DDPMModel.modelType {
+        if ModelRegistry.diffusionTypes.contains(file.modelType) {
             try sampleDiffusion(file, path: path, devices: devices)
         } else {
             try sampleVAE(file, path: path, devices: devices)
@@ -45,8 +45,8 @@ struct DemoCommand: ParsableCommand {
             + "and the first \(ddpmSteps) ancestral DDPM steps:")
         var runs: [[SamplingMeasurement]] = []
         for device in devices {
-            guard let model = try ModelRegistry.load(file, path: path, device: device) as? DDPMModel else {
-                throw ValidationError("\(path) does not hold a DDPM")
+            guard let model = try ModelRegistry.load(file, path: path, device: device) as? any ImageDiffusionModel else {
+                throw ValidationError("\(path) does not hold a diffusion model")
             }
             let measured = try SamplingBenchmark.run(model, plan: plan)
             let ddim = measured[0]

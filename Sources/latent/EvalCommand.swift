@@ -6,7 +6,7 @@ import Latent
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Evaluate a checkpoint on the test split (VAE: -ELBO and IWAE; VQ-VAE: MSE, perplexity, codes in use; DDPM: bits/dim; classifier: accuracy and loss).")
+        abstract: "Evaluate a checkpoint on the test split (VAE: -ELBO and IWAE; VQ-VAE: MSE, perplexity, codes in use; DDPM and DiT: bits/dim; autoencoder: MSE, PSNR, FID-FMNIST of reconstructions; LDM: latent L_simple; classifier: accuracy and loss).")
 
     @Argument(help: "A checkpoint written by `latent train`.") var checkpoint: String
     @OptionGroup var deviceOptions: DeviceOptions
@@ -17,6 +17,9 @@ struct EvalCommand: ParsableCommand {
     var limit: Int?
     @Option(help: "Importance samples k of the VAE's IWAE bound (0: skip).") var iwae = 1000
     @Flag(help: "Print one JSON object (and nothing else) on stdout.") var json = false
+    @Flag(inversion: .prefixedNo, help: "autoencoder: FID-FMNIST of the reconstructions (needs the shipped classifier or --classifier).")
+    var fid = true
+    @Option(help: "Classifier checkpoint for the autoencoder's reconstruction FID (default: the shipped one).") var classifier: String?
 
     /// Figures that count things, printed without decimals.
     static let counts: Set<String> = ["images", "iwae_samples"]
@@ -64,9 +67,17 @@ struct EvalCommand: ParsableCommand {
             return [("images", Double(e.images)), ("reconstruction_mse", e.reconstructionMSE),
                     ("perplexity", e.perplexity), ("codes_in_use", e.codesInUse),
                     ("mean_batch_perplexity", e.meanBatchPerplexity)]
-        case let ddpm as DDPMModel:
-            let terms = try ddpm.diffusion.variationalBound(ddpm.unet, dataset: test, limit: limit ?? 64,
-                                                           options: VariationalBoundOptions(seed: seed))
+        case let autoencoder as AutoencoderKL:
+            let e = try autoencoder.evaluate(test, on: device, limit: limit, fid: try reconstructionFID(test, device: device))
+            return [("images", Double(e.images)), ("reconstruction_mse", e.reconstructionMSE), ("psnr_db", e.psnr)]
+                + (e.reconstructionFID.map { [("reconstruction_fid_fmnist", $0)] } ?? [])
+                + [("scale_factor", Double(try autoencoder.scale()))]
+        case let ldm as LatentDiffusionModel:
+            return [("images", Double(min(limit ?? 1000, test.count))),
+                    ("latent_mse", try latentDenoisingError(ldm, test, device: device))]
+        case let diffusion as any ImageDiffusionModel:
+            let terms = try diffusion.diffusion.variationalBound(diffusion.denoiser, dataset: test, limit: limit ?? 64,
+                                                                options: VariationalBoundOptions(seed: seed))
             return [("images", Double(terms.images)), ("bits_per_dim", terms.bitsPerDim),
                     ("prior_bits_per_dim", terms.priorBitsPerDim)]
         case let classifier as ConvClassifier:
@@ -75,6 +86,39 @@ struct EvalCommand: ParsableCommand {
         default:
             throw ValidationError("no evaluation for \(type(of: model).modelType)")
         }
+    }
+
+    /// FID-FMNIST against the test set for the autoencoder's reconstructions, when asked and a classifier is found.
+    func reconstructionFID(_ test: ImageDataset, device: any Device) throws -> FIDFMNIST? {
+        guard fid else { return nil }
+        guard let path = classifier ?? ShippedModels.locate(ShippedModels.classifier) else {
+            printError("no classifier at \(ShippedModels.classifier): skipping the reconstruction FID (pass --classifier or --no-fid)")
+            return nil
+        }
+        let file = try Checkpoint.read(path)
+        guard let model = try ModelRegistry.load(file, path: path, device: device) as? ConvClassifier else {
+            throw ValidationError("\(path) holds a \(file.modelType) model, not a classifier")
+        }
+        return try FIDFMNIST(classifier: model, test: test, device: device)
+    }
+
+    /// L_simple of the LDM's denoiser on the test images' latents (first --limit, default 1000), noise from --seed.
+    func latentDenoisingError(_ ldm: LatentDiffusionModel, _ test: ImageDataset, device: any Device) throws -> Double {
+        let loader = try BatchLoader(dataset: test, batchSize: 250, seed: 0, shuffle: false, scaling: .minusOneToOne)
+        let total = min(limit ?? 1000, test.count), noise = NoiseStream(seed: seed)
+        var sum = 0.0, done = 0
+        ldm.eval()
+        for b in 0..<loader.batchesPerEpoch where done < total {
+            let batch = try loader.batch(at: BatchPosition(epoch: 0, batch: b))
+            let n = min(batch.shape[0], total - done)
+            let loss = try withoutGrad {
+                try ldm.trainingLoss(images: batch.imagesTensor(on: device).slice(axis: 0, 0..<n),
+                                     labels: batch.labelsTensor(on: device).slice(axis: 0, 0..<n), noise: noise)
+            }
+            sum += Double(try loss.metrics[0].1.item()) * Double(n)
+            done += n
+        }
+        return sum / Double(max(done, 1))
     }
 
     /// Originals (top half) above their reconstructions (bottom half) for the autoencoders; returns
@@ -86,6 +130,9 @@ struct EvalCommand: ParsableCommand {
         switch model {
         case let vae as ConvVAE: reconstructions = try vae.reconstruct(originals)
         case let vq as VQVAE: reconstructions = try vq.reconstruct(originals)
+        case let autoencoder as AutoencoderKL:
+            // It works on [−1, 1].
+            reconstructions = try autoencoder.reconstruct(originals.affine(scale: 2, shift: -1)).affine(scale: 0.5, shift: 0.5)
         default: return nil
         }
         let both = try Tensor.concat([originals, reconstructions.clamped(0, 1)], axis: 0)

@@ -16,7 +16,7 @@ struct FIDCommand: ParsableCommand {
             Without a checkpoint only the floor is computed. Progress goes to stderr, so --json output stays clean.
             """)
 
-    @Argument(help: "A DDPM checkpoint (omit to compute only the floor).") var checkpoint: String?
+    @Argument(help: "A diffusion checkpoint: ddpm, dit or ldm (omit to compute only the floor).") var checkpoint: String?
     @OptionGroup var deviceOptions: DeviceOptions
     @OptionGroup var samplerArguments: SamplerArguments
     @Option(help: "Classifier checkpoint (default: \(ShippedModels.classifier)).") var classifier: String?
@@ -41,6 +41,14 @@ struct FIDCommand: ParsableCommand {
     func runFID() throws {
         if let out { try prepareOutput(out) }
         let device = try deviceOptions.resolve()
+        // The checkpoint is checked first: the reference statistics take a while.
+        let model = try checkpoint.map { path in
+            let file = try Checkpoint.read(path)
+            guard let diffusion = try ModelRegistry.load(file, path: path, device: device) as? any ImageDiffusionModel else {
+                throw ValidationError("\(path) holds \(withArticle(file.modelType)) model; FID-FMNIST samples a diffusion checkpoint (ddpm, dit or ldm)")
+            }
+            return diffusion
+        }
         let (classifierModel, classifierPath) = try loadClassifier(device: device)
         let fid = try FIDFMNIST(classifier: classifierModel, test: MNISTFormat.load(.test, from: folder), device: device)
         // Checked before sampling, which can take long.
@@ -49,13 +57,7 @@ struct FIDCommand: ParsableCommand {
             throw ValidationError("--count \(count) is more than the \(train.count) training images the floor draws from")
         }
         var rows: [(String, Figure)] = []
-        if let checkpoint {
-            let file = try Checkpoint.read(checkpoint)
-            guard let ddpm = try ModelRegistry.load(file, path: checkpoint, device: device) as? DDPMModel else {
-                throw ValidationError("\(checkpoint) holds a \(file.modelType) model; FID-FMNIST samples a ddpm checkpoint")
-            }
-            rows += try score(ddpm, fid: fid)
-        }
+        if let model { rows += try score(model, fid: fid) }
         rows += [("floor_fid_fmnist", .real(try fid.floor(train: train, count: count, seed: seed))),
                  ("floor_train_images", .integer(count)), ("test_images", .integer(fid.reference.count)),
                  ("seed", .seed(seed)), ("classifier", .text(classifierPath)),
@@ -78,7 +80,7 @@ struct FIDCommand: ParsableCommand {
     }
 
     /// Samples the model in batches, collecting classifier features, and returns the report rows.
-    func score(_ ddpm: DDPMModel, fid: FIDFMNIST) throws -> [(String, Figure)] {
+    func score(_ ddpm: any ImageDiffusionModel, fid: FIDFMNIST) throws -> [(String, Figure)] {
         let options = try samplerArguments.options(seed: seed)
         let labels = ddpm.cyclingLabels(count: count)
         let collector = FeatureCollector(classifier: fid.classifier)
@@ -102,10 +104,10 @@ struct FIDCommand: ParsableCommand {
     }
 
     /// Network evaluations per sample: the DDIM steps, or every timestep for ancestral sampling.
-    func iterations(_ ddpm: DDPMModel, _ method: SamplingMethod) -> Int {
+    func iterations(_ ddpm: any ImageDiffusionModel, _ method: SamplingMethod) -> Int {
         switch method {
         case let .ddim(steps, _): steps
-        case .ddpm: ddpm.configuration.diffusion.timesteps
+        case .ddpm: ddpm.diffusion.timesteps
         }
     }
 

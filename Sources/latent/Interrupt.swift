@@ -10,13 +10,18 @@ final class InterruptFlag {
     }
 
     private let flag = Flag()
-    private let source: any DispatchSourceSignal
+    private let sources: [any DispatchSourceSignal]
 
-    init() {
-        signal(SIGINT, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler { [flag] in flag.raised.store(true, ordering: .relaxed) }
-        source.resume()
+    /// Watches SIGINT, and `also` (under mpirun: SIGTERM, which mpirun sends every rank on Ctrl-C).
+    init(also extra: [Int32] = []) {
+        let flag = flag
+        sources = ([SIGINT] + extra).map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [flag] in flag.raised.store(true, ordering: .relaxed) }
+            source.resume()
+            return source
+        }
     }
 
     var isRaised: Bool { flag.raised.load(ordering: .relaxed) }

@@ -11,7 +11,7 @@ struct LatentCLI: ParsableCommand {
             Devices: --device auto (an OpenCL GPU if present, else the CPU backend), cpu, opencl \
             (the first OpenCL device, PoCL included) or opencl:P:D. LATENT_DEVICE sets the default.
             """,
-        subcommands: [DevicesCommand.self, ParityCommand.self, BenchCommand.self, TrainCommand.self, SampleCommand.self, EvalCommand.self, FIDCommand.self, DemoCommand.self])
+        subcommands: [DevicesCommand.self, ParityCommand.self, BenchCommand.self, TrainCommand.self, SampleCommand.self, EvalCommand.self, FIDCommand.self, ImportCommand.self, ExportCommand.self, DemoCommand.self])
 }
 
 /// Options every subcommand that computes takes.
@@ -35,6 +35,11 @@ struct DeviceOptions: ParsableArguments {
     func resolve() throws -> any Device {
         try DeviceSelection.resolve(try request()) { message in printError(message) }
     }
+}
+
+/// "an autoencoder", "a ddpm": a model type name with its indefinite article.
+func withArticle(_ name: String) -> String {
+    ("aeiou".contains(name.first ?? "x") ? "an " : "a ") + name
 }
 
 func printError(_ message: String) {

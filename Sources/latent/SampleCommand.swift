@@ -26,36 +26,35 @@ struct SampleCommand: ParsableCommand {
         try reportingErrors {
             try prepareOutput(out)
             let device = try deviceOptions.resolve()
-            guard let checkpoint = checkpoint ?? ShippedModels.find(ShippedModels.ddpm + ShippedModels.vae) else {
+            guard let checkpoint = checkpoint ?? ShippedModels.find(ShippedModels.ldm + ShippedModels.ddpm + ShippedModels.vae) else {
                 throw ValidationError("no checkpoint given and no shipped model under models/ (run from the repository, or pass one)")
             }
             if self.checkpoint == nil { print("sampling the shipped model \(checkpoint)") }
             let file = try Checkpoint.read(checkpoint)
             let model = try ModelRegistry.load(file, path: checkpoint, device: device)
-            let (images, range, labels) = try draw(model, device: device)
+            let (images, range, labels) = try draw(model, path: checkpoint, device: device)
             try writeSamples(images, range: range, labels: labels, to: out)
             print("wrote \(images.shape[0]) samples to \(out)/samples.png and \(out)/samples.safetensors")
         }
     }
 
-    func draw(_ model: any GenerativeModel, device: any Device) throws -> (Tensor, ClosedRange<Float>, [Int32]?) {
+    func draw(_ model: any GenerativeModel, path: String, device: any Device) throws -> (Tensor, ClosedRange<Float>, [Int32]?) {
         switch model {
         case let vae as ConvVAE:
             return (try vae.sample(count: count, noise: NoiseStream(seed: seed), on: device), 0...1, nil)
-        case let ddpm as DDPMModel:
+        case let diffusion as any ImageDiffusionModel:
             let options = try samplerArguments.options(seed: seed)
-            let classes = ddpm.configuration.unet.numClasses
-            let labels = classes.map { k in (0..<count).map { label ?? Int32($0 % k) } }
+            let labels = diffusion.numClasses.map { k in (0..<count).map { label ?? Int32($0 % k) } }
             var progress = ProgressDisplay(totalSteps: 1, startStep: 0)
-            let images = try ddpm.sample(count: count, labels: labels,
-                                         options: options) { p in
+            let images = try diffusion.sample(count: count, labels: labels, options: options) { p in
                 progress.showSampling(p)
             }
             progress.finish()
             return (images, -1...1, labels)
         default:
-            let hint = model is VQVAE ? "use `latent eval` for its reconstructions" : "use `latent eval` for its test figures"
-            throw ValidationError("a \(type(of: model).modelType) model has no prior to sample from; \(hint)")
+            let hint = model is VQVAE || model is AutoencoderKL
+                ? "use `latent eval` for its reconstructions" : "use `latent eval` for its test figures"
+            throw ValidationError("\(path) holds \(withArticle(type(of: model).modelType)) model, which has no prior to sample from; \(hint)")
         }
     }
 }

@@ -9,6 +9,9 @@ enum ShippedModels {
     /// The diffusion model `latent demo`, `latent sample` and `latent bench sample` use by default.
     static let ddpm = ["models/fmnist-ddpm/checkpoint.safetensors"]
     static let vae = ["models/fmnist-vae/checkpoint.safetensors"]
+    /// The latent diffusion model (DiT denoiser); preferred by `latent sample` and `latent demo` when shipped.
+    static let ldm = ["models/fmnist-ldm/checkpoint.safetensors"]
+    static let autoencoder = ["models/fmnist-autoencoder/checkpoint.safetensors"]
     static let vqvae = ["models/fmnist-vq/checkpoint.safetensors"]
 
     /// The first existing `relativePath` under the current folder or a folder above the binary.

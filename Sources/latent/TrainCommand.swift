@@ -6,21 +6,29 @@ import Latent
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a model (vae, vqvae, ddpm, classifier) with checkpoints, metrics and exact resume.",
+        abstract: "Train a model (vae, vqvae, ddpm, classifier, autoencoder, dit, ldm) with checkpoints, metrics and exact resume.",
         discussion: """
             Writes OUT/checkpoint.safetensors every --checkpoint-every steps, at the end and on Ctrl-C, \
             OUT/metrics.jsonl (one JSON object per logged step) and OUT/loss.svg. --resume continues a run \
-            exactly: on the CPU backend, N steps + resume + M steps equals N+M steps bit for bit.
+            exactly: on the CPU backend, N steps + resume + M steps equals N+M steps bit for bit. \
+            autoencoder: the latent scale factor (1/std of training latents) is estimated at every checkpoint. \
+            ldm: --autoencoder names the autoencoder checkpoint (its weights are embedded in the LDM's); the \
+            training set is encoded once into OUT/latents.safetensors, which --resume reuses.
             """)
 
-    @Argument(help: "Model: vae, vqvae, ddpm, or classifier (the FID-FMNIST feature network).") var model: String
+    @Argument(help: "Model: vae, vqvae, ddpm, classifier (the FID-FMNIST feature network), autoencoder, dit or ldm.") var model: String
     @OptionGroup var deviceOptions: DeviceOptions
     @Option(help: "Random seed for initialisation, noise and data order.") var seed: UInt64 = 0
     @Option(help: "Output folder (created if missing).") var out: String?
     @Option(help: "MNIST-format data folder (default: Debian's Fashion-MNIST, /usr/share/datasets/fashion-mnist).")
     var data: String?
     @Option(help: "Optimizer steps in total (including steps before a resume).") var steps = 2000
-    @Option(help: "Batch size.") var batchSize = 128
+    @Option(help: "Batch size (per rank under mpirun; see --global-batch-size).") var batchSize = 128
+    @Option(help: ArgumentHelp("Batch size summed over all ranks under mpirun, split between them, so a run means "
+                               + "the same for any number of ranks (default: --batch-size × ranks).", valueName: "n"))
+    var globalBatchSize: Int?
+    @Option(help: "Seconds a rank waits for the others in a collective before stopping with an error (under mpirun).")
+    var mpiTimeout: Double = 600
     @Option(help: "Learning rate (Adam; AdamW when --weight-decay > 0).") var lr: Float = 1e-3
     @Option(help: "Linear learning-rate warm-up steps.") var warmup = 0
     @Flag(help: "Cosine learning-rate decay to 0 at the last step.") var cosine = false
@@ -35,45 +43,99 @@ struct TrainCommand: ParsableCommand {
     var skipNonfinite = 0
     @Option(help: "Continue from this checkpoint (its model config and training state win over flags).")
     var resume: String?
+    @Option(help: "ldm: the autoencoder checkpoint whose latents the model learns (not needed with --resume).")
+    var autoencoder: String?
+    @Option(help: "autoencoder: training images the latent scale factor is estimated from.") var scaleImages = 5000
 
     func validate() throws {
         guard skipNonfinite >= 0 else { throw ValidationError("--skip-nonfinite must be 0 or more, not \(skipNonfinite)") }
     }
 
     func run() throws {
-        try reportingErrors {
-            try train()
+        guard MPIProcessGroup.launchedByMPI() else {
+            return try reportingErrors { try train(group: SingleProcess()) }
+        }
+        let group: MPIProcessGroup
+        do {
+            group = try MPIProcessGroup(timeout: mpiTimeout)
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode.failure
+        }
+        try trainAsRank(of: group)
+    }
+
+    /// One rank of an mpirun launch: errors end this process without MPI_Finalize, which makes mpirun
+    /// stop the other ranks; an error every rank meets at the same point is printed by rank 0 only.
+    func trainAsRank(of group: MPIProcessGroup) throws {
+        do {
+            try train(group: group)
+        } catch let exit as ExitCode {
+            group.finalize()
+            throw exit
+        } catch {
+            if group.isRoot || !isMetByAllRanks(error) { printError("error: rank \(group.rank): \(error)") }
+            Foundation.exit(1)
+        }
+        group.finalize()
+    }
+
+    /// Errors every rank meets at the same point, which rank 0 alone reports.
+    func isMetByAllRanks(_ error: any Error) -> Bool {
+        if error is ValidationError || error is TrainingError { return true }
+        switch error as? DistributedError {
+        case .mismatchedRanks?, .invalidLayout?: return true
+        default: return false
         }
     }
 
-    func train() throws {
+    func train(group: any ProcessGroup) throws {
         let device = try deviceOptions.resolve()
         let modelType = try ModelRegistry.type(named: model)
         let outDir = out ?? "runs/\(model)"
-        try prepareOutput(outDir)
+        let root = group.isRoot
+        if root { try prepareOutput(outDir) }
         let checkpointPath = (outDir as NSString).appendingPathComponent("checkpoint.safetensors")
 
-        let resumed = try resume.map { try Checkpoint.read($0) }
+        let resumed = try Checkpoint.broadcast(readingOnRoot: resume, group: group)
+        if let resumed, resumed.modelType != modelType.modelType {
+            throw ValidationError("\(resume!) holds \(withArticle(resumed.modelType)) model, not \(withArticle(modelType.modelType)) one")
+        }
         let dataset = try MNISTFormat.load(.train, from: data ?? MNISTFormat.fashionMNISTFolder)
-        let loader = try BatchLoader(dataset: dataset, batchSize: batchSize, seed: seed, scaling: modelType.pixelScaling)
-        let model = try modelType.init(configJSON: resumed?.modelConfig ?? config, device: device, seed: seed)
+        let batch = globalBatchSize ?? batchSize * group.size
+        if group.size > 1 { try validateDataParallelLayout(globalBatch: batch, ranks: group.size, images: dataset.count) }
+        let loader = try BatchLoader(dataset: dataset, batchSize: batch, seed: seed, scaling: modelType.pixelScaling)
+        let setup = try latentDiffusionSetup(modelType, resuming: resumed != nil, device: device)
+        let model = try modelType.init(configJSON: resumed?.modelConfig ?? setup?.configJSON ?? config, device: device, seed: seed)
+        if let ldm = model as? LatentDiffusionModel {
+            try prepareLatents(ldm, setup: setup, dataset: dataset, cachePath: (outDir as NSString).appendingPathComponent(LatentCache.fileName))
+        }
         let training = TrainingConfiguration(
-            steps: steps, batchSize: batchSize, learningRate: lr, warmupSteps: warmup, cosineDecay: cosine,
+            steps: steps, batchSize: batch, learningRate: lr, warmupSteps: warmup, cosineDecay: cosine,
             weightDecay: weightDecay, gradientClip: clip > 0 ? clip : nil, emaDecay: ema > 0 ? ema : nil, seed: seed,
             skipNonFinite: skipNonfinite)
-        let trainer = try Trainer(model: model, configuration: training, loader: loader, device: device)
+        let trainer = try Trainer(model: model, configuration: training, loader: loader, device: device, group: group)
+        try RunFingerprint(configuration: "\(modelType.modelType) \(model.configJSON) \(training) ranks \(group.size) "
+            + "resume step \(resumed.map { "\($0.step)" } ?? "none")", dataset: dataset).verifySame(across: group)
         if let resumed {
             try trainer.restore(from: resumed)
-            print("resumed \(resume!) at step \(trainer.step) (\(trainer.position))")
+            if root { print("resumed \(resume!) at step \(trainer.step) (\(trainer.position))") }
+        } else {
+            try trainer.broadcastInitialState()
         }
+        guard root else { return try followRoot(trainer) }
+        let ranks = group.size > 1 ? ", \(group.size) ranks of \(batch / group.size)–\((batch + group.size - 1) / group.size)" : ""
         print("training \(model.parameterCount) parameters of \(modelType.modelType) on \(device.name) "
-            + "(\(dataset.count) images, batch \(batchSize), \(steps) steps) → \(outDir)")
+            + "(\(dataset.count) images, batch \(batch)\(ranks), \(steps) steps) → \(outDir)")
 
         let metrics = try MetricsLog(path: (outDir as NSString).appendingPathComponent("metrics.jsonl"))
-        let interrupt = InterruptFlag()
+        let interrupt = InterruptFlag(also: group.size > 1 ? [SIGTERM] : [])
         var progress = ProgressDisplay(totalSteps: steps, startStep: trainer.step)
         var savedAt: Int? = nil
         func save() throws {
+            if let autoencoder = model as? AutoencoderKL {
+                try autoencoder.setScale(autoencoder.latentScale(dataset, on: device, limit: scaleImages))
+            }
             try trainer.checkpoint().write(to: checkpointPath)
             savedAt = trainer.step
             let svg = LossCurve.svg(metrics.losses, title: "\(modelType.modelType) training loss")
@@ -105,7 +167,55 @@ struct TrainCommand: ParsableCommand {
             print("interrupted at step \(trainer.step); checkpoint written to \(checkpointPath) (continue with --resume \(checkpointPath))")
             throw ExitCode(130)
         }
+        if group.size > 1 { print(trainer.gradientSync.summary) }
         print("done: step \(trainer.step), checkpoint \(checkpointPath)")
+    }
+
+    /// A rank other than 0: the same steps, without output (rank 0 writes checkpoints, metrics, plots).
+    func followRoot(_ trainer: Trainer) throws {
+        let interrupt = InterruptFlag(also: [SIGTERM])
+        try trainer.run { _ in !interrupt.isRaised }
+        if interrupt.isRaised { throw ExitCode(130) }
+    }
+}
+
+extension TrainCommand {
+    /// For a new LDM run: the configuration merged with the --autoencoder checkpoint (nil otherwise).
+    func latentDiffusionSetup(_ type: any GenerativeModel.Type, resuming: Bool, device: any Device) throws -> LatentDiffusionSetup? {
+        guard type.modelType == LatentDiffusionModel.modelType else {
+            if autoencoder != nil { throw ValidationError("--autoencoder is for `latent train ldm`, not \(type.modelType)") }
+            return nil
+        }
+        guard !resuming else { return nil }
+        guard let autoencoder else {
+            throw ValidationError("latent train ldm needs --autoencoder CHECKPOINT (a checkpoint of `latent train autoencoder`)")
+        }
+        return try LatentDiffusionSetup(userConfigJSON: config, autoencoderPath: autoencoder, device: device)
+    }
+
+    /// Loads the autoencoder into a new LDM and encodes the training set into the cache, or reads the
+    /// cache of the run being resumed (whose weights the trainer restores).
+    func prepareLatents(_ ldm: LatentDiffusionModel, setup: LatentDiffusionSetup?, dataset: ImageDataset, cachePath: String) throws {
+        guard let setup else {
+            ldm.latentCache = try LatentCache.read(cachePath, expectedFingerprint: ldm.configuration.autoencoderFingerprint,
+                                                   latentShape: ldm.latentShape, images: dataset.count)
+            print("reusing the latent cache \(cachePath)")
+            return
+        }
+        try ldm.loadAutoencoder(setup.autoencoderWeights)
+        let start = Date()
+        var lastReport = Date.distantPast
+        let cache = try LatentCache.encode(dataset, with: ldm.autoencoder,
+                                           fingerprint: setup.configuration.autoencoderFingerprint ?? "") { done, total in
+            // A few minutes for the whole training set on two cores: say where it stands every 10 s.
+            guard Date().timeIntervalSince(lastReport) > 10 || done == total else { return }
+            lastReport = Date()
+            printError(String(format: "encoding the training set: %d/%d images (%.0f s)", done, total, Date().timeIntervalSince(start)))
+        }
+        try cache.write(to: cachePath)
+        ldm.latentCache = cache
+        print(String(format: "encoded %d training images to %@ in %.0f s (latents %@, scale factor %.4f)", cache.count, cachePath,
+                     Date().timeIntervalSince(start), ldm.latentShape.map(String.init).joined(separator: "x"), try ldm.autoencoder.scale()))
     }
 }
 

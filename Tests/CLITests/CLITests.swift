@@ -220,11 +220,14 @@ func tinyDataset(in folder: Scratch, images: Int = 48) throws -> String {
     @Test func benchTrainTimesEveryModel() throws {
         let scratch = Scratch()
         let data = try tinyDataset(in: scratch)
-        let r = try latent(["bench", "train", "--quick", "--json", "--device", "cpu", "--data", data, "--batch", "8",
-                            "--config", #"{"ddpm": \#(Self.tinyDDPM)}"#])
+        let tinyDiT = #"{"hidden_size": 32, "depth": 1, "num_heads": 2}"#
+        let configs = #"{"ddpm": \#(Self.tinyDDPM), "autoencoder": {"preset": "tiny"}, "dit": {"dit": \#(tinyDiT)}, "#
+            + #""ldm": {"autoencoder": {"preset": "tiny"}, "dit": \#(tinyDiT)}}"#
+        let r = try latent(["bench", "train", "--quick", "--json", "--device", "cpu", "--data", data, "--batch", "8", "--config", configs])
         try #require(r.status == 0, "\(r.error)")
         let lines = try benchLines(r)
-        #expect(Set(lines.keys) == ["unet_train_step", "vae_train_step", "vqvae_train_step", "vqvae_ema_train_step"])
+        #expect(Set(lines.keys) == ["unet_train_step", "vae_train_step", "vqvae_train_step", "vqvae_ema_train_step",
+                                    "autoencoder_train_step", "ldm_train_step", "dit_train_step"])
         for line in lines.values.joined() {
             #expect((line["images_per_s"] as? Double ?? 0) > 0 && (line["shape"] as? String ?? "").hasPrefix("batch 8 "), "\(line)")
         }

@@ -561,3 +561,25 @@ extension OpenCLRuntimeTests {
 private extension Double {
     var asFloat: Float { Float(self) }
 }
+
+/// Launches, transfers and waits are counted, so benchmarks can report them per step.
+@Suite struct DeviceActivityTests {
+    @Test(arguments: ["cpu", "opencl"]) func launchesTransfersAndWaitsAreCounted(_ backend: String) throws {
+        // A CPU device of its own, so tests running in parallel do not add to its counts; the
+        // OpenCL device is shared by the whole process, so its counts are lower bounds.
+        let device: any Device = backend == "cpu" ? CPUDevice(threads: 1) : try DeviceSelection.resolve(.opencl)
+        let exact = backend == "cpu"
+        let before = device.activity
+        let x = try Tensor([1, 2, 3, 4], shape: [4], on: device)
+        let y = try (x * x).exp().sum()
+        let value = try y.item()
+        #expect(value.isFinite)
+        let d = device.activity.since(before)
+        if exact {
+            #expect(d == { var a = DeviceActivity(); a.uploads = 1; a.downloads = 1; a.waits = 1; return a }())
+        } else {
+            // mul, exp and sum: at least three kernels.
+            #expect(d.uploads >= 1 && d.downloads >= 1 && d.waits >= 1 && d.launches >= 3, "\(d)")
+        }
+    }
+}

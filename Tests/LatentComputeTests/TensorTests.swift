@@ -93,3 +93,39 @@ import Testing
         for (g, e) in zip(try #require(gradients[x]).toArray(), expected) { #expect(abs(g - e) < 1e-5) }
     }
 }
+
+/// The fused GroupNorm → SiLU runs only without a gradient to record, and equals the two steps.
+@Suite struct GroupNormSiLUTests {
+    @Test(arguments: ["cpu", "opencl"]) func fusedEqualsComposedAndKeepsGradients(_ backend: String) throws {
+        let device = try DeviceSelection.resolve(try DeviceRequest(parsing: backend))
+        var g = ParityInputs(seed: 5)
+        let x = try Tensor(g.floats(2 * 8 * 5), shape: [2, 8, 5], on: device)
+        let gamma = try Tensor(g.floats(8, low: 0.5, high: 1.5), shape: [8], on: device)
+        let beta = try Tensor(g.floats(8), shape: [8], on: device)
+        let fused = try withoutGrad { try x.groupNormSiLU(groups: 4, gamma: gamma, beta: beta) }.toArray()
+        let composed = try withoutGrad { try x.groupNorm(groups: 4, gamma: gamma, beta: beta).silu() }.toArray()
+        for (a, b) in zip(fused, composed) { #expect(abs(a - b) <= 1e-6) }
+        // While recording, the result has a gradient path back to x.
+        let tracked = x.requiringGrad()
+        let y = try tracked.groupNormSiLU(groups: 4, gamma: gamma, beta: beta)
+        #expect(y.gradFunction != nil)
+        #expect(try y.sum().backward()[tracked] != nil)
+    }
+}
+
+/// Without a gradient to record, a 1×1 convolution runs as a plain product; it must equal the
+/// convolution kernels' result.
+@Suite struct PointwiseConvolutionTests {
+    @Test(arguments: ["cpu", "opencl"]) func inferenceProductEqualsTheConvolution(_ backend: String) throws {
+        let device = try DeviceSelection.resolve(try DeviceRequest(parsing: backend))
+        var g = ParityInputs(seed: 9)
+        let x = try Tensor(g.floats(3 * 5 * 4 * 6), shape: [3, 5, 4, 6], on: device)
+        let weight = try Tensor(g.floats(7 * 5), shape: [7, 5, 1, 1], on: device)
+        let bias = try Tensor(g.floats(7), shape: [7], on: device)
+        let product = try withoutGrad { try x.conv2d(weight, bias: bias) }
+        let convolution = try x.requiringGrad().conv2d(weight, bias: bias)
+        #expect(product.shape == [3, 7, 4, 6] && product.gradFunction == nil)
+        #expect(convolution.gradFunction != nil)
+        for (a, b) in zip(try product.toArray(), try convolution.toArray()) { #expect(abs(a - b) <= 1e-5) }
+    }
+}

@@ -40,7 +40,7 @@ func maxRelativeError(_ a: [Float], _ b: [Float]) -> Float {
 func timesteps(_ tensor: SafeTensor?) throws -> [Int] { try #require(tensor).int32s().map(Int.init) }
 
 @Suite struct DiffusionScheduleTests {
-    /// Float32 values printed by the reference (torch 2.x, `GaussianDiffusion()` of models.py) at
+    /// Float32 values printed by the reference (torch 2.x, `GaussianDiffusion()`, as in python/latent_torch) at
     /// t = 0, 1, 499, 998, 999, with `repr(float(a[i]))`.
     @Test func linearScheduleMatchesTheReference() throws {
         let s = try NoiseSchedule(.ho2020, timesteps: 1000)

@@ -1,7 +1,8 @@
 import Foundation
 import LatentCompute
 
-/// The convolutional VAE "fmnist-conv" of the reference (`ConvVAE` in models.py), layer for layer and
+/// The convolutional VAE "fmnist-conv" of the reference (`ConvVAE`; its PyTorch twin is
+/// `latent_torch.ConvVAE` in the repository's python/ folder), layer for layer and
 /// name for name: `enc.0/2` convs, `enc.5` the Linear to 2·latent (mu, logvar), `dec.0` the Linear from
 /// z, `dec.3/5` the transposed convs. Images 1×28×28 in [0, 1].
 ///
@@ -98,7 +99,7 @@ public final class ConvVAE: Module, GenerativeModel {
     /// The training loss with eps drawn from `noise` (Philox, N·latent numbers).
     public func trainingLoss(images: Tensor, labels: Tensor, noise: NoiseStream) throws -> TrainingLoss {
         let n = images.shape.first ?? 0
-        let eps = try Tensor.randomNormal([n, latent], seed: noise.seed, offset: noise.take(n * latent), on: images.device)
+        let eps = try Tensor.randomNormal([n, latent], seed: noise.seed, offset: noise.takeRows(n, perRow: latent), on: images.device)
         let result = try loss(images: images, eps: eps)
         return TrainingLoss(loss: result.loss, metrics: [("rec", result.reconstruction), ("kl", result.kl)])
     }

@@ -49,6 +49,7 @@ extension VectorQuantizer {
             let idle = try stepsSinceUsed.toArray()
             let dead = idle.indices.filter { idle[$0] >= Float(steps) }
             guard !dead.isEmpty else { return 0 }
+            let pool = try gatheredOverRanks(pool)
             let draws = try Tensor.randomUniform([dead.count], seed: noise.seed, offset: noise.take(dead.count), on: device).toArray()
             var rows = [Int32](repeating: 0, count: codes), mask = [Float](repeating: 0, count: codes)
             let n = pool.shape[0]

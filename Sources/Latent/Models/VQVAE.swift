@@ -1,6 +1,7 @@
 import LatentCompute
 
-/// The VQ-VAE "fmnist-vq" of the reference (`VQVAE` in models.py), layer for layer and name for name:
+/// The VQ-VAE "fmnist-vq" of the reference (`VQVAE`; its PyTorch twin is `latent_torch.VQVAE` in the
+/// repository's python/ folder), layer for layer and name for name:
 /// `enc` (two stride-2 convs and a 1×1 conv to D channels: 7×7×D), `vq` (the `VectorQuantizer`),
 /// `dec` (a 1×1 conv and two transposed convs back to 1×28×28, linear output). Images in [0, 1].
 ///
@@ -101,13 +102,16 @@ public final class VQVAE: Module, GenerativeModel {
     /// k-means initialisation of the codebook from the encoder outputs of `images`.
     public func initializeCodebook(images: Tensor, noise: NoiseStream) throws {
         let vectors = try withoutGrad {
-            try encode(images).permuted([0, 2, 3, 1]).reshaped([-1, config.dimension])
+            try vq.gatheredOverRanks(encode(images).permuted([0, 2, 3, 1]).reshaped([-1, config.dimension]))
         }
         try vq.kmeans(vectors, iterations: config.kmeansIterations, noise: noise)
         pendingCodebookInitialization = false
     }
 
     /// Counts steps and restarts dead codes every `restartEvery` steps (when `restartAfter` > 0).
+    /// Sums the codebook statistics over the ranks of a data-parallel run (see `VectorQuantizer.group`).
+    public func join(_ group: any ProcessGroup) { vq.group = group }
+
     public func afterOptimizerStep() throws {
         completedSteps += 1
         if config.restartAfter > 0, completedSteps % config.restartEvery == 0, let noise = lastNoise {

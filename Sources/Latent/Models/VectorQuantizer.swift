@@ -25,6 +25,9 @@ public final class VectorQuantizer: Module {
     public private(set) var stepsSinceUsed: Tensor
     /// The encoder outputs of the last training-mode forward [N, D], the pool restarted codes come from.
     public private(set) var recentVectors: Tensor?
+    /// The ranks of a data-parallel run: training-mode counts, EMA sums and restart pools are summed
+    /// or gathered over them, so every rank updates the codebook as one process would (nil: alone).
+    public var group: (any ProcessGroup)?
 
     /// The reference initialisation: embedding U(−1/K, 1/K); with EMA cluster_size 0, embed_sum = embedding.
     public init(codes: Int, dimension: Int, beta: Float = 0.25, ema: Bool = false, decay: Float = 0.99,
@@ -59,8 +62,10 @@ public final class VectorQuantizer: Module {
         let flat = try encoded.permuted([0, 2, 3, 1]).reshaped([b * h * w, dimension])
         let indices = try nearestCodes(flat)
         let quantized = try embedding.gather(indices)
-        let counts = try withoutGrad { try Tensor.full([flat.shape[0], 1], value: 1, on: flat.device)
-            .scatterAdd(indices, rows: codes).reshaped([codes]) }
+        let counts = try withoutGrad {
+            let local = try Tensor.full([flat.shape[0], 1], value: 1, on: flat.device).scatterAdd(indices, rows: codes).reshaped([codes])
+            return try training ? summedOverRanks(local) : local
+        }
         if training {
             try withoutGrad {
                 if ema { try emaUpdate(flat: flat.detached(), indices: indices, counts: counts) }
@@ -99,7 +104,7 @@ public final class VectorQuantizer: Module {
     /// One EMA step from this batch's vectors, assignments and per-code counts (in place, on the device).
     func emaUpdate(flat: Tensor, indices: Tensor, counts: Tensor) throws {
         guard let clusterSize, let embedSum else { return }
-        let sums = try flat.scatterAdd(indices, rows: codes)
+        let sums = try summedOverRanks(flat.scatterAdd(indices, rows: codes))
         try clusterSize.assignAxpby(decay, clusterSize, 1 - decay, counts.reshaped(clusterSize.shape))
         try embedSum.assignAxpby(decay, embedSum, 1 - decay, sums)
         try refreshEmbeddingFromEMA()

@@ -16,6 +16,12 @@ public final class Linear: Module, UnaryLayer {
         self.bias = bias ? try initializer.uniform([outFeatures], bound: bound) : nil
     }
 
+    /// A layer over given parameters (weight [out, in], bias [out]), for initialisations other than PyTorch's default.
+    public init(weight: Tensor, bias: Tensor?) {
+        self.weight = weight
+        self.bias = bias
+    }
+
     public override var localParameters: [(String, Tensor)] { [("weight", weight)] + (bias.map { [("bias", $0)] } ?? []) }
 
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
@@ -39,6 +45,13 @@ public final class Conv2d: Module, UnaryLayer {
         let bound = 1 / Float(inChannels / groups * kernelSize * kernelSize).squareRoot()
         weight = try initializer.uniform([outChannels, inChannels / groups, kernelSize, kernelSize], bound: bound)
         self.bias = bias ? try initializer.uniform([outChannels], bound: bound) : nil
+        (self.stride, self.padding, self.dilation, self.groups) = (stride, padding, dilation, groups)
+    }
+
+    /// A layer over given parameters (weight [out, in/groups, k, k], bias [out]), for other initialisations.
+    public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1) {
+        self.weight = weight
+        self.bias = bias
         (self.stride, self.padding, self.dilation, self.groups) = (stride, padding, dilation, groups)
     }
 
@@ -89,6 +102,11 @@ public final class GroupNorm: Module, UnaryLayer {
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
         try x.groupNorm(groups: groups, gamma: weight, beta: bias, epsilon: epsilon)
     }
+
+    /// silu(self(x)), fused into one kernel when no gradient is recorded (sampling).
+    public func silu(_ x: Tensor) throws -> Tensor {
+        try x.groupNormSiLU(groups: groups, gamma: weight, beta: bias, epsilon: epsilon)
+    }
 }
 
 public final class LayerNorm: Module, UnaryLayer {
@@ -117,6 +135,9 @@ public final class Embedding: Module, UnaryLayer {
         weight = try initializer.normal([count, dimension])
     }
 
+    /// A table over a given weight [count, dim].
+    public init(weight: Tensor) { self.weight = weight }
+
     public override var localParameters: [(String, Tensor)] { [("weight", weight)] }
 
     public func callAsFunction(_ indices: Tensor) throws -> Tensor { try weight.gather(indices) }
@@ -134,7 +155,7 @@ public final class Dropout: Module, UnaryLayer {
 
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
         guard training, probability > 0 else { return x }
-        return try x.dropout(probability: probability, seed: noise.seed, offset: noise.take(x.count))
+        return try x.dropout(probability: probability, seed: noise.seed, offset: noise.takeRows(x.shape[0], perRow: x.count / max(x.shape[0], 1)))
     }
 }
 

@@ -173,4 +173,17 @@ public final class NoiseStream {
         defer { offset += UInt64(count) }
         return offset
     }
+
+    /// The part of the global batch this process trains on in a data-parallel step (nil: all of it).
+    public var shard: BatchShard?
+
+    /// Reserves the numbers of `rows` batch rows of `perRow` numbers each and returns the offset of
+    /// the first. In a data-parallel step (`shard` set and `rows` its count) the stream advances past
+    /// the whole global batch's numbers and the offset is that of this shard's first row, so every
+    /// image gets the numbers it would get in one process.
+    public func takeRows(_ rows: Int, perRow: Int) -> UInt64 {
+        guard let shard, rows == shard.count else { return take(rows * perRow) }
+        defer { offset += UInt64(shard.total * perRow) }
+        return offset + UInt64(shard.start * perRow)
+    }
 }

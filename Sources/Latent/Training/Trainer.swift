@@ -20,12 +20,21 @@ public final class Trainer {
     public private(set) var skippedNonFinite = 0
     /// Fault injection for tests: transforms the loss of a (1-based) step before the backward pass.
     public var lossTransform: ((_ step: Int, _ loss: Tensor) throws -> Tensor)?
+    /// The ranks training together (data parallel); a `SingleProcess` when alone.
+    public let group: any ProcessGroup
+    /// Time spent averaging gradients across the ranks (zero when alone).
+    public internal(set) var gradientSync = GradientSyncTimes()
 
-    public init(model: any GenerativeModel, configuration: TrainingConfiguration, loader: BatchLoader, device: any Device) throws {
+    /// A trainer on `loader`'s batches. With a `group` of several ranks, `configuration.batchSize`
+    /// and the loader's batches are global: each rank trains on its `BatchShard` of every batch.
+    public init(model: any GenerativeModel, configuration: TrainingConfiguration, loader: BatchLoader, device: any Device,
+                group: any ProcessGroup = SingleProcess()) throws {
         self.model = model
         self.configuration = configuration
         self.loader = loader
         self.device = device
+        self.group = group
+        if group.size > 1 { model.join(group) }
         optimizer = Adam(learningRate: configuration.learningRate, weightDecay: configuration.weightDecay,
                          decoupled: configuration.weightDecay > 0)
         noise = NoiseStream(seed: configuration.seed &+ 0x5EED)
@@ -38,16 +47,22 @@ public final class Trainer {
         while step < configuration.steps {
             guard let batch = try batches.nextBatch() else { break }
             let result = try trainStep(on: batch)
-            if try !report(result) { break }
+            if try !agreeToContinue(report(result)) { break }
         }
     }
 
-    /// One optimizer step on `batch`, which must be the batch at `position`.
+    /// One optimizer step on `batch`, which must be the batch at `position` (the global batch when
+    /// data parallel: this rank computes on its shard, then gradients, loss and metrics are averaged).
     public func trainStep(on batch: Batch) throws -> StepReport {
-        let images = try batch.imagesTensor(on: device)
-        let labels = try batch.labelsTensor(on: device)
+        let shard = BatchShard(rank: group.rank, of: group.size, total: batch.shape[0])
+        let part = group.size > 1 ? batch.rows(shard) : batch
         model.train()
-        let output = try model.trainingLoss(images: images, labels: labels, noise: noise)
+        noise.shard = group.size > 1 ? shard : nil
+        let output: TrainingLoss
+        do {
+            defer { noise.shard = nil }
+            output = try model.trainingLoss(batch: part, device: device, noise: noise)
+        }
         let lossTensor = try lossTransform?(step + 1, output.loss) ?? output.loss
         var gradients = try lossTensor.backward()
         let parameters = model.namedParameters()
@@ -55,9 +70,15 @@ public final class Trainer {
         // folded into it on the device (NaN if any is not finite), so no bad update is applied;
         // otherwise a bad update shows in the next step's loss, and `checkpoint()` refuses to
         // save non-finite weights, so the last good checkpoint survives either way.
-        let loss = configuration.skipNonFinite > 0
+        var loss = configuration.skipNonFinite > 0
             ? try NonFiniteCheck.probe(loss: lossTensor, gradients: gradients, parameters: parameters)
             : try lossTensor.item()
+        var averagedMetrics: [(String, Float)]?
+        if group.size > 1 {
+            // The average is NaN when any rank's is, so every rank takes the same decision below.
+            (loss, averagedMetrics) = try averageAcrossRanks(&gradients, parameters: parameters, loss: loss,
+                                                              metrics: output.metrics, weight: shard.weight)
+        }
         guard loss.isFinite else {
             let culprit = try NonFiniteCheck.diagnose(loss: lossTensor, gradients: gradients, parameters: parameters)
             guard skippedNonFinite < configuration.skipNonFinite else {
@@ -83,7 +104,7 @@ public final class Trainer {
         }
         step += 1
         position = batch.next
-        let metrics = try output.metrics.map { ($0.0, try $0.1.item()) }
+        let metrics = try averagedMetrics ?? output.metrics.map { ($0.0, try $0.1.item()) }
         return StepReport(step: step, loss: loss, metrics: metrics, learningRate: rate, gradientNorm: norm)
     }
 

@@ -39,6 +39,8 @@ public final class CPUDevice: Device {
 
     public let backend = Backend.cpu
     public let threads: Int
+    let counter = ActivityCounter()
+    public var activity: DeviceActivity { counter.value }
     public var name: String { "cpu (\(threads) threads)" }
 
     public init(threads: Int = CPUDevice.defaultThreadCount) {
@@ -61,6 +63,7 @@ public final class CPUDevice: Device {
         guard byteOffset >= 0, byteOffset + source.count <= target.byteCount else {
             throw ComputeError.invalidArgument("write of \(source.count) bytes at \(byteOffset) into a \(target.byteCount)-byte buffer")
         }
+        counter.upload()
         if let base = source.baseAddress { (target.pointer + byteOffset).copyMemory(from: base, byteCount: source.count) }
     }
 
@@ -69,10 +72,11 @@ public final class CPUDevice: Device {
         guard byteOffset >= 0, byteOffset + destination.count <= source.byteCount else {
             throw ComputeError.invalidArgument("read of \(destination.count) bytes at \(byteOffset) from a \(source.byteCount)-byte buffer")
         }
+        counter.download()
         if let base = destination.baseAddress { base.copyMemory(from: source.pointer + byteOffset, byteCount: destination.count) }
     }
 
-    public func synchronize() throws {}
+    public func synchronize() throws { counter.wait() }
 
     public var memoryUsage: MemoryUsage { CPUBuffer.meter.usage }
     public func resetPeakMemory() { CPUBuffer.meter.resetPeak() }

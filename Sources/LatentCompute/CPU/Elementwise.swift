@@ -143,17 +143,7 @@ extension CPUDevice {
     /// o[i] = F(s[i]) for i < count.
     private func mapUnary<F: UnaryFunctor>(_: F.Type, _ s: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>,
                                            _ count: Int) {
-        parallelFor(count, grain: 32_768) { start, end in
-            var i = start
-            while i + FloatVector.scalarCount <= end {
-                store(F.vector(load(s, i)), o, i)
-                i += FloatVector.scalarCount
-            }
-            while i < end {
-                o[i] = F.scalar(s[i])
-                i += 1
-            }
-        }
+        parallelFor(count, grain: 32_768) { start, end in applyUnary(F.self, s, o, start, end) }
     }
 
     /// o = F(a, b) over a broadcast layout.
@@ -213,4 +203,18 @@ func load(_ p: UnsafePointer<Float>, _ i: Int) -> FloatVector {
 @inline(__always)
 func store(_ v: FloatVector, _ p: UnsafeMutablePointer<Float>, _ i: Int) {
     UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: FloatVector.self)
+}
+
+/// o[i] = F(s[i]) for start ≤ i < end on the calling thread (s may equal o).
+@inline(__always)
+func applyUnary<F: UnaryFunctor>(_: F.Type, _ s: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ start: Int, _ end: Int) {
+    var i = start
+    while i + FloatVector.scalarCount <= end {
+        store(F.vector(load(s, i)), o, i)
+        i += FloatVector.scalarCount
+    }
+    while i < end {
+        o[i] = F.scalar(s[i])
+        i += 1
+    }
 }

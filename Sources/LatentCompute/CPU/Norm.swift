@@ -7,6 +7,17 @@
 extension CPUDevice {
     public func groupNorm(_ x: any DeviceBuffer, gamma: any DeviceBuffer, beta: any DeviceBuffer, _ out: any DeviceBuffer,
                           mean: any DeviceBuffer, rstd: any DeviceBuffer, shape: GroupNormShape) throws {
+        try groupNorm(x, gamma: gamma, beta: beta, out, mean: mean, rstd: rstd, shape: shape, silu: false)
+    }
+
+    public func groupNormSiLU(_ x: any DeviceBuffer, gamma: any DeviceBuffer, beta: any DeviceBuffer, _ out: any DeviceBuffer,
+                              mean: any DeviceBuffer, rstd: any DeviceBuffer, shape: GroupNormShape) throws {
+        try groupNorm(x, gamma: gamma, beta: beta, out, mean: mean, rstd: rstd, shape: shape, silu: true)
+    }
+
+    /// The forward pass, with SiLU applied to each block while it is still in cache when `silu`.
+    private func groupNorm(_ x: any DeviceBuffer, gamma: any DeviceBuffer, beta: any DeviceBuffer, _ out: any DeviceBuffer,
+                           mean: any DeviceBuffer, rstd: any DeviceBuffer, shape: GroupNormShape, silu: Bool) throws {
         let px = try cpu(x).floats, pg = try cpu(gamma).floats, pb = try cpu(beta).floats, po = try cpu(out).floats
         let pm = try cpu(mean).floats, pr = try cpu(rstd).floats
         let perGroup = shape.channels / shape.groups, spatial = shape.spatial, size = perGroup * spatial
@@ -50,6 +61,7 @@ extension CPUDevice {
                         }
                     }
                 }
+                if silu { applyUnary(SiluOp.self, os, os, 0, size) }
             }
         }
     }

@@ -15,6 +15,12 @@ extension FusedKernels where Self: Device {
         try broadcast(.add, out, planes, beta, perChannel, out)
     }
 
+    public func groupNormSiLU(_ x: any DeviceBuffer, gamma: any DeviceBuffer, beta: any DeviceBuffer, _ out: any DeviceBuffer,
+                              mean: any DeviceBuffer, rstd: any DeviceBuffer, shape s: GroupNormShape) throws {
+        try groupNorm(x, gamma: gamma, beta: beta, out, mean: mean, rstd: rstd, shape: s)
+        try unary(.silu, out, out, count: s.batch * s.channels * s.spatial)
+    }
+
     /// With x̂ = (x − mean)·rstd and d = dy·γ per block: gradX = rstd·(d − mean(d) − x̂·mean(d·x̂)),
     /// gradGamma[c] = Σ dy·x̂, gradBeta[c] = Σ dy (sums over images and pixels).
     public func groupNormBackward(_ gradOut: any DeviceBuffer, x: any DeviceBuffer, gamma: any DeviceBuffer,

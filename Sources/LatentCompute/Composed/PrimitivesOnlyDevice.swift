@@ -19,6 +19,7 @@ public final class PrimitivesOnlyDevice: Device {
     public func synchronize() throws { try base.synchronize() }
     public var memoryUsage: MemoryUsage { base.memoryUsage }
     public func resetPeakMemory() { base.resetPeakMemory() }
+    public var activity: DeviceActivity { base.activity }
 
     // MARK: primitive kernels
     public func fill(_ out: any DeviceBuffer, count: Int, value: Float) throws { try base.fill(out, count: count, value: value) }

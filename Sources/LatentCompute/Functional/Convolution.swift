@@ -26,6 +26,14 @@ extension Tensor {
             }
             return try Tensor.concat(outputs, axis: 1)
         }
+        let recording = GradMode.isEnabled && ([self, weight] + (bias.map { [$0] } ?? [])).contains(where: \.requiresGrad)
+        if kh == 1, kw == 1, stride == 1, padding == 0, !recording {
+            // Inference: a 1×1 convolution is one product per image, W [O, C] · x[n] [C, H·W],
+            // with no column matrix (training keeps the convolution kernels, whose weight gradient
+            // sums over the batch without an [N, O, C] intermediate).
+            let product = try weight.reshaped([o, c]).matmul(reshaped([n, c, h * w]))
+            return try (bias.map { try product + $0.reshaped([o, 1]) } ?? product).reshaped([n, o, h, w])
+        }
         let geometry = ConvGeometry(batch: n, channels: c, height: h, width: w, kernelHeight: kh, kernelWidth: kw,
                                     stride: (stride, stride), padding: (padding, padding), dilation: (dilation, dilation))
         let (oh, ow) = (geometry.outHeight, geometry.outWidth)

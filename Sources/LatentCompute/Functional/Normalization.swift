@@ -10,6 +10,31 @@ extension Tensor {
                                              epsilon: epsilon), gamma: gamma, beta: beta, name: "group_norm")
     }
 
+    /// silu(groupNorm(x)). Without a gradient to record it runs the fused kernel (one pass, no
+    /// intermediate tensor); while recording, the two differentiable steps.
+    public func groupNormSiLU(groups: Int, gamma: Tensor, beta: Tensor, epsilon: Float = 1e-5) throws -> Tensor {
+        guard !GradMode.isEnabled || ![self, gamma, beta].contains(where: \.requiresGrad) else {
+            return try groupNorm(groups: groups, gamma: gamma, beta: beta, epsilon: epsilon).silu()
+        }
+        guard rank >= 2, groups >= 1, shape[1] % groups == 0 else {
+            throw ComputeError.shapeMismatch("groupNormSiLU of \(shape) with \(groups) groups")
+        }
+        let norm = GroupNormShape(batch: shape[0], channels: shape[1], spatial: shape.dropFirst(2).reduce(1, *),
+                                  groups: groups, epsilon: epsilon)
+        guard gamma.shape == [norm.channels], beta.shape == [norm.channels] else {
+            throw ComputeError.shapeMismatch("groupNormSiLU: gamma \(gamma.shape) and beta \(beta.shape), expected [\(norm.channels)]")
+        }
+        try requireFloat("groupNormSiLU")
+        try requireSameDevice(gamma, "groupNormSiLU")
+        try requireSameDevice(beta, "groupNormSiLU")
+        let out = try Tensor.empty(shape, on: device)
+        let mean = try Tensor.empty([norm.batch * norm.groups], on: device)
+        let rstd = try Tensor.empty([norm.batch * norm.groups], on: device)
+        try device.groupNormSiLU(buffer, gamma: gamma.buffer, beta: beta.buffer, out.buffer, mean: mean.buffer,
+                                 rstd: rstd.buffer, shape: norm)
+        return out
+    }
+
     /// LayerNorm over the last axis with gamma, beta of that size.
     public func layerNorm(gamma: Tensor, beta: Tensor, epsilon: Float = 1e-5) throws -> Tensor {
         guard let d = shape.last, d > 0 else { throw ComputeError.shapeMismatch("layerNorm of \(shape)") }

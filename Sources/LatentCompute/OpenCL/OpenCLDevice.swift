@@ -54,6 +54,8 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
     let programs = Locked(ProgramTable())
     /// Held while setting a shared kernel's arguments and enqueueing it.
     let launchLock = Locked(())
+    let counter = ActivityCounter()
+    public var activity: DeviceActivity { counter.value }
 
     init(entry: OpenCLRuntime.Entry, api: OpenCLAPI) throws(ComputeError) {
         self.info = entry.info
@@ -101,6 +103,7 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
         }
         guard let base = source.baseAddress, source.count > 0 else { return }
         // Blocking: the caller may free `source` as soon as this returns.
+        counter.upload()
         let status = api.enqueueWriteBuffer(queue.raw, target.mem.raw, cl_bool(CL_TRUE), byteOffset, source.count, base, 0, nil, nil)
         if status == CL_MEM_OBJECT_ALLOCATION_FAILURE || status == CL_OUT_OF_RESOURCES {
             throw ComputeError.outOfMemory(bytes: target.byteCount, device: name)
@@ -114,11 +117,13 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
             throw ComputeError.invalidArgument("read of \(destination.count) bytes at \(byteOffset) from a \(source.byteCount)-byte buffer")
         }
         guard let base = destination.baseAddress, destination.count > 0 else { return }
+        counter.download()
         try clCheck(api.enqueueReadBuffer(queue.raw, source.mem.raw, cl_bool(CL_TRUE), byteOffset, destination.count, base, 0, nil, nil),
                     "clEnqueueReadBuffer")
     }
 
     public func synchronize() throws {
+        counter.wait()
         try clCheck(api.finish(queue.raw), "clFinish")
     }
 

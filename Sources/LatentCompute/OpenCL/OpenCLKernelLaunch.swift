@@ -68,6 +68,7 @@ extension OpenCLDevice {
             }
             try clCheck(status, "clEnqueueNDRangeKernel(\(kernel))")
         }
+        counter.launch()
     }
 
     /// Checks that an element count fits the kernels' 32-bit indexing and returns it as Int32.

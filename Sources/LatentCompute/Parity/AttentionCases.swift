@@ -16,6 +16,9 @@ extension KernelRegistry {
             AttentionCase(batch: 2, queryLength: 17, keyLength: 127, dimension: 64, mask: .none),
             AttentionCase(batch: 2, queryLength: 5, keyLength: 200, dimension: 16, mask: .random),
             AttentionCase(batch: 2, queryLength: 150, keyLength: 300, dimension: 32, mask: .causal),
+            // The head dimensions of the default U-Net (128) and of large DiTs (256).
+            AttentionCase(batch: 2, queryLength: 9, keyLength: 70, dimension: 128, mask: .causal),
+            AttentionCase(batch: 1, queryLength: 5, keyLength: 33, dimension: 256, mask: .random),
         ]
         return [
             KernelSpec(.attention, tolerance: 1e-9, deviceShaped: true, benchmarks: attentionBenchmarks, cases: shapes.map { c in

@@ -1,5 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Parity registrations of the norm family (Kernels/norm.cl, CPU/Norm.swift): GroupNorm with
-/// 1, 2 and 32 groups and LayerNorm (spatial 1, one group), forward and backward. The inputs sit
+/// 1, 2 and 32 groups, GroupNorm → SiLU fused, and LayerNorm (spatial 1, one group), forward and backward. The inputs sit
 /// around 5 with spread 2, so a naive one-pass variance would lose digits.
 extension KernelRegistry {
     public static var normKernels: [KernelSpec] {
@@ -19,13 +25,15 @@ extension KernelRegistry {
             GroupNormShape(batch: 300, channels: 256, spatial: 1, groups: 1),
         ]
         return [
-            KernelSpec(.groupNorm, tolerance: 1e-10,
+            KernelSpec(.groupNorm, tolerance: 1e-10, deviceShaped: true,
                        cases: groupShapes.enumerated().map { groupNormCase($1, seed: 700 + UInt64($0)) }),
-            KernelSpec(.layerNorm, tolerance: 1e-10,
+            KernelSpec(.layerNorm, tolerance: 1e-10, deviceShaped: true,
                        cases: layerShapes.enumerated().map { groupNormCase($1, seed: 720 + UInt64($0)) }),
-            KernelSpec(.groupNormBackward, tolerance: 1e-9,
+            KernelSpec(.groupNormSiLU, tolerance: 1e-10, deviceShaped: true,
+                       cases: groupShapes.enumerated().map { groupNormCase($1, seed: 780 + UInt64($0), silu: true) }),
+            KernelSpec(.groupNormBackward, tolerance: 1e-9, deviceShaped: true,
                        cases: groupShapes.enumerated().map { groupNormBackwardCase($1, seed: 740 + UInt64($0)) }),
-            KernelSpec(.layerNormBackward, tolerance: 1e-9,
+            KernelSpec(.layerNormBackward, tolerance: 1e-9, deviceShaped: true,
                        cases: layerShapes.enumerated().map { groupNormBackwardCase($1, seed: 760 + UInt64($0)) }),
         ]
     }
@@ -48,21 +56,25 @@ func groupNormShapeText(_ s: GroupNormShape) -> String {
     "\(s.batch)x\(s.channels)x\(s.spatial) g\(s.groups)"
 }
 
-private func groupNormCase(_ s: GroupNormShape, seed: UInt64) -> KernelCase {
+private func groupNormCase(_ s: GroupNormShape, seed: UInt64, silu: Bool = false) -> KernelCase {
     KernelCase(shape: groupNormShapeText(s), run: { device in
         let inputs = GroupNormCaseInputs(s, seed: seed)
         let count = s.batch * s.channels * s.spatial, stats = s.batch * s.groups
         let out = try device.makeBuffer(byteCount: count * 4)
         let mean = try device.makeBuffer(byteCount: stats * 4), rstd = try device.makeBuffer(byteCount: stats * 4)
-        try device.groupNorm(device.upload(inputs.x), gamma: device.upload(inputs.gamma), beta: device.upload(inputs.beta),
-                             out, mean: mean, rstd: rstd, shape: s)
+        let (x, gamma, beta) = (try device.upload(inputs.x), try device.upload(inputs.gamma), try device.upload(inputs.beta))
+        if silu {
+            try device.groupNormSiLU(x, gamma: gamma, beta: beta, out, mean: mean, rstd: rstd, shape: s)
+        } else {
+            try device.groupNorm(x, gamma: gamma, beta: beta, out, mean: mean, rstd: rstd, shape: s)
+        }
         return [try device.download(out, count: count), try device.download(mean, count: stats),
                 try device.download(rstd, count: stats)]
     }, reference: {
         let inputs = GroupNormCaseInputs(s, seed: seed)
         let r = referenceGroupNorm(inputs.x.map(Double.init), gamma: inputs.gamma.map(Double.init),
                                    beta: inputs.beta.map(Double.init), shape: s)
-        return [r.out, r.mean, r.rstd]
+        return [silu ? r.out.map { $0 / (1 + exp(-$0)) } : r.out, r.mean, r.rstd]
     })
 }
 

@@ -9,7 +9,7 @@ public enum KernelName: Hashable, Sendable, CaseIterable {
     case sgemm
     case randomUniform, randomNormal
     case im2col, col2im, conv2d, conv2dBackwardInput, conv2dBackwardWeight
-    case groupNorm, layerNorm, groupNormBackward, layerNormBackward
+    case groupNorm, layerNorm, groupNormSiLU, groupNormBackward, layerNormBackward
     case unaryBackward(UnaryOp), softmaxBackward, logSoftmaxBackward, dropout, oneHot, bceWithLogits
     case attention, attentionBackward
     case nearestCode
@@ -21,7 +21,7 @@ public enum KernelName: Hashable, Sendable, CaseIterable {
             + [.select, .clamp, .affine, .axpby, .modulate]
             + ReduceOp.allCases.map(KernelName.reduce) + [.softmax, .logSoftmax, .sgemm, .randomUniform, .randomNormal]
             + [.im2col, .col2im, .conv2d, .conv2dBackwardInput, .conv2dBackwardWeight]
-            + [.groupNorm, .layerNorm, .groupNormBackward, .layerNormBackward]
+            + [.groupNorm, .layerNorm, .groupNormSiLU, .groupNormBackward, .layerNormBackward]
             + UnaryOp.allCases.map(KernelName.unaryBackward)
             + [.softmaxBackward, .logSoftmaxBackward, .dropout, .oneHot, .bceWithLogits]
             + [.attention, .attentionBackward, .nearestCode, .adam, .adamw, .sgd, .sgdNesterov]
@@ -71,7 +71,7 @@ public enum KernelName: Hashable, Sendable, CaseIterable {
         case .sgemm: "gemm"
         case .randomUniform, .randomNormal: "random"
         case .im2col, .col2im, .conv2d, .conv2dBackwardInput, .conv2dBackwardWeight: "conv"
-        case .groupNorm, .layerNorm, .groupNormBackward, .layerNormBackward: "norm"
+        case .groupNorm, .layerNorm, .groupNormSiLU, .groupNormBackward, .layerNormBackward: "norm"
         case .unaryBackward, .softmaxBackward, .logSoftmaxBackward, .dropout, .oneHot, .bceWithLogits: "backward"
         case .attention, .attentionBackward: "attention"
         case .nearestCode: "codebook"
@@ -81,7 +81,7 @@ public enum KernelName: Hashable, Sendable, CaseIterable {
 
     static let fusedRequirements: Set<String> = [
         "clamp", "axpby", "modulate", "softmaxBackward", "dropout", "bceWithLogits", "conv2d", "conv2dBackwardInput",
-        "conv2dBackwardWeight", "groupNorm", "groupNormBackward", "attention", "attentionBackward",
+        "conv2dBackwardWeight", "groupNorm", "groupNormSiLU", "groupNormBackward", "attention", "attentionBackward",
         "nearestCode", "adamStep", "sgdStep",
     ]
 

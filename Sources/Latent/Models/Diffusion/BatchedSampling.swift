@@ -1,10 +1,10 @@
 import LatentCompute
 
-extension DDPMModel {
+extension ImageDiffusionModel {
     /// Class labels 0, 1, …, K−1, 0, 1, … for `count` images of a class-conditional model (K classes),
     /// so every class gets the same share; nil for an unconditional model.
     public func cyclingLabels(count: Int) -> [Int32]? {
-        configuration.unet.numClasses.map { k in (0..<count).map { Int32($0 % k) } }
+        numClasses.map { k in (0..<count).map { Int32($0 % k) } }
     }
 
     /// Draws `count` images `batchSize` at a time and hands each batch ([n, C, H, W] in [−1, 1]) to
@@ -21,7 +21,7 @@ extension DDPMModel {
             var batchOptions = options
             batchOptions.firstImageIndex = options.firstImageIndex + start
             let batchLabels = labels.map { Array($0[range]) }
-            try body(try sample(count: range.count, labels: batchLabels, options: batchOptions), batchLabels)
+            try body(try sample(count: range.count, labels: batchLabels, options: batchOptions, progress: nil), batchLabels)
         }
     }
 }

@@ -49,11 +49,26 @@ public struct GaussianDiffusion: Sendable {
     }
 
     /// L_simple for given timesteps and noise: mean of (model(x_t, t, y) − target)².
-    public func denoisingLoss(_ unet: UNet, x0: Tensor, timesteps: [Int], noise: Tensor, labels: Tensor? = nil,
+    public func denoisingLoss(_ unet: any DiffusionDenoiser, x0: Tensor, timesteps: [Int], noise: Tensor, labels: Tensor? = nil,
                               nullMask: Tensor? = nil, dropoutNoise: NoiseStream? = nil) throws -> Tensor {
-        let xt = try qSample(x0.detached(), timesteps: timesteps, noise: noise)
+        try denoisingLosses(unet, x0: x0, timesteps: timesteps, noise: noise, labels: labels, nullMask: nullMask,
+                            dropoutNoise: dropoutNoise).loss
+    }
+
+    /// The loss and its parts: mse (L_simple) and, for a denoiser that learns its variance, vb
+    /// (LearnedVariance.swift); loss = mse + vb.
+    public func denoisingLosses(_ unet: any DiffusionDenoiser, x0: Tensor, timesteps: [Int], noise: Tensor, labels: Tensor? = nil,
+                                nullMask: Tensor? = nil, dropoutNoise: NoiseStream? = nil) throws -> (loss: Tensor, mse: Tensor, vb: Tensor?) {
+        let clean = x0.detached()
+        let xt = try qSample(clean, timesteps: timesteps, noise: noise)
         let output = try unet(xt, timesteps: timesteps, labels: labels, nullMask: nullMask, dropoutNoise: dropoutNoise)
-        return try Tensor.mseLoss(output, target(x0: x0.detached(), noise: noise, timesteps: timesteps))
+        let prediction = try unet.prediction(output)
+        let mse = try Tensor.mseLoss(prediction, target(x0: clean, noise: noise, timesteps: timesteps))
+        guard unet.learnsVariance else { return (mse, mse, nil) }
+        let c = unet.inputShape[0]
+        let vb = try learnedVarianceTerm(epsilon: prediction.detached(), v: output.slice(axis: 1, c..<(2 * c)), x0: clean, xt: xt,
+                                         timesteps: timesteps)
+        return (try mse + vb, mse, vb)
     }
 
     /// Draws B timesteps uniformly from 0..<T: t_i = ⌊u_i·T⌋ with u_i the Philox uniform numbers
@@ -67,19 +82,19 @@ public struct GaussianDiffusion: Sendable {
     /// One training batch's loss (images in [−1, 1], Int32 labels [B]). Draws from `noise`, in order:
     /// B uniforms for t, B uniforms for label dropout (only for a class-conditional U-Net with
     /// p_uncond > 0), B·C·H·W normals for ε, then the dropout masks in forward order.
-    public func trainingLoss(_ unet: UNet, images: Tensor, labels: Tensor?, noise: NoiseStream) throws -> TrainingLoss {
+    public func trainingLoss(_ unet: any DiffusionDenoiser, images: Tensor, labels: Tensor?, noise: NoiseStream) throws -> TrainingLoss {
         let batch = images.shape[0]
-        let t = drawTimesteps(count: batch, seed: noise.seed, offset: noise.take(batch))
+        let t = drawTimesteps(count: batch, seed: noise.seed, offset: noise.takeRows(batch, perRow: 1))
         var nullMask: Tensor?
         let conditional = unet.nullClass != nil && labels != nil
         if conditional, configuration.unconditionalProbability > 0 {
-            let u = try Tensor.randomUniform([batch], seed: noise.seed, offset: noise.take(batch), on: images.device)
+            let u = try Tensor.randomUniform([batch], seed: noise.seed, offset: noise.takeRows(batch, perRow: 1), on: images.device)
             nullMask = try u.apply(.less, Tensor.full([], value: configuration.unconditionalProbability, on: images.device))
         }
-        let epsilon = try Tensor.randomNormal(images.shape, seed: noise.seed, offset: noise.take(images.count), on: images.device)
-        let loss = try denoisingLoss(unet, x0: images, timesteps: t, noise: epsilon, labels: conditional ? labels : nil,
-                                     nullMask: nullMask, dropoutNoise: noise)
-        return TrainingLoss(loss: loss, metrics: [("mse", loss)])
+        let epsilon = try Tensor.randomNormal(images.shape, seed: noise.seed, offset: noise.takeRows(batch, perRow: images.count / batch), on: images.device)
+        let losses = try denoisingLosses(unet, x0: images, timesteps: t, noise: epsilon, labels: conditional ? labels : nil,
+                                         nullMask: nullMask, dropoutNoise: noise)
+        return TrainingLoss(loss: losses.loss, metrics: [("mse", losses.mse)] + (losses.vb.map { [("vb", $0)] } ?? []))
     }
 
     /// (ε̂, x̂_0) from a model output at x_t: for ε-prediction x̂_0 = (x_t − √(1 − ᾱ)·ε̂)/√ᾱ; for v-prediction

@@ -11,7 +11,7 @@ public enum DDPMVariance: String, Sendable, Codable {
 
 /// How to sample.
 public enum SamplingMethod: Sendable, Equatable {
-    /// Ancestral sampling over all T timesteps.
+    /// Ancestral sampling over all T timesteps (a denoiser that learns its variance uses its own).
     case ddpm(variance: DDPMVariance)
     /// DDIM (Song et al. 2021) over `steps` uniformly spaced timesteps (`TimestepSequence.uniform`);
     /// eta = 0 is deterministic, eta = 1 has DDPM-like noise.
@@ -69,23 +69,22 @@ extension GaussianDiffusion {
     /// conditional and null-class outputs are computed in one doubled batch like the reference.
     /// Runs without recording gradients and without dropout (no noise stream reaches the U-Net);
     /// `progress` is called after every iteration.
-    public func sample(_ unet: UNet, count: Int, labels: [Int32]? = nil, options: SamplerOptions,
+    public func sample(_ unet: any DiffusionDenoiser, count: Int, labels: [Int32]? = nil, options: SamplerOptions,
                        progress: ((SamplingProgress) -> Void)? = nil) throws -> Tensor {
-        let c = unet.configuration
-        let imageSize = c.inChannels * c.resolution * c.resolution
-        return try sample(unet, shape: [count, c.inChannels, c.resolution, c.resolution], labels: labels, options: options,
+        let imageSize = unet.inputShape.reduce(1, *)
+        return try sample(unet, shape: [count] + unet.inputShape, labels: labels, options: options,
                           noise: { slot, shape, device in
                               try Tensor.randomNormal(shape, seed: options.seed,
                                                       offset: options.noiseOffset(slot: slot, imageSize: imageSize), on: device)
                           }, progress: progress)
     }
 
-    func sample(_ unet: UNet, shape: [Int], labels: [Int32]?, options: SamplerOptions, noise: SamplerNoise,
+    func sample(_ unet: any DiffusionDenoiser, shape: [Int], labels: [Int32]?, options: SamplerOptions, noise: SamplerNoise,
                 progress: ((SamplingProgress) -> Void)?) throws -> Tensor {
         let count = shape[0]
         if let labels {
             guard labels.count == count else { throw DiffusionError.invalidArgument("\(labels.count) labels for \(count) images") }
-            guard let classes = unet.configuration.numClasses, labels.allSatisfy({ $0 >= 0 && Int($0) <= classes }) else {
+            guard let classes = unet.nullClass, labels.allSatisfy({ $0 >= 0 && Int($0) <= classes }) else {
                 throw DiffusionError.invalidArgument("labels need a class-conditional U-Net and values in 0...num_classes")
             }
         }
@@ -106,10 +105,19 @@ extension GaussianDiffusion {
                 let sigma2 = variance == .beta ? schedule.betas : schedule.posteriorVariance
                 for (k, step) in sequence.iterations.prefix(iterationLimit).enumerated() {
                     let t = step.t
-                    var (_, x0) = try epsilonAndX0(output: model.output(x, t: t), xt: x, t: t)
+                    let (prediction, variance) = try model.outputs(x, t: t)
+                    var (_, x0) = try epsilonAndX0(output: prediction, xt: x, t: t)
                     if options.clipDenoised { x0 = try x0.clamped(-1, 1) }
                     let mean = try Tensor.axpby(schedule.posteriorMeanCoefficientX0[t], x0, schedule.posteriorMeanCoefficientXt[t], x)
-                    x = t > 0 ? try Tensor.axpby(1, mean, sigma2[t].squareRoot(), noise(k + 1, shape, device)) : mean
+                    if t == 0 {
+                        x = mean
+                    } else if let variance {
+                        // A learned variance replaces the fixed one: σ = exp(½·log σ²(v)).
+                        let sigma = try (modelLogVariance(variance, timesteps: [Int](repeating: t, count: count)) * 0.5).exp()
+                        x = try mean + sigma * noise(k + 1, shape, device)
+                    } else {
+                        x = try Tensor.axpby(1, mean, sigma2[t].squareRoot(), noise(k + 1, shape, device))
+                    }
                     progress?(SamplingProgress(step: k + 1, steps: sequence.count, timestep: t))
                 }
             case let .ddim(steps, eta):
@@ -135,12 +143,12 @@ extension GaussianDiffusion {
 /// The U-Net with labels and guidance bound: output(x, t) is the model output (ε or v), guided as
 /// (1 + w)·out(x | y) − w·out(x | null) from one doubled batch [x, x] with labels [y, null].
 struct GuidedModel {
-    let unet: UNet
+    let unet: any DiffusionDenoiser
     let labels: Tensor?
     let guidance: Float
     let count: Int
 
-    init(unet: UNet, labels: [Int32]?, guidance: Float, count: Int) throws {
+    init(unet: any DiffusionDenoiser, labels: [Int32]?, guidance: Float, count: Int) throws {
         self.unet = unet
         self.guidance = guidance
         self.count = count
@@ -152,12 +160,21 @@ struct GuidedModel {
         }
     }
 
-    func output(_ x: Tensor, t: Int) throws -> Tensor {
-        guard guidance != 0, labels != nil else {
-            return try unet(x, timesteps: [Int](repeating: t, count: count), labels: labels)
+    func output(_ x: Tensor, t: Int) throws -> Tensor { try outputs(x, t: t).prediction }
+
+    /// The guided prediction and, for a denoiser that learns its variance, its variance channels v
+    /// (of the conditional half under guidance, as the official DiT's forward_with_cfg).
+    func outputs(_ x: Tensor, t: Int) throws -> (prediction: Tensor, variance: Tensor?) {
+        let c = unet.inputShape[0]
+        func split(_ out: Tensor) throws -> (Tensor, Tensor?) {
+            (try unet.prediction(out), unet.learnsVariance ? try out.slice(axis: 1, c..<(2 * c)) : nil)
         }
-        let doubled = try unet(Tensor.concat([x, x], axis: 0), timesteps: [Int](repeating: t, count: 2 * count), labels: labels)
+        guard guidance != 0, labels != nil else {
+            return try split(unet(x, timesteps: [Int](repeating: t, count: count), labels: labels, nullMask: nil, dropoutNoise: nil))
+        }
+        let (doubled, variance) = try split(unet(Tensor.concat([x, x], axis: 0), timesteps: [Int](repeating: t, count: 2 * count),
+                                                 labels: labels, nullMask: nil, dropoutNoise: nil))
         let conditional = try doubled.slice(axis: 0, 0..<count), unconditional = try doubled.slice(axis: 0, count..<(2 * count))
-        return try Tensor.axpby(1 + guidance, conditional, -guidance, unconditional)
+        return (try Tensor.axpby(1 + guidance, conditional, -guidance, unconditional), try variance?.slice(axis: 0, 0..<count))
     }
 }

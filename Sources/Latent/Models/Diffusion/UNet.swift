@@ -157,6 +157,6 @@ public final class UNet: Module {
             case .downsample: preconditionFailure("no downsampling on the up path")
             }
         }
-        return try convOut(normOut(h).applyingInPlace(.silu))
+        return try convOut(normOut.silu(h))
     }
 }

@@ -49,12 +49,12 @@ public final class UNetResBlock: Module {
     /// Dropout is applied in training mode when `dropoutNoise` is given.
     public func callAsFunction(_ x: Tensor, activatedTime: Tensor, dropoutNoise: NoiseStream?) throws -> Tensor {
         // SiLU in place on the fresh GroupNorm outputs when sampling (applyingInPlace).
-        var h = try conv1(norm1(x).applyingInPlace(.silu))
+        var h = try conv1(norm1.silu(x))
         let projected = try timeProjection(activatedTime)
         h = try h + projected.reshaped([projected.shape[0], projected.shape[1], 1, 1])
-        h = try norm2(h).applyingInPlace(.silu)
+        h = try norm2.silu(h)
         if training, dropout > 0, let noise = dropoutNoise {
-            h = try h.dropout(probability: dropout, seed: noise.seed, offset: noise.take(h.count))
+            h = try h.dropout(probability: dropout, seed: noise.seed, offset: noise.takeRows(h.shape[0], perRow: h.count / h.shape[0]))
         }
         h = try conv2(h)
         return try (shortcut.map { try $0(x) } ?? x) + h

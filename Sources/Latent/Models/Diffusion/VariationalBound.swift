@@ -57,7 +57,7 @@ extension GaussianDiffusion {
     /// The bound for one batch of images in [−1, 1] (host values, [B, C, H, W]; pixels on the 256-level
     /// grid k/127.5 − 1). Cost: T U-Net passes over the batch (fmnist-small, T = 1000: ≈ 2.2 TFLOP per
     /// image), so evaluate a subset of the test split. `firstImageIndex` numbers the images for the noise.
-    public func variationalBound(_ unet: UNet, images: [Float], shape: [Int], labels: [Int32]? = nil,
+    public func variationalBound(_ unet: any DiffusionDenoiser, images: [Float], shape: [Int], labels: [Int32]? = nil,
                                  firstImageIndex: Int = 0, options: VariationalBoundOptions = VariationalBoundOptions(),
                                  progress: ((Int, Int) -> Void)? = nil) throws -> VariationalBoundTerms {
         let size = shape.dropFirst().reduce(1, *)
@@ -68,7 +68,7 @@ extension GaussianDiffusion {
     }
 
     /// The bound over the first `limit` images of a dataset (all when nil), in batches, in dataset order.
-    public func variationalBound(_ unet: UNet, dataset: ImageDataset, limit: Int? = nil, batchSize: Int = 64,
+    public func variationalBound(_ unet: any DiffusionDenoiser, dataset: ImageDataset, limit: Int? = nil, batchSize: Int = 64,
                                  conditional: Bool = false, options: VariationalBoundOptions = VariationalBoundOptions(),
                                  progress: ((_ imagesDone: Int, _ step: Int, _ steps: Int) -> Void)? = nil) throws -> VariationalBoundTerms {
         let total = Swift.min(limit ?? dataset.count, dataset.count)
@@ -90,7 +90,7 @@ extension GaussianDiffusion {
         return terms
     }
 
-    func variationalBound(_ unet: UNet, images: [Float], shape: [Int], labels: [Int32]?, options: VariationalBoundOptions,
+    func variationalBound(_ unet: any DiffusionDenoiser, images: [Float], shape: [Int], labels: [Int32]?, options: VariationalBoundOptions,
                           noise: SamplerNoise, progress: ((Int, Int) -> Void)?) throws -> VariationalBoundTerms {
         let batch = shape[0], size = shape.dropFirst().reduce(1, *)
         guard images.count == batch * size else { throw ComputeError.shapeMismatch("\(images.count) values for images \(shape)") }

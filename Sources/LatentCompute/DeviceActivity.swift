@@ -1,0 +1,42 @@
+/// What a device was asked to do: kernel launches, host-to-device and device-to-host transfers,
+/// and blocking waits (a read or `synchronize`). `latent bench` reports them per step; a step that
+/// waits for the device stalls a GPU's queue.
+public struct DeviceActivity: Sendable, Equatable, CustomStringConvertible {
+    public var launches = 0
+    public var uploads = 0
+    public var downloads = 0
+    public var waits = 0
+
+    public init() {}
+
+    /// The counts since `earlier`.
+    public func since(_ earlier: DeviceActivity) -> DeviceActivity {
+        var d = DeviceActivity()
+        d.launches = launches - earlier.launches
+        d.uploads = uploads - earlier.uploads
+        d.downloads = downloads - earlier.downloads
+        d.waits = waits - earlier.waits
+        return d
+    }
+
+    public var description: String {
+        "\(launches) launches, \(uploads) uploads, \(downloads) downloads, \(waits) waits"
+    }
+}
+
+/// A thread-safe running `DeviceActivity` for a backend to count into.
+final class ActivityCounter: @unchecked Sendable {
+    private let state = Locked(DeviceActivity())
+
+    var value: DeviceActivity { state.withLock { $0 } }
+    func launch() { state.withLock { $0.launches += 1 } }
+    func upload() { state.withLock { $0.uploads += 1 } }
+    /// A blocking read: a download and a wait.
+    func download() {
+        state.withLock {
+            $0.downloads += 1
+            $0.waits += 1
+        }
+    }
+    func wait() { state.withLock { $0.waits += 1 } }
+}
