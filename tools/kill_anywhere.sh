@@ -5,6 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kills=${1:-25}
-LATENT_KILLS=$kills LATENT_KILL_STEPS=${2:-$((10 + 8 * kills))} \
+LATENT_KILLS=$kills LATENT_KILL_STEPS=${2:-$((40 + 40 * kills))} \
   swift test -c release -Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -enable-testing --skip-build \
   --filter 'KillAnywhereTests/killedTrainingResumesBitExact' 2>&1 | grep -E 'kill-anywhere|✘|error|passed|failed'
