@@ -38,6 +38,18 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/latent"),
+        // Fuzzing (see Fuzz/README.md): the harness library, one executable per parser, and the
+        // regression inputs the fuzzers found, replayed by the normal test suite.
+        .target(name: "LatentFuzzing", dependencies: ["Latent", "LatentCompute", "CPNG"], path: "Fuzz/LatentFuzzing"),
+        .executableTarget(name: "FuzzSafeTensors", dependencies: ["LatentFuzzing"], path: "Fuzz/Targets/SafeTensors"),
+        .executableTarget(name: "FuzzCheckpoint", dependencies: ["LatentFuzzing"], path: "Fuzz/Targets/Checkpoint"),
+        .executableTarget(name: "FuzzModelConfig", dependencies: ["LatentFuzzing"], path: "Fuzz/Targets/ModelConfig"),
+        .executableTarget(name: "FuzzIDX", dependencies: ["LatentFuzzing"], path: "Fuzz/Targets/IDX"),
+        .executableTarget(name: "FuzzIDXGzip", dependencies: ["LatentFuzzing"], path: "Fuzz/Targets/IDXGzip"),
+        .executableTarget(name: "FuzzPNGFolder", dependencies: ["LatentFuzzing"], path: "Fuzz/Targets/PNGFolder"),
+        .executableTarget(name: "FuzzSampleFile", dependencies: ["LatentFuzzing"], path: "Fuzz/Targets/SampleFile"),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["LatentFuzzing"], path: "Tests/FuzzRegressionTests",
+                    exclude: ["Inputs"]),
         .testTarget(name: "LatentComputeTests", dependencies: ["LatentCompute"], path: "Tests/LatentComputeTests"),
         // Fixtures are read from the source tree by path (#filePath), not bundled.
         // Runs the built `latent` binary as a user would (bad input, resume); depends on it so it is built.

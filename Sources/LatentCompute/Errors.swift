@@ -20,7 +20,7 @@ public enum ComputeError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .openCL(call, code): "\(call) failed with \(openCLErrorName(code)) (\(code))"
+        case let .openCL(call, code): "\(call) failed with \(openCLErrorName(code)) (\(code))" + openCLHint(code)
         case let .programBuild(family, device, log): "OpenCL build of \(family).cl failed on \(device):\n\(log)"
         case let .shapeMismatch(message): "shape mismatch: \(message)"
         case let .dtypeMismatch(message): "dtype mismatch: \(message)"
@@ -31,6 +31,19 @@ public enum ComputeError: Error, CustomStringConvertible, Equatable {
         case let .indexOutOfRange(message): "index out of range: \(message)"
         case let .invalidArgument(message): "invalid argument: \(message)"
         }
+    }
+}
+
+/// What a user can do about an OpenCL failure that is not a bug in the call: the device ran out
+/// of memory or resources mid-run, or was lost (a driver reset, a GPU taken away).
+func openCLHint(_ code: Int32) -> String {
+    switch code {
+    case -4, -5, -6:
+        "; the device ran out of memory or resources, or was lost (driver reset): checkpoints already "
+            + "written are intact, so restart with --resume, a smaller batch, or --device cpu"
+    case -2:
+        "; the device is no longer available: restart with --resume on another --device"
+    default: ""
     }
 }
 

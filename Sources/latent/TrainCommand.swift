@@ -39,12 +39,18 @@ struct TrainCommand: ParsableCommand {
     var config = "{}"
     @Option(help: "Write a checkpoint every N steps.") var checkpointEvery = 500
     @Option(help: "Log a metrics line every N steps.") var logEvery = 50
+    @Option(help: "Skip up to N steps whose loss or gradients are NaN or infinite (no update) instead of stopping.")
+    var skipNonfinite = 0
     @Option(help: "Continue from this checkpoint (its model config and training state win over flags).")
     var resume: String?
     @Option(help: "ldm: the autoencoder checkpoint whose latents the model learns (not needed with --resume).")
     var autoencoder: String?
     @Option(help: "autoencoder: training images the latent scale factor is estimated from.") var scaleImages = 5000
     @OptionGroup(title: "Gaussian mixture (gmm)") var gmm: GaussianMixtureOptions
+
+    func validate() throws {
+        guard skipNonfinite >= 0 else { throw ValidationError("--skip-nonfinite must be 0 or more, not \(skipNonfinite)") }
+    }
 
     func run() throws {
         guard MPIProcessGroup.launchedByMPI() else {
@@ -111,7 +117,8 @@ struct TrainCommand: ParsableCommand {
         }
         let training = TrainingConfiguration(
             steps: steps, batchSize: batch, learningRate: lr, warmupSteps: warmup, cosineDecay: cosine,
-            weightDecay: weightDecay, gradientClip: clip > 0 ? clip : nil, emaDecay: ema > 0 ? ema : nil, seed: seed)
+            weightDecay: weightDecay, gradientClip: clip > 0 ? clip : nil, emaDecay: ema > 0 ? ema : nil, seed: seed,
+            skipNonFinite: skipNonfinite)
         let trainer = try Trainer(model: model, configuration: training, loader: loader, device: device, group: group)
         try RunFingerprint(configuration: "\(modelType.modelType) \(model.configJSON) \(training) ranks \(group.size) "
             + "resume step \(resumed.map { "\($0.step)" } ?? "none")", dataset: dataset).verifySame(across: group)
@@ -142,6 +149,11 @@ struct TrainCommand: ParsableCommand {
         }
         do {
             try trainer.run { report in
+                if report.skippedNonFinite {
+                    progress.finish()
+                    print("step \(report.step): loss or gradients not finite; step skipped "
+                        + "(\(trainer.skippedNonFinite) of --skip-nonfinite \(skipNonfinite))")
+                }
                 progress.show(report, every: logEvery)
                 if report.step % logEvery == 0 || report.step == steps {
                     try metrics.append(report, stepsPerSecond: progress.stepsPerSecond(at: report.step), elapsed: progress.elapsed)
@@ -149,9 +161,10 @@ struct TrainCommand: ParsableCommand {
                 if report.step % checkpointEvery == 0 { try save() }
                 return !interrupt.isRaised
             }
-        } catch let TrainingError.nonFiniteLoss(step, _) {
+        } catch let TrainingError.nonFiniteLoss(step, culprit, skipped, _) {
             progress.finish()
-            throw TrainingError.nonFiniteLoss(step: step, lastCheckpoint: savedAt == nil && resume == nil ? nil : checkpointPath)
+            throw TrainingError.nonFiniteLoss(step: step, culprit: culprit, skipped: skipped,
+                                              lastCheckpoint: savedAt == nil && resume == nil ? nil : checkpointPath)
         }
         progress.finish()
         if savedAt != trainer.step { try save() }

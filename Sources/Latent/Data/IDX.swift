@@ -60,10 +60,15 @@ public enum IDX {
         }
         var dimensions = [Int]()
         var total = 1
+        var overflow = false
         for i in 0..<rank {
             let d = header[(4 * i)..<(4 * i + 4)].reduce(0) { $0 << 8 | Int($1) }
             dimensions.append(d)
-            total = total.multipliedReportingOverflow(by: d).overflow ? Int.max : total * d
+            // Once the running product overflows it stays absurd: a later 0 must not bring it back
+            // to 0 (found by fuzzing: IDXArray's own product then trapped).
+            let (product, overflowed) = total.multipliedReportingOverflow(by: d)
+            overflow = overflow || overflowed
+            total = overflow ? Int.max : product
         }
         guard total <= maximumElements else {
             throw FileError(.malformed, path: path, "header dimensions \(dimensions) are absurd (\(total) bytes)")

@@ -54,6 +54,23 @@ public enum AtomicFile {
             throw error
         }
         syncFolder(folder, path: path)
+        removeOrphans(folder: folder, base: base)
+    }
+
+    /// Deletes temporary files of `base` left by processes that died mid-write (killed, power
+    /// cut): a name `.BASE.tmp-PID-…` whose PID no longer runs. Best effort, silent.
+    static func removeOrphans(folder: String, base: String) {
+        guard let dir = opendir(folder) else { return }
+        defer { closedir(dir) }
+        let prefix = "." + base + ".tmp-"
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name.hasPrefix(prefix), let pid = pid_t(name.dropFirst(prefix.count).prefix { $0 != "-" }),
+                  pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            unlink(folder + "/" + name)
+        }
     }
 
     /// Best effort: makes the rename durable. Some file systems refuse to sync a folder; the

@@ -38,11 +38,14 @@ public struct ClassifierConfig: Codable, Sendable, Equatable {
 
     /// Throws when a value is out of range.
     public func validate() throws {
-        guard channels.count == 2, channels.allSatisfy({ $0 >= 1 }) else {
-            throw ComputeError.invalidArgument("classifier channels must be two positive numbers, not \(channels)")
+        let widths = 1...ModelLimits.maximumWidth
+        guard channels.count == 2, channels.allSatisfy(widths.contains) else {
+            throw ComputeError.invalidArgument("classifier channels must be two numbers in \(widths), not \(channels)")
         }
-        guard features >= 1 else { throw ComputeError.invalidArgument("classifier features must be at least 1, not \(features)") }
-        guard classes >= 2 else { throw ComputeError.invalidArgument("a classifier needs at least 2 classes, not \(classes)") }
+        guard widths.contains(features) else { throw ComputeError.invalidArgument("classifier features must be in \(widths), not \(features)") }
+        guard (2...ModelLimits.maximumWidth).contains(classes) else {
+            throw ComputeError.invalidArgument("a classifier needs 2...\(ModelLimits.maximumWidth) classes, not \(classes)")
+        }
     }
 
     /// Compact JSON with sorted keys.

@@ -54,7 +54,9 @@ public struct VAEConfig: Codable, Sendable, Equatable {
 
     /// Throws when a value is out of range.
     public func validate() throws {
-        guard latent >= 1 else { throw ComputeError.invalidArgument("VAE latent size must be at least 1, not \(latent)") }
+        guard (1...ModelLimits.maximumWidth).contains(latent) else {
+            throw ComputeError.invalidArgument("VAE latent size must be 1...\(ModelLimits.maximumWidth), not \(latent)")
+        }
         guard sigma > 0, sigma.isFinite else { throw ComputeError.invalidArgument("VAE decoder sigma must be positive, not \(sigma)") }
         guard beta >= 0, beta.isFinite else { throw ComputeError.invalidArgument("VAE beta must be >= 0, not \(beta)") }
         guard warmup >= 0 else { throw ComputeError.invalidArgument("VAE KL warm-up must be >= 0 steps, not \(warmup)") }

@@ -78,14 +78,14 @@ public struct VQVAEConfig: Codable, Sendable, Equatable {
         func check(_ ok: Bool, _ message: String) throws {
             if !ok { throw ComputeError.invalidArgument("VQ-VAE config: \(message)") }
         }
-        try check(codes >= 1, "K must be at least 1, not \(codes)")
-        try check(dimension >= 1, "D must be at least 1, not \(dimension)")
+        try check((1...ModelLimits.maximumWidth).contains(codes), "K must be 1...\(ModelLimits.maximumWidth), not \(codes)")
+        try check((1...ModelLimits.maximumWidth).contains(dimension), "D must be 1...\(ModelLimits.maximumWidth), not \(dimension)")
         try check(beta >= 0 && beta.isFinite, "beta must be >= 0, not \(beta)")
         try check(decay > 0 && decay < 1, "decay must be in (0, 1), not \(decay)")
         try check(epsilon > 0 && epsilon.isFinite, "epsilon must be positive, not \(epsilon)")
         try check(restartAfter >= 0, "restart_after must be >= 0, not \(restartAfter)")
         try check(restartEvery >= 1, "restart_every must be >= 1, not \(restartEvery)")
-        try check(kmeansIterations >= 0, "kmeans_iterations must be >= 0, not \(kmeansIterations)")
+        try check((0...10_000).contains(kmeansIterations), "kmeans_iterations must be 0...10000, not \(kmeansIterations)")
     }
 
     /// Compact JSON with sorted keys.

@@ -102,6 +102,9 @@ public final class ParameterInitializer {
         self.device = device
     }
 
+    /// Parameters handed out so far; `take` refuses to go past `ModelLimits.maximumParameters`.
+    public private(set) var parameterCount = 0
+
     /// Uniform in [−bound, bound), as a parameter.
     public func uniform(_ shape: [Int], bound: Float) throws -> Tensor {
         let t = try Tensor.randomUniform(shape, seed: seed, offset: take(shape), on: device)
@@ -114,13 +117,41 @@ public final class ParameterInitializer {
     }
 
     public func constant(_ shape: [Int], _ value: Float) throws -> Tensor {
-        try Tensor.full(shape, value: value, on: device).requiringGrad()
+        try reserve(shape)
+        return try Tensor.full(shape, value: value, on: device).requiringGrad()
     }
 
-    private func take(_ shape: [Int]) -> UInt64 {
-        defer { offset += UInt64(shape.reduce(1, *)) }
+    private func take(_ shape: [Int]) throws -> UInt64 {
+        let count = try reserve(shape)
+        defer { offset += UInt64(count) }
         return offset
     }
+
+    /// Counts `shape`'s elements against the budget before anything is allocated, so a config
+    /// from a file cannot ask for gigabytes (or overflow the count).
+    @discardableResult
+    private func reserve(_ shape: [Int]) throws -> Int {
+        var count = 1
+        for d in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: max(d, 0))
+            count = overflow ? Int.max : product
+        }
+        let (total, overflow) = parameterCount.addingReportingOverflow(count)
+        guard !overflow, total <= ModelLimits.maximumParameters else {
+            throw ComputeError.invalidArgument(
+                "the model configuration needs more than \(ModelLimits.maximumParameters) parameters (1 GiB); use smaller sizes")
+        }
+        parameterCount = total
+        return count
+    }
+}
+
+/// Bounds on model sizes read from configs (JSON `--config`, checkpoints), which may come from anywhere.
+public enum ModelLimits {
+    /// Largest parameter count a config may ask for: 2^28 Float32 values, 1 GiB.
+    public static let maximumParameters = 1 << 28
+    /// Largest single width (channels, latent size, codebook size, classes, resolution).
+    public static let maximumWidth = 1 << 16
 }
 
 /// A stream of Philox (seed, offset) pairs for dropout and other noise during training; its

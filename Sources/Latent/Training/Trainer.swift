@@ -16,6 +16,10 @@ public final class Trainer {
     public let noise: NoiseStream
     public private(set) var step = 0
     public private(set) var position = BatchPosition.start
+    /// Steps skipped so far because the loss or a gradient was not finite (see `skipNonFinite`).
+    public private(set) var skippedNonFinite = 0
+    /// Fault injection for tests: transforms the loss of a (1-based) step before the backward pass.
+    public var lossTransform: ((_ step: Int, _ loss: Tensor) throws -> Tensor)?
     /// The ranks training together (data parallel); a `SingleProcess` when alone.
     public let group: any ProcessGroup
     /// Time spent averaging gradients across the ranks (zero when alone).
@@ -59,15 +63,33 @@ public final class Trainer {
             defer { noise.shard = nil }
             output = try model.trainingLoss(batch: part, device: device, noise: noise)
         }
-        var loss = try output.loss.item()
-        if group.size == 1, !loss.isFinite { throw TrainingError.nonFiniteLoss(step: step + 1, lastCheckpoint: nil) }
-        var gradients = try output.loss.backward()
+        let lossTensor = try lossTransform?(step + 1, output.loss) ?? output.loss
+        var gradients = try lossTensor.backward()
         let parameters = model.namedParameters()
+        // One scalar read per step, as before. When bad steps may be skipped, the gradients are
+        // folded into it on the device (NaN if any is not finite), so no bad update is applied;
+        // otherwise a bad update shows in the next step's loss, and `checkpoint()` refuses to
+        // save non-finite weights, so the last good checkpoint survives either way.
+        var loss = configuration.skipNonFinite > 0
+            ? try NonFiniteCheck.probe(loss: lossTensor, gradients: gradients, parameters: parameters)
+            : try lossTensor.item()
         var averagedMetrics: [(String, Float)]?
         if group.size > 1 {
+            // The average is NaN when any rank's is, so every rank takes the same decision below.
             (loss, averagedMetrics) = try averageAcrossRanks(&gradients, parameters: parameters, loss: loss,
                                                               metrics: output.metrics, weight: shard.weight)
-            guard loss.isFinite else { throw TrainingError.nonFiniteLoss(step: step + 1, lastCheckpoint: nil) }
+        }
+        guard loss.isFinite else {
+            let culprit = try NonFiniteCheck.diagnose(loss: lossTensor, gradients: gradients, parameters: parameters)
+            guard skippedNonFinite < configuration.skipNonFinite else {
+                throw TrainingError.nonFiniteLoss(step: step + 1, culprit: culprit, skipped: skippedNonFinite, lastCheckpoint: nil)
+            }
+            skippedNonFinite += 1
+            step += 1
+            position = batch.next
+            var report = StepReport(step: step, loss: loss, metrics: [], learningRate: 0, gradientNorm: nil)
+            report.skippedNonFinite = true
+            return report
         }
         var norm: Float?
         if let clip = configuration.gradientClip {
@@ -95,7 +117,15 @@ public final class Trainer {
     /// Everything needed to sample (the weights, or the EMA weights under `ema.`) or to resume.
     public func checkpoint() throws -> Checkpoint {
         var weights: [String: SafeTensor] = [:]
-        for (name, t) in model.stateDict() { weights[name] = try SafeTensor(t) }
+        for (name, t) in model.stateDict() {
+            let saved = try SafeTensor(t)
+            // The values are on the host now anyway: never overwrite a good checkpoint with NaN.
+            if saved.dtype == .f32, let bad = try saved.floats().first(where: { !$0.isFinite }) {
+                throw TrainingError.nonFiniteLoss(step: step, culprit: "parameter \(name) holds \(bad); not saved",
+                                                  skipped: skippedNonFinite, lastCheckpoint: nil)
+            }
+            weights[name] = saved
+        }
         var state: [String: SafeTensor] = [:]
         for (name, t) in optimizer.state { state[name] = try SafeTensor(t) }
         for (name, t) in ema?.shadow ?? [] { state[Trainer.emaPrefix + name] = try SafeTensor(t) }
@@ -103,7 +133,8 @@ public final class Trainer {
         return Checkpoint(weights: weights, optimizerState: state, modelType: type(of: model).modelType,
                           modelConfig: model.configJSON, step: step,
                           rng: RandomState(seed: noise.seed, offset: noise.offset), dataPosition: position,
-                          extra: ["optimizer_step": "\(optimizer.stepCount)", "training": trainingJSON])
+                          extra: ["optimizer_step": "\(optimizer.stepCount)", "training": trainingJSON,
+                                  "skipped_nonfinite": "\(skippedNonFinite)"])
     }
 
     /// Restores weights, optimizer, EMA, the model's training state, noise and data position from a
@@ -134,6 +165,7 @@ public final class Trainer {
         }
         noise.reset(offset: checkpoint.rng.offset)
         step = checkpoint.step
+        skippedNonFinite = Int(checkpoint.extra["skipped_nonfinite"] ?? "") ?? 0
         model.resumeTraining(atStep: step)
         position = checkpoint.dataPosition ?? .start
     }

@@ -42,7 +42,9 @@ public struct NoiseSchedule: Sendable, Equatable {
     public let alphasCumprod64: [Double]
 
     public init(_ kind: BetaSchedule = .ho2020, timesteps: Int = 1000) throws {
-        guard timesteps >= 1 else { throw DiffusionError.invalidConfiguration("timesteps must be positive, not \(timesteps)") }
+        guard (1...1_000_000).contains(timesteps) else {
+            throw DiffusionError.invalidConfiguration("timesteps must be 1...1000000, not \(timesteps)")
+        }
         self.kind = kind
         self.timesteps = timesteps
         let b = try Self.betas(kind, timesteps)

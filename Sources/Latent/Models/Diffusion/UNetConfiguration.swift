@@ -59,11 +59,17 @@ public struct UNetConfiguration: Codable, Sendable, Equatable {
     }
 
     func validate() throws {
-        guard inChannels >= 1, channels >= 2, !channelMultipliers.isEmpty, channelMultipliers.allSatisfy({ $0 >= 1 }),
-              resBlocks >= 1, resolution >= 1, normGroups >= 1, dropout >= 0, dropout < 1 else {
+        // Upper bounds keep every size computation far from Int overflow (and 1 << levels defined);
+        // ParameterInitializer's budget then refuses models too large to allocate.
+        let width = ModelLimits.maximumWidth
+        guard (1...width).contains(inChannels), (2...width).contains(channels), (1...8).contains(channelMultipliers.count),
+              channelMultipliers.allSatisfy({ (1...64).contains($0) }), (1...64).contains(resBlocks),
+              (1...width).contains(resolution), (1...width).contains(normGroups), dropout >= 0, dropout < 1 else {
             throw DiffusionError.invalidConfiguration("U-Net \(self)")
         }
-        if let n = numClasses, n < 1 { throw DiffusionError.invalidConfiguration("num_classes must be positive, not \(n)") }
+        if let n = numClasses, !(1...width).contains(n) {
+            throw DiffusionError.invalidConfiguration("num_classes must be 1...\(width), not \(n)")
+        }
         let factor = 1 << (channelMultipliers.count - 1)
         guard resolution % factor == 0 else {
             throw DiffusionError.invalidConfiguration("resolution \(resolution) is not divisible by \(factor) (\(channelMultipliers.count) levels)")

@@ -1,0 +1,3 @@
+import LatentFuzzing
+
+FuzzDriver.main(.pngFolder)
