@@ -12,10 +12,12 @@ extension KernelRegistry {
             CodebookCase(count: 19, codes: 17, dimension: 7),
             CodebookCase(count: 100, codes: 257, dimension: 64),
             CodebookCase(count: 2048, codes: 512, dimension: 32),
-            // Past the fused OpenCL kernels' longest vector: the composed path.
+            // Past the fused OpenCL kernels' longest vector: the composed path, whose expanded
+            // ‖x‖² − 2x·c + ‖c‖² rounds at 1e-9 NMSE against the direct sum (hence 1e-8; a wrong index
+            // would be far above it).
             CodebookCase(count: 300, codes: 10, dimension: 784),
         ]
-        return [KernelSpec(.nearestCode, tolerance: 1e-9, deviceShaped: true, benchmarks: codebookBenchmarks, cases: shapes.map { c in
+        return [KernelSpec(.nearestCode, tolerance: 1e-8, deviceShaped: true, benchmarks: codebookBenchmarks, cases: shapes.map { c in
             KernelCase(shape: c.description, referenceTolerance: 1e-9,
                        run: { device in try c.run(on: device) }, reference: { c.reference() })
         })]
