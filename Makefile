@@ -12,7 +12,14 @@ CPU_FLAGS := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /pr
 RELEASE := -c release $(CPU_FLAGS)
 LATENT := .build/release/latent
 
-.PHONY: deps build demo test examples docs bench clean fuzz fuzz-build fuzz-smoke test-asan test-tsan
+.PHONY: deps build demo test examples docs bench clean fuzz fuzz-build fuzz-smoke test-asan test-tsan format lint
+
+# Swift sources in one style (.swift-format, swift-format ships with the toolchain); CI runs `lint`.
+FORMATTED := Sources Tests Benchmarks Plugins Examples/Sources Fuzz Package.swift Examples/Package.swift
+format:
+	$(SWIFT) format format --in-place --recursive $(FORMATTED)
+lint:
+	$(SWIFT) format lint --strict --recursive $(FORMATTED)
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -25,19 +25,23 @@ let package = Package(
         // The MPI calls of data-parallel training (Open MPI's ABI, declared without mpi.h; libmpi is opened with dlopen).
         .systemLibrary(name: "CMPI", path: "Sources/CMPI"),
         .executableTarget(name: "KernelEmbedder", path: "Sources/KernelEmbedder"),
-        .plugin(name: "EmbedKernels", capability: .buildTool(), dependencies: ["KernelEmbedder"],
-                path: "Plugins/EmbedKernels"),
+        .plugin(
+            name: "EmbedKernels", capability: .buildTool(), dependencies: ["KernelEmbedder"],
+            path: "Plugins/EmbedKernels"),
         // The OpenCL C sources live only in Kernels/; the plugin embeds them as string literals.
         .target(name: "LatentKernels", path: "Kernels", plugins: ["EmbedKernels"]),
-        .target(name: "LatentCompute", dependencies: ["COpenCL", "LatentKernels"],
-                path: "Sources/LatentCompute"),
+        .target(
+            name: "LatentCompute", dependencies: ["COpenCL", "LatentKernels"],
+            path: "Sources/LatentCompute"),
         .target(name: "Latent", dependencies: ["LatentCompute", "CPNG", "CMPI"], path: "Sources/Latent"),
         .target(name: "LatentBenchmarks", dependencies: ["LatentCompute", "Latent"], path: "Benchmarks/LatentBenchmarks"),
-        .executableTarget(name: "latent", dependencies: [
-            "Latent", "LatentCompute", "LatentBenchmarks",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
-        ], path: "Sources/latent"),
+        .executableTarget(
+            name: "latent",
+            dependencies: [
+                "Latent", "LatentCompute", "LatentBenchmarks",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ], path: "Sources/latent"),
         // Fuzzing (see Fuzz/README.md): the harness library, one executable per parser, and the
         // regression inputs the fuzzers found, replayed by the normal test suite.
         .target(name: "LatentFuzzing", dependencies: ["Latent", "LatentCompute", "CPNG"], path: "Fuzz/LatentFuzzing"),
@@ -48,8 +52,9 @@ let package = Package(
         .executableTarget(name: "FuzzIDXGzip", dependencies: ["LatentFuzzing"], path: "Fuzz/Targets/IDXGzip"),
         .executableTarget(name: "FuzzPNGFolder", dependencies: ["LatentFuzzing"], path: "Fuzz/Targets/PNGFolder"),
         .executableTarget(name: "FuzzSampleFile", dependencies: ["LatentFuzzing"], path: "Fuzz/Targets/SampleFile"),
-        .testTarget(name: "FuzzRegressionTests", dependencies: ["LatentFuzzing"], path: "Tests/FuzzRegressionTests",
-                    exclude: ["Inputs"]),
+        .testTarget(
+            name: "FuzzRegressionTests", dependencies: ["LatentFuzzing"], path: "Tests/FuzzRegressionTests",
+            exclude: ["Inputs"]),
         .testTarget(name: "LatentComputeTests", dependencies: ["LatentCompute"], path: "Tests/LatentComputeTests"),
         // Fixtures are read from the source tree by path (#filePath), not bundled.
         // Runs the built `latent` binary as a user would (bad input, resume); depends on it so it is built.

@@ -23,8 +23,10 @@ public struct BenchmarkResult: Sendable {
 public enum BenchmarkRunner {
     /// Warms up once, then times `repetitions` calls (each followed by synchronize) or until
     /// `budgetSeconds` has been spent, and reports the median.
-    public static func run(_ c: BenchmarkCase, on device: any Device, repetitions: Int = 10,
-                           budgetSeconds: Double = 3) throws -> BenchmarkResult {
+    public static func run(
+        _ c: BenchmarkCase, on device: any Device, repetitions: Int = 10,
+        budgetSeconds: Double = 3
+    ) throws -> BenchmarkResult {
         let body = try c.prepare(device)
         let before = device.activity
         var calls = 0
@@ -35,10 +37,11 @@ public enum BenchmarkRunner {
         // measure synchronizes once after each call.
         let activity = device.activity.since(before)
         let seconds = median / 1e3
-        var result = BenchmarkResult(op: c.op, backend: device.backend.rawValue, device: device.name, shape: c.shape,
-                                     ms: median, minMs: best,
-                                     gflops: c.flops.map { $0 / seconds / 1e9 }, gbps: c.bytes.map { $0 / seconds / 1e9 },
-                                     itemsPerSecond: c.items.map { $0 / seconds })
+        var result = BenchmarkResult(
+            op: c.op, backend: device.backend.rawValue, device: device.name, shape: c.shape,
+            ms: median, minMs: best,
+            gflops: c.flops.map { $0 / seconds / 1e9 }, gbps: c.bytes.map { $0 / seconds / 1e9 },
+            itemsPerSecond: c.items.map { $0 / seconds })
         result.launchesPerCall = Double(activity.launches) / Double(max(calls, 1))
         result.hostSyncsPerCall = Double(max(0, activity.waits - calls)) / Double(max(calls, 1))
         return result
@@ -46,8 +49,10 @@ public enum BenchmarkRunner {
 
     /// The median and best wall time in milliseconds of `body` (synchronized), after one warm-up call:
     /// `repetitions` calls, or fewer (at least 3) once `budgetSeconds` has been spent.
-    public static func measure(on device: any Device, repetitions: Int, budgetSeconds: Double,
-                               _ body: () throws -> Void) throws -> (median: Double, min: Double) {
+    public static func measure(
+        on device: any Device, repetitions: Int, budgetSeconds: Double,
+        _ body: () throws -> Void
+    ) throws -> (median: Double, min: Double) {
         try body()
         try device.synchronize()
         var times: [Double] = []

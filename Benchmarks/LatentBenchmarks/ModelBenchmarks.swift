@@ -9,8 +9,10 @@ public enum ModelBenchmarks {
 
     /// One fmnist-small U-Net forward (eval mode, no gradients) at a batch size; 2.21 GFLOP per image.
     static func unetForward(batch: Int) -> BenchmarkCase {
-        BenchmarkCase(op: "unet_forward", shape: "batch \(batch) fmnist-small", flops: 2.21e9 * Double(batch),
-                      items: Double(batch)) { device in
+        BenchmarkCase(
+            op: "unet_forward", shape: "batch \(batch) fmnist-small", flops: 2.21e9 * Double(batch),
+            items: Double(batch)
+        ) { device in
             let unet = try UNet(.fmnistSmall(), initializer: ParameterInitializer(seed: 0, device: device))
             unet.eval()
             let x = try Tensor.randomNormal([batch, 1, 28, 28], seed: 1, on: device)

@@ -9,35 +9,49 @@ public enum ModelTrainingBenchmarks {
     /// `configs` maps a model type ("ddpm", "vae", "vqvae") to its configuration JSON (default "{}",
     /// the reference models); vqvae_ema_train_step is the VQ-VAE's with "ema": true added.
     /// `batch` replaces every op's batch size (64 and 128) when set.
-    public static func cases(quick: Bool, data: ImageDataset, configs: [String: String] = [:],
-                             batch: Int? = nil) throws -> [BenchmarkCase] {
+    public static func cases(
+        quick: Bool, data: ImageDataset, configs: [String: String] = [:],
+        batch: Int? = nil
+    ) throws -> [BenchmarkCase] {
         func name(_ model: String, _ reference: String) -> String { configs[model] == nil ? reference : "\(model) custom" }
         let unet = configs["ddpm"] ?? "{}", vae = configs["vae"] ?? "{}", vq = configs["vqvae"] ?? "{}"
         let autoencoder = configs["autoencoder"] ?? "{}", dit = configs["dit"] ?? "{}", ldm = configs["ldm"] ?? "{}"
         let unetBatches = batch.map { [$0] } ?? (quick ? [64] : [64, 128])
         return unetBatches.map { b in
-            step("unet_train_step", DDPMModel.self, config: unet, name: name("ddpm", "fmnist-small"), batch: b,
-                 learningRate: 2e-4, data: data)
+            step(
+                "unet_train_step", DDPMModel.self, config: unet, name: name("ddpm", "fmnist-small"), batch: b,
+                learningRate: 2e-4, data: data)
         } + [
-            step("vae_train_step", ConvVAE.self, config: vae, name: name("vae", "fmnist-conv"), batch: batch ?? 128,
-                 learningRate: 1e-3, data: data),
-            step("vqvae_train_step", VQVAE.self, config: vq, name: name("vqvae", "fmnist-vq"), batch: batch ?? 128,
-                 learningRate: 1e-3, data: data),
-            step("vqvae_ema_train_step", VQVAE.self, config: try withEMA(vq), name: name("vqvae", "fmnist-vq") + " ema",
-                 batch: batch ?? 128, learningRate: 1e-3, data: data),
-        ] + unetBatches.flatMap { b in [
-            step("autoencoder_train_step", AutoencoderKL.self, config: autoencoder, name: name("autoencoder", "small"), batch: b,
-                 learningRate: 1e-3, data: data),
-            step("ldm_train_step", LatentDiffusionModel.self, config: ldm, name: name("ldm", "DiT-mini/1 on 4x7x7"), batch: b,
-                 learningRate: 1e-4, data: data),
-            step("dit_train_step", DiTDiffusionModel.self, config: dit, name: name("dit", "DiT-mini/4 on pixels"), batch: b,
-                 learningRate: 1e-4, data: data),
-        ] }
+            step(
+                "vae_train_step", ConvVAE.self, config: vae, name: name("vae", "fmnist-conv"), batch: batch ?? 128,
+                learningRate: 1e-3, data: data),
+            step(
+                "vqvae_train_step", VQVAE.self, config: vq, name: name("vqvae", "fmnist-vq"), batch: batch ?? 128,
+                learningRate: 1e-3, data: data),
+            step(
+                "vqvae_ema_train_step", VQVAE.self, config: try withEMA(vq), name: name("vqvae", "fmnist-vq") + " ema",
+                batch: batch ?? 128, learningRate: 1e-3, data: data),
+        ]
+            + unetBatches.flatMap { b in
+                [
+                    step(
+                        "autoencoder_train_step", AutoencoderKL.self, config: autoencoder, name: name("autoencoder", "small"), batch: b,
+                        learningRate: 1e-3, data: data),
+                    step(
+                        "ldm_train_step", LatentDiffusionModel.self, config: ldm, name: name("ldm", "DiT-mini/1 on 4x7x7"), batch: b,
+                        learningRate: 1e-4, data: data),
+                    step(
+                        "dit_train_step", DiTDiffusionModel.self, config: dit, name: name("dit", "DiT-mini/4 on pixels"), batch: b,
+                        learningRate: 1e-4, data: data),
+                ]
+            }
     }
 
     /// Times `Trainer.trainStep` of a `type` model on the first `batch` images of `data`.
-    static func step(_ op: String, _ type: any GenerativeModel.Type, config: String, name: String, batch: Int,
-                     learningRate: Float, data: ImageDataset) -> BenchmarkCase {
+    static func step(
+        _ op: String, _ type: any GenerativeModel.Type, config: String, name: String, batch: Int,
+        learningRate: Float, data: ImageDataset
+    ) -> BenchmarkCase {
         BenchmarkCase(op: op, shape: "batch \(batch) \(name)", items: Double(batch)) { device in
             let images = try firstImages(of: data, count: batch)
             let loader = try BatchLoader(dataset: images, batchSize: batch, seed: 0, shuffle: false, scaling: type.pixelScaling)
@@ -58,16 +72,18 @@ public enum ModelTrainingBenchmarks {
         guard data.count > 0 else { throw ComputeError.invalidArgument("the dataset holds no images") }
         let indices = (0..<count).map { $0 % data.count }
         let size = data.imageSize
-        return try ImageDataset(pixels: indices.flatMap { data.pixels[($0 * size)..<(($0 + 1) * size)] },
-                                labels: indices.map { data.labels[$0] }, channels: data.channels,
-                                height: data.height, width: data.width, source: data.source)
+        return try ImageDataset(
+            pixels: indices.flatMap { data.pixels[($0 * size)..<(($0 + 1) * size)] },
+            labels: indices.map { data.labels[$0] }, channels: data.channels,
+            height: data.height, width: data.width, source: data.source)
     }
 
     /// Fashion-MNIST-shaped images of uniform noise, for machines without the dataset.
     public static func randomImages(count: Int = 128) throws -> ImageDataset {
         let pixels = (0..<(count * 784)).map { UInt8(truncatingIfNeeded: ($0 &* 2654435761) >> 13) }
-        return try ImageDataset(pixels: pixels, labels: (0..<count).map { Int32($0 % 10) }, channels: 1, height: 28, width: 28,
-                                source: "random")
+        return try ImageDataset(
+            pixels: pixels, labels: (0..<count).map { Int32($0 % 10) }, channels: 1, height: 28, width: 28,
+            source: "random")
     }
 
     /// The VQ-VAE configuration JSON with "ema": true.

@@ -60,8 +60,10 @@ public struct SamplingMeasurement: Sendable {
 public enum SamplingBenchmark {
     /// Runs DDIM and the DDPM prefix of `plan` with `model` on its device, after a one-image, one-step
     /// warm-up (which builds the OpenCL kernels). `progress` gets every sampler iteration.
-    public static func run(_ model: any ImageDiffusionModel, plan: SamplingPlan,
-                           progress: ((String, SamplingProgress) -> Void)? = nil) throws -> [SamplingMeasurement] {
+    public static func run(
+        _ model: any ImageDiffusionModel, plan: SamplingPlan,
+        progress: ((String, SamplingProgress) -> Void)? = nil
+    ) throws -> [SamplingMeasurement] {
         let total = model.diffusion.timesteps
         guard plan.batch >= 1 else { throw DiffusionError.invalidArgument("the batch must hold at least one image") }
         guard (1...total).contains(plan.ddimSteps), plan.ddpmSteps >= 1 else {
@@ -69,17 +71,22 @@ public enum SamplingBenchmark {
                 "need 1...\(total) DDIM steps and at least one DDPM step, not \(plan.ddimSteps) and \(plan.ddpmSteps)")
         }
         model.eval()
-        _ = try model.sample(count: 1, labels: labels(model, count: 1),
-                             options: SamplerOptions(method: .ddpm(variance: .beta), seed: plan.seed, stopAfter: 1), progress: nil)
+        _ = try model.sample(
+            count: 1, labels: labels(model, count: 1),
+            options: SamplerOptions(method: .ddpm(variance: .beta), seed: plan.seed, stopAfter: 1), progress: nil)
         let ddpmSteps = min(plan.ddpmSteps, total)
         return [
-            try measure(model, "ddim", plan: plan, stepsTimed: plan.ddimSteps, stepsTotal: plan.ddimSteps,
-                        options: SamplerOptions(method: .ddim(steps: plan.ddimSteps, eta: 0), clipDenoised: plan.clipDenoised,
-                                                seed: plan.seed), progress: progress),
-            try measure(model, "ddpm", plan: plan, stepsTimed: ddpmSteps, stepsTotal: total,
-                        options: SamplerOptions(method: .ddpm(variance: .beta), clipDenoised: plan.clipDenoised, seed: plan.seed,
-                                                stopAfter: ddpmSteps),
-                        progress: progress),
+            try measure(
+                model, "ddim", plan: plan, stepsTimed: plan.ddimSteps, stepsTotal: plan.ddimSteps,
+                options: SamplerOptions(
+                    method: .ddim(steps: plan.ddimSteps, eta: 0), clipDenoised: plan.clipDenoised,
+                    seed: plan.seed), progress: progress),
+            try measure(
+                model, "ddpm", plan: plan, stepsTimed: ddpmSteps, stepsTotal: total,
+                options: SamplerOptions(
+                    method: .ddpm(variance: .beta), clipDenoised: plan.clipDenoised, seed: plan.seed,
+                    stopAfter: ddpmSteps),
+                progress: progress),
         ]
     }
 
@@ -106,8 +113,10 @@ public enum SamplingBenchmark {
         model.numClasses.map { k in (0..<count).map { Int32($0 % k) } }
     }
 
-    static func measure(_ model: any ImageDiffusionModel, _ sampler: String, plan: SamplingPlan, stepsTimed: Int, stepsTotal: Int,
-                        options: SamplerOptions, progress: ((String, SamplingProgress) -> Void)?) throws -> SamplingMeasurement {
+    static func measure(
+        _ model: any ImageDiffusionModel, _ sampler: String, plan: SamplingPlan, stepsTimed: Int, stepsTotal: Int,
+        options: SamplerOptions, progress: ((String, SamplingProgress) -> Void)?
+    ) throws -> SamplingMeasurement {
         let device = model.denoiser.device
         let labels = labels(model, count: plan.batch)
         try device.synchronize()
@@ -125,10 +134,11 @@ public enum SamplingBenchmark {
         var activity = device.activity.since(before)
         activity.waits = max(0, activity.waits - 2)
         guard let images else { throw DiffusionError.invalidArgument("the sampler returned nothing") }
-        return SamplingMeasurement(sampler: sampler, backend: device.backend.rawValue, device: device.name, batch: plan.batch,
-                                   stepsTimed: stepsTimed, stepsTotal: stepsTotal, ms: ms, images: try images.toArray(),
-                                   shape: images.shape, peakBytes: peak, baseBytes: base, peakRSSIncreaseBytes: rss,
-                                   activity: activity)
+        return SamplingMeasurement(
+            sampler: sampler, backend: device.backend.rawValue, device: device.name, batch: plan.batch,
+            stepsTimed: stepsTimed, stepsTotal: stepsTotal, ms: ms, images: try images.toArray(),
+            shape: images.shape, peakBytes: peak, baseBytes: base, peakRSSIncreaseBytes: rss,
+            activity: activity)
     }
 
     /// One denoiser forward of the model at the batch size (eval mode, no gradients), as op
@@ -144,8 +154,9 @@ public enum SamplingBenchmark {
             _ = try withoutGrad { try denoiser(x, timesteps: t, labels: labels, nullMask: nil, dropoutNoise: nil) }
         }
         let op = model is DDPMModel ? "unet_forward" : type(of: model).modelType == "dit" ? "dit_forward" : "ldm_denoiser_forward"
-        return BenchmarkResult(op: op, backend: device.backend.rawValue, device: device.name, shape: shape,
-                               ms: median, minMs: best, gflops: nil, gbps: nil, itemsPerSecond: Double(batch) / (median / 1e3))
+        return BenchmarkResult(
+            op: op, backend: device.backend.rawValue, device: device.name, shape: shape,
+            ms: median, minMs: best, gflops: nil, gbps: nil, itemsPerSecond: Double(batch) / (median / 1e3))
     }
 
     /// The largest |a[i] − b[i]| (the two backends' images agree to this); NaN when either has a NaN there.

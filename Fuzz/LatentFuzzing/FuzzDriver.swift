@@ -11,17 +11,17 @@ public enum FuzzDriver {
     public static func main(_ target: FuzzTarget) -> Never {
         current = target
         #if FUZZING
-        var argc = CommandLine.argc
-        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-        let status = LLVMFuzzerRunDriver(&argc, &argv) { data, size in
-            let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
-            _ = FuzzDriver.current?.run(bytes)
-            return 0
-        }
-        FuzzScratch.shared.remove()
-        exit(status)
+            var argc = CommandLine.argc
+            var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+            let status = LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+                let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
+                _ = FuzzDriver.current?.run(bytes)
+                return 0
+            }
+            FuzzScratch.shared.remove()
+            exit(status)
         #else
-        exit(replay(target, paths: Array(CommandLine.arguments.dropFirst())))
+            exit(replay(target, paths: Array(CommandLine.arguments.dropFirst())))
         #endif
     }
 
@@ -46,11 +46,11 @@ public enum FuzzDriver {
 }
 
 #if FUZZING
-/// libFuzzer's entry point when its `main` is not linked (`libclang_rt.fuzzer_no_main`).
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
+    /// libFuzzer's entry point when its `main` is not linked (`libclang_rt.fuzzer_no_main`).
+    @_silgen_name("LLVMFuzzerRunDriver")
+    func LLVMFuzzerRunDriver(
+        _ argc: UnsafeMutablePointer<CInt>,
+        _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+        _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+    ) -> CInt
 #endif

@@ -9,11 +9,13 @@ struct EmbedKernels: BuildToolPlugin {
         let sources = target.sourceFiles.map(\.url).filter { $0.pathExtension == "cl" }
             .sorted { $0.lastPathComponent < $1.lastPathComponent }
         let output = context.pluginWorkDirectoryURL.appending(path: "EmbeddedKernelSources.swift")
-        return [.buildCommand(
-            displayName: "Embedding \(sources.count) OpenCL kernel files",
-            executable: try context.tool(named: "KernelEmbedder").url,
-            arguments: [output.path()] + sources.map { $0.path() },
-            inputFiles: sources,
-            outputFiles: [output])]
+        return [
+            .buildCommand(
+                displayName: "Embedding \(sources.count) OpenCL kernel files",
+                executable: try context.tool(named: "KernelEmbedder").url,
+                arguments: [output.path()] + sources.map { $0.path() },
+                inputFiles: sources,
+                outputFiles: [output])
+        ]
     }
 }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A user's device request: `auto`, `cpu`, `opencl` or `opencl:P:D`.

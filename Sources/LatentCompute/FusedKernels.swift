@@ -15,23 +15,27 @@ public protocol FusedKernels: AnyObject, Sendable {
     /// out[i] = min(max(x[i], lower), upper).
     func clamp(_ x: any DeviceBuffer, _ out: any DeviceBuffer, count: Int, lower: Float, upper: Float) throws
     /// out[i] = alpha·x[i] + beta·y[i].
-    func axpby(alpha: Float, _ x: any DeviceBuffer, beta: Float, _ y: any DeviceBuffer,
-               _ out: any DeviceBuffer, count: Int) throws
+    func axpby(
+        alpha: Float, _ x: any DeviceBuffer, beta: Float, _ y: any DeviceBuffer,
+        _ out: any DeviceBuffer, count: Int) throws
     /// adaLN modulation (DiT): out[n, t, c] = x[n, t, c]·(1 + scale[n, c]) + shift[n, c], with x
     /// [batch, tokens, channels] and shift, scale [batch, channels].
-    func modulate(_ x: any DeviceBuffer, shift: any DeviceBuffer, scale: any DeviceBuffer, _ out: any DeviceBuffer,
-                  batch: Int, tokens: Int, channels: Int) throws
+    func modulate(
+        _ x: any DeviceBuffer, shift: any DeviceBuffer, scale: any DeviceBuffer, _ out: any DeviceBuffer,
+        batch: Int, tokens: Int, channels: Int) throws
 
     // MARK: backward (Kernels/backward.cl, CPU/Backward.swift)
     /// Backward of softmax rows given its output y: gradIn = y·(g − Σ g·y); for log-softmax
     /// (log = true, y = log-softmax output): gradIn = g − exp(y)·Σ g.
-    func softmaxBackward(_ y: any DeviceBuffer, gradOut: any DeviceBuffer, gradIn: any DeviceBuffer,
-                         rows: Int, columns: Int, log: Bool) throws
+    func softmaxBackward(
+        _ y: any DeviceBuffer, gradOut: any DeviceBuffer, gradIn: any DeviceBuffer,
+        rows: Int, columns: Int, log: Bool) throws
     /// out[i] = x[i]·scale when uniform(seed, offset + i) ≥ p, else 0 (uniform as in randomUniform),
     /// with scale = Float(1/(1 − p)) computed once on the host so both backends agree bit for bit.
     /// Applying it to the output gradient with the same seed and offset is the backward pass.
-    func dropout(_ x: any DeviceBuffer, _ out: any DeviceBuffer, count: Int, probability: Float,
-                 seed: UInt64, offset: UInt64) throws
+    func dropout(
+        _ x: any DeviceBuffer, _ out: any DeviceBuffer, count: Int, probability: Float,
+        seed: UInt64, offset: UInt64) throws
     /// Binary cross-entropy with logits, per element and numerically stable:
     /// out[i] = max(x, 0) − x·t + log(1 + exp(−|x|)), targets t in [0, 1].
     func bceWithLogits(_ logits: any DeviceBuffer, targets: any DeviceBuffer, _ out: any DeviceBuffer, count: Int) throws
@@ -39,58 +43,69 @@ public protocol FusedKernels: AnyObject, Sendable {
     // MARK: convolution (Kernels/conv.cl, CPU/Conv.swift, CPU/ConvFused.swift)
     /// Convolution without bias: output[n, o, p] = Σ_r weight[o, r] · im2col(input)[n, r, p], with
     /// weight [outChannels, columnRows] and output [batch, outChannels, outH·outW].
-    func conv2d(_ input: any DeviceBuffer, weight: any DeviceBuffer, _ output: any DeviceBuffer,
-                geometry: ConvGeometry, outChannels: Int) throws
+    func conv2d(
+        _ input: any DeviceBuffer, weight: any DeviceBuffer, _ output: any DeviceBuffer,
+        geometry: ConvGeometry, outChannels: Int) throws
     /// The gradient of `conv2d` with respect to its input: gradInput[n] = col2im(weightᵀ · gradOutput[n]).
     /// Overwrites gradInput.
-    func conv2dBackwardInput(_ gradOutput: any DeviceBuffer, weight: any DeviceBuffer, _ gradInput: any DeviceBuffer,
-                             geometry: ConvGeometry, outChannels: Int) throws
+    func conv2dBackwardInput(
+        _ gradOutput: any DeviceBuffer, weight: any DeviceBuffer, _ gradInput: any DeviceBuffer,
+        geometry: ConvGeometry, outChannels: Int) throws
     /// The gradient of `conv2d` with respect to its weight: gradWeight = Σ_n gradOutput[n] · im2col(input)[n]ᵀ.
     /// Overwrites gradWeight.
-    func conv2dBackwardWeight(_ input: any DeviceBuffer, _ gradOutput: any DeviceBuffer, _ gradWeight: any DeviceBuffer,
-                              geometry: ConvGeometry, outChannels: Int) throws
+    func conv2dBackwardWeight(
+        _ input: any DeviceBuffer, _ gradOutput: any DeviceBuffer, _ gradWeight: any DeviceBuffer,
+        geometry: ConvGeometry, outChannels: Int) throws
 
     // MARK: norm (Kernels/norm.cl, CPU/Norm.swift). LayerNorm over D is groupNorm(batch: rows, channels: D, spatial: 1, groups: 1).
     /// x viewed as [batch, channels, spatial]; for each (n, g) over channels/groups × spatial elements:
     /// out = (x − mean)·rstd·gamma[c] + beta[c], rstd = 1/sqrt(var + epsilon) (population variance).
     /// Writes mean and rstd ([batch·groups]) for the backward pass.
-    func groupNorm(_ x: any DeviceBuffer, gamma: any DeviceBuffer, beta: any DeviceBuffer, _ out: any DeviceBuffer,
-                   mean: any DeviceBuffer, rstd: any DeviceBuffer, shape: GroupNormShape) throws
+    func groupNorm(
+        _ x: any DeviceBuffer, gamma: any DeviceBuffer, beta: any DeviceBuffer, _ out: any DeviceBuffer,
+        mean: any DeviceBuffer, rstd: any DeviceBuffer, shape: GroupNormShape) throws
     /// silu(groupNorm(x)): the normalisation followed by SiLU, v/(1 + e^(−v)), in one pass over memory
     /// (the U-Net's GroupNorm → SiLU pairs). Writes mean and rstd as groupNorm does.
-    func groupNormSiLU(_ x: any DeviceBuffer, gamma: any DeviceBuffer, beta: any DeviceBuffer, _ out: any DeviceBuffer,
-                       mean: any DeviceBuffer, rstd: any DeviceBuffer, shape: GroupNormShape) throws
+    func groupNormSiLU(
+        _ x: any DeviceBuffer, gamma: any DeviceBuffer, beta: any DeviceBuffer, _ out: any DeviceBuffer,
+        mean: any DeviceBuffer, rstd: any DeviceBuffer, shape: GroupNormShape) throws
     /// Gradients of groupNorm with respect to x, gamma and beta ([channels]), from the saved mean and rstd.
-    func groupNormBackward(_ gradOut: any DeviceBuffer, x: any DeviceBuffer, gamma: any DeviceBuffer,
-                           mean: any DeviceBuffer, rstd: any DeviceBuffer, gradX: any DeviceBuffer,
-                           gradGamma: any DeviceBuffer, gradBeta: any DeviceBuffer, shape: GroupNormShape) throws
+    func groupNormBackward(
+        _ gradOut: any DeviceBuffer, x: any DeviceBuffer, gamma: any DeviceBuffer,
+        mean: any DeviceBuffer, rstd: any DeviceBuffer, gradX: any DeviceBuffer,
+        gradGamma: any DeviceBuffer, gradBeta: any DeviceBuffer, shape: GroupNormShape) throws
 
     // MARK: attention (Kernels/attention.cl, CPU/Attention.swift)
     /// out[b, i, :] = Σ_j softmax_j(scale·q[b, i]·k[b, j] + mask[i, j]) · v[b, j, :], q [B, Lq, D],
     /// k and v [B, Lk, D], B = batch·heads; mask (optional, additive) [Lq, Lk]. Also writes
     /// logsumexp[b, i] of the scaled, masked scores for the backward pass. Fused with an online
     /// softmax: no Lq×Lk matrix is written to global memory.
-    func attention(q: any DeviceBuffer, k: any DeviceBuffer, v: any DeviceBuffer, mask: (any DeviceBuffer)?,
-                   _ out: any DeviceBuffer, logsumexp: any DeviceBuffer, shape: AttentionShape) throws
+    func attention(
+        q: any DeviceBuffer, k: any DeviceBuffer, v: any DeviceBuffer, mask: (any DeviceBuffer)?,
+        _ out: any DeviceBuffer, logsumexp: any DeviceBuffer, shape: AttentionShape) throws
     /// Gradients of attention with respect to q, k and v from the saved out and logsumexp.
-    func attentionBackward(q: any DeviceBuffer, k: any DeviceBuffer, v: any DeviceBuffer, mask: (any DeviceBuffer)?,
-                           out: any DeviceBuffer, logsumexp: any DeviceBuffer, gradOut: any DeviceBuffer,
-                           gradQ: any DeviceBuffer, gradK: any DeviceBuffer, gradV: any DeviceBuffer,
-                           shape: AttentionShape) throws
+    func attentionBackward(
+        q: any DeviceBuffer, k: any DeviceBuffer, v: any DeviceBuffer, mask: (any DeviceBuffer)?,
+        out: any DeviceBuffer, logsumexp: any DeviceBuffer, gradOut: any DeviceBuffer,
+        gradQ: any DeviceBuffer, gradK: any DeviceBuffer, gradV: any DeviceBuffer,
+        shape: AttentionShape) throws
 
     // MARK: codebook (Kernels/codebook.cl, CPU/Codebook.swift)
     /// For each of `count` vectors x[i] of `dimension` floats, the index of the nearest of the `codes`
     /// codebook rows by squared Euclidean distance (lowest index on ties) and that distance; fused,
     /// no count×codes matrix in global memory.
-    func nearestCode(_ x: any DeviceBuffer, codebook: any DeviceBuffer, indices: any DeviceBuffer,
-                     distances: any DeviceBuffer, count: Int, codes: Int, dimension: Int) throws
+    func nearestCode(
+        _ x: any DeviceBuffer, codebook: any DeviceBuffer, indices: any DeviceBuffer,
+        distances: any DeviceBuffer, count: Int, codes: Int, dimension: Int) throws
 
     // MARK: optim (Kernels/optim.cl, CPU/Optim.swift): in place
     /// One Adam/AdamW step over `count` parameters (PyTorch semantics, bias-corrected with `step`).
-    func adamStep(_ parameter: any DeviceBuffer, gradient: any DeviceBuffer, m: any DeviceBuffer, v: any DeviceBuffer,
-                  count: Int, hyper: AdamHyperparameters) throws
+    func adamStep(
+        _ parameter: any DeviceBuffer, gradient: any DeviceBuffer, m: any DeviceBuffer, v: any DeviceBuffer,
+        count: Int, hyper: AdamHyperparameters) throws
     /// One SGD step with momentum (PyTorch semantics): g += wd·p; buf = firstStep ? g : μ·buf + g;
     /// p −= lr·(nesterov ? g + μ·buf : buf). With momentum 0 the buffer is untouched.
-    func sgdStep(_ parameter: any DeviceBuffer, gradient: any DeviceBuffer, momentumBuffer: any DeviceBuffer,
-                 count: Int, hyper: SGDHyperparameters) throws
+    func sgdStep(
+        _ parameter: any DeviceBuffer, gradient: any DeviceBuffer, momentumBuffer: any DeviceBuffer,
+        count: Int, hyper: SGDHyperparameters) throws
 }

@@ -6,8 +6,10 @@ public struct ConvGeometry: Sendable, Equatable, CustomStringConvertible {
     public var padY: Int, padX: Int
     public var dilationY: Int, dilationX: Int
 
-    public init(batch: Int, channels: Int, height: Int, width: Int, kernelHeight: Int, kernelWidth: Int,
-                stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1)) {
+    public init(
+        batch: Int, channels: Int, height: Int, width: Int, kernelHeight: Int, kernelWidth: Int,
+        stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1)
+    ) {
         self.batch = batch
         self.channels = channels
         self.height = height
@@ -62,8 +64,10 @@ public struct AdamHyperparameters: Sendable, Equatable {
     public var decoupledWeightDecay: Bool
     /// 1 on the first step.
     public var step: Int
-    public init(learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
-                weightDecay: Float = 0, decoupledWeightDecay: Bool = false, step: Int) {
+    public init(
+        learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+        weightDecay: Float = 0, decoupledWeightDecay: Bool = false, step: Int
+    ) {
         self.learningRate = learningRate
         self.beta1 = beta1
         self.beta2 = beta2

@@ -44,7 +44,8 @@ public struct BroadcastLayout: Sendable, Equatable {
         var mergedStrides = [[Int]](repeating: [], count: strides.count)
         for d in 0..<shape.count where shape[d] != 1 {
             if let last = mergedShape.indices.last,
-               strides.indices.allSatisfy({ strides[$0][d] * shape[d] == mergedStrides[$0][last] }) {
+                strides.indices.allSatisfy({ strides[$0][d] * shape[d] == mergedStrides[$0][last] })
+            {
                 mergedShape[last] *= shape[d]
                 for k in strides.indices { mergedStrides[k][last] = strides[k][d] }
             } else {
@@ -99,8 +100,10 @@ public struct GemmShape: Sendable, Equatable, CustomStringConvertible {
     public var strideB: Int
     public var strideC: Int
 
-    public init(batch: Int = 1, m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
-                alpha: Float = 1, beta: Float = 0, strideA: Int? = nil, strideB: Int? = nil, strideC: Int? = nil) {
+    public init(
+        batch: Int = 1, m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
+        alpha: Float = 1, beta: Float = 0, strideA: Int? = nil, strideB: Int? = nil, strideC: Int? = nil
+    ) {
         self.batch = batch
         self.m = m
         self.n = n

@@ -20,23 +20,27 @@ public protocol PrimitiveKernels: AnyObject, Sendable {
     func copyStrided(_ x: any DeviceBuffer, _ out: any DeviceBuffer, layout: StridedCopyLayout) throws
     /// out[i, :] = table[indices[i], :] for i < indexCount, rows of `rowLength`; indices are Int32.
     /// An index outside 0..<tableRows yields a row of zeros (Tensor checks host-side indices).
-    func gather(_ table: any DeviceBuffer, indices: any DeviceBuffer, _ out: any DeviceBuffer,
-                indexCount: Int, rowLength: Int, tableRows: Int) throws
+    func gather(
+        _ table: any DeviceBuffer, indices: any DeviceBuffer, _ out: any DeviceBuffer,
+        indexCount: Int, rowLength: Int, tableRows: Int) throws
     /// out[indices[i], :] += source[i, :] for i < indexCount; out has `outRows` rows of `rowLength`.
     /// Out-of-range indices are skipped. Summation order may differ between backends.
-    func scatterAdd(_ source: any DeviceBuffer, indices: any DeviceBuffer, _ out: any DeviceBuffer,
-                    indexCount: Int, rowLength: Int, outRows: Int) throws
+    func scatterAdd(
+        _ source: any DeviceBuffer, indices: any DeviceBuffer, _ out: any DeviceBuffer,
+        indexCount: Int, rowLength: Int, outRows: Int) throws
 
     // MARK: elementwise (Kernels/elementwise.cl, CPU/Elementwise.swift)
     /// out[i] = op(x[i]).
     func unary(_ op: UnaryOp, _ x: any DeviceBuffer, _ out: any DeviceBuffer, count: Int) throws
     /// out[i] = op(a[·], b[·]) with NumPy broadcasting described by `layout` (operand 0 = a, 1 = b).
     /// Comparison ops write 1 or 0.
-    func binary(_ op: BinaryOp, _ a: any DeviceBuffer, _ b: any DeviceBuffer, _ out: any DeviceBuffer,
-                layout: BroadcastLayout) throws
+    func binary(
+        _ op: BinaryOp, _ a: any DeviceBuffer, _ b: any DeviceBuffer, _ out: any DeviceBuffer,
+        layout: BroadcastLayout) throws
     /// out[i] = condition[·] != 0 ? a[·] : b[·], broadcasting (operands 0 = condition, 1 = a, 2 = b).
-    func select(_ condition: any DeviceBuffer, _ a: any DeviceBuffer, _ b: any DeviceBuffer,
-                _ out: any DeviceBuffer, layout: BroadcastLayout) throws
+    func select(
+        _ condition: any DeviceBuffer, _ a: any DeviceBuffer, _ b: any DeviceBuffer,
+        _ out: any DeviceBuffer, layout: BroadcastLayout) throws
     /// out[i] = scale·x[i] + shift.
     func affine(_ x: any DeviceBuffer, _ out: any DeviceBuffer, count: Int, scale: Float, shift: Float) throws
 
@@ -44,8 +48,9 @@ public protocol PrimitiveKernels: AnyObject, Sendable {
     /// x viewed as [outer, length, inner]; out[o, i] = op over j of x[o, j, i]. out has outer·inner
     /// elements: Float32, or Int32 for argmax/argmin (first index of the extreme value).
     /// mean divides by length; variance is the population variance (divides by length).
-    func reduce(_ op: ReduceOp, _ x: any DeviceBuffer, _ out: any DeviceBuffer,
-                outer: Int, length: Int, inner: Int) throws
+    func reduce(
+        _ op: ReduceOp, _ x: any DeviceBuffer, _ out: any DeviceBuffer,
+        outer: Int, length: Int, inner: Int) throws
     /// Row-wise softmax (or log-softmax when `log`) over the last axis of x viewed as [rows, columns].
     func softmax(_ x: any DeviceBuffer, _ out: any DeviceBuffer, rows: Int, columns: Int, log: Bool) throws
 
@@ -60,8 +65,9 @@ public protocol PrimitiveKernels: AnyObject, Sendable {
     func randomUniform(_ out: any DeviceBuffer, count: Int, seed: UInt64, offset: UInt64) throws
     /// out[i] = mean + std·z with z standard normal (Box-Muller on the same Philox words, with
     /// polynomial log/sin/cos); bit-identical on every backend.
-    func randomNormal(_ out: any DeviceBuffer, count: Int, seed: UInt64, offset: UInt64,
-                      mean: Float, std: Float) throws
+    func randomNormal(
+        _ out: any DeviceBuffer, count: Int, seed: UInt64, offset: UInt64,
+        mean: Float, std: Float) throws
 
     // MARK: convolution columns (Kernels/conv.cl, CPU/Conv.swift)
     /// cols[n, (c·kh + i)·kw + j, oy·outW + ox] = input[n, c, oy·sh − ph + i·dh, ox·sw − pw + j·dw],
@@ -74,8 +80,9 @@ public protocol PrimitiveKernels: AnyObject, Sendable {
 
     // MARK: backward and indices (Kernels/backward.cl, CPU/Backward.swift)
     /// gradIn[i] = gradOut[i] · op′(x[i]).
-    func unaryBackward(_ op: UnaryOp, _ x: any DeviceBuffer, gradOut: any DeviceBuffer, gradIn: any DeviceBuffer,
-                       count: Int) throws
+    func unaryBackward(
+        _ op: UnaryOp, _ x: any DeviceBuffer, gradOut: any DeviceBuffer, gradIn: any DeviceBuffer,
+        count: Int) throws
     /// out[i·classes + c] = indices[i] == c ? 1 : 0 (Int32 indices; out of range gives a zero row).
     func oneHot(_ indices: any DeviceBuffer, _ out: any DeviceBuffer, count: Int, classes: Int) throws
 }

@@ -19,8 +19,10 @@ public final class Tensor: Sendable, CustomStringConvertible {
     public var description: String { "Tensor(\(shape), \(dtype), \(device.name))" }
 
     /// Wraps an existing buffer; `buffer` must hold at least count·byteSize bytes.
-    package init(shape: [Int], dtype: DType = .float32, device: any Device, buffer: any DeviceBuffer,
-                requiresGrad: Bool = false, gradFunction: GradFunction? = nil) {
+    package init(
+        shape: [Int], dtype: DType = .float32, device: any Device, buffer: any DeviceBuffer,
+        requiresGrad: Bool = false, gradFunction: GradFunction? = nil
+    ) {
         precondition(buffer.byteCount >= shape.reduce(1, *) * dtype.byteSize, "buffer too small for \(shape)")
         self.shape = shape
         self.dtype = dtype

@@ -32,8 +32,9 @@ extension Tensor {
         let n = shape[0]
         let indices = try Tensor.empty([n], dtype: .int32, on: device)
         let distances = try Tensor.empty([n], on: device)
-        try device.nearestCode(buffer, codebook: codebook.buffer, indices: indices.buffer, distances: distances.buffer,
-                               count: n, codes: codebook.shape[0], dimension: shape[1])
+        try device.nearestCode(
+            buffer, codebook: codebook.buffer, indices: indices.buffer, distances: distances.buffer,
+            count: n, codes: codebook.shape[0], dimension: shape[1])
         return (indices, distances)
     }
 

@@ -53,7 +53,10 @@ extension Tensor {
     /// before writing it).
     public func assignAxpby(_ alpha: Float, _ x: Tensor, _ beta: Float, _ y: Tensor) throws {
         try requireWritable("assignAxpby")
-        for t in [self, x, y] { try t.requireFloat("assignAxpby"); try requireSameDevice(t, "assignAxpby") }
+        for t in [self, x, y] {
+            try t.requireFloat("assignAxpby")
+            try requireSameDevice(t, "assignAxpby")
+        }
         guard x.shape == shape, y.shape == shape else {
             throw ComputeError.shapeMismatch("assignAxpby of \(x.shape) and \(y.shape) into \(shape)")
         }

@@ -13,25 +13,36 @@ extension Tensor {
         let (m, k) = transposeSelf ? (c0, r0) : (r0, c0)
         let (k2, n) = transposeOther ? (c1, r1) : (r1, c1)
         guard k == k2 else {
-            throw ComputeError.shapeMismatch("matmul inner dimensions differ: \(shape)\(transposeSelf ? "ᵀ" : "") · \(other.shape)\(transposeOther ? "ᵀ" : "")")
+            throw ComputeError.shapeMismatch(
+                "matmul inner dimensions differ: \(shape)\(transposeSelf ? "ᵀ" : "") · \(other.shape)\(transposeOther ? "ᵀ" : "")")
         }
         let batchA = Array(shape.dropLast(2)), batchB = Array(other.shape.dropLast(2))
         let batchShape: [Int]
-        if batchA.isEmpty { batchShape = batchB } else if batchB.isEmpty || batchA == batchB { batchShape = batchA } else {
+        if batchA.isEmpty {
+            batchShape = batchB
+        } else if batchB.isEmpty || batchA == batchB {
+            batchShape = batchA
+        } else {
             throw ComputeError.shapeMismatch("matmul batch dimensions differ: \(shape) and \(other.shape)")
         }
         let batch = batchShape.reduce(1, *)
         let out = try Tensor.empty(batchShape + [m, n], on: device)
-        try device.gemm(buffer, other.buffer, out.buffer, shape: GemmShape(
-            batch: batch, m: m, n: n, k: k, transposeA: transposeSelf, transposeB: transposeOther,
-            strideA: batchA.isEmpty ? 0 : m * k, strideB: batchB.isEmpty ? 0 : k * n, strideC: m * n))
+        try device.gemm(
+            buffer, other.buffer, out.buffer,
+            shape: GemmShape(
+                batch: batch, m: m, n: n, k: k, transposeA: transposeSelf, transposeB: transposeOther,
+                strideA: batchA.isEmpty ? 0 : m * k, strideB: batchB.isEmpty ? 0 : k * n, strideC: m * n))
         let (a, b, tA, tB) = (self, other, transposeSelf, transposeOther)
         return Tensor.record(out, "matmul", [a, b]) { g in
             // C = A′B′ with A′ = op(A), B′ = op(B): dA′ = g·B′ᵀ, dB′ = A′ᵀ·g, transposed back where needed.
-            let gradA = tA ? try b.matmul(g, transposeSelf: tB, transposeOther: true)
-                           : try g.matmul(b, transposeOther: !tB)
-            let gradB = tB ? try g.matmul(a, transposeSelf: true, transposeOther: tA)
-                           : try a.matmul(g, transposeSelf: !tA)
+            let gradA =
+                tA
+                ? try b.matmul(g, transposeSelf: tB, transposeOther: true)
+                : try g.matmul(b, transposeOther: !tB)
+            let gradB =
+                tB
+                ? try g.matmul(a, transposeSelf: true, transposeOther: tA)
+                : try a.matmul(g, transposeSelf: !tA)
             return [try gradA.reducedToShape(a.shape), try gradB.reducedToShape(b.shape)]
         }
     }
@@ -46,8 +57,10 @@ extension Tensor {
     }
 
     /// Normal noise from Philox, bit-identical on every backend for the same (seed, offset).
-    public static func randomNormal(_ shape: [Int], seed: UInt64, offset: UInt64 = 0, mean: Float = 0, std: Float = 1,
-                                    on device: any Device) throws -> Tensor {
+    public static func randomNormal(
+        _ shape: [Int], seed: UInt64, offset: UInt64 = 0, mean: Float = 0, std: Float = 1,
+        on device: any Device
+    ) throws -> Tensor {
         let t = try empty(shape, on: device)
         try device.randomNormal(t.buffer, count: t.count, seed: seed, offset: offset, mean: mean, std: std)
         return t

@@ -114,7 +114,10 @@ extension Tensor {
 
     /// condition != 0 ? a : b, all three broadcast together.
     public static func select(_ condition: Tensor, _ a: Tensor, _ b: Tensor) throws -> Tensor {
-        for t in [condition, a, b] { try t.requireFloat("where"); try a.requireSameDevice(t, "where") }
+        for t in [condition, a, b] {
+            try t.requireFloat("where")
+            try a.requireSameDevice(t, "where")
+        }
         guard let layout = BroadcastLayout(shapes: [condition.shape, a.shape, b.shape]) else {
             throw ComputeError.shapeMismatch("where: cannot broadcast \(condition.shape), \(a.shape), \(b.shape)")
         }
@@ -123,8 +126,10 @@ extension Tensor {
         try a.device.select(condition.buffer, a.buffer, b.buffer, out.buffer, layout: layout)
         return record(out, "where", [condition, a, b]) { g in
             let zero = try Tensor.zeros([], on: g.device)
-            return [nil, try select(condition, g, zero).reducedToShape(a.shape),
-                    try select(condition, zero, g).reducedToShape(b.shape)]
+            return [
+                nil, try select(condition, g, zero).reducedToShape(a.shape),
+                try select(condition, zero, g).reducedToShape(b.shape),
+            ]
         }
     }
 
@@ -205,8 +210,9 @@ extension Tensor {
         let rows = count / columns
         return Tensor.record(out, log ? "log_softmax" : "softmax", [self]) { g in
             let gradIn = try Tensor.empty(out.shape, on: out.device)
-            try out.device.softmaxBackward(out.buffer, gradOut: g.buffer, gradIn: gradIn.buffer,
-                                           rows: rows, columns: columns, log: log)
+            try out.device.softmaxBackward(
+                out.buffer, gradOut: g.buffer, gradIn: gradIn.buffer,
+                rows: rows, columns: columns, log: log)
             return [gradIn]
         }
     }

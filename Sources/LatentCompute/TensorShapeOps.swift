@@ -8,8 +8,9 @@ extension Tensor {
         let strides = contiguousStrides(shape)
         let outShape = axes.map { shape[$0] }
         let out = try Tensor.empty(outShape, dtype: dtype, on: device)
-        let layout = StridedCopyLayout(shape: outShape, xStrides: axes.map { strides[$0] },
-                                       outStrides: contiguousStrides(outShape))
+        let layout = StridedCopyLayout(
+            shape: outShape, xStrides: axes.map { strides[$0] },
+            outStrides: contiguousStrides(outShape))
         try device.copyStrided(buffer, out.buffer, layout: layout)
         var inverse = axes
         for (i, a) in axes.enumerated() { inverse[a] = i }
@@ -34,16 +35,20 @@ extension Tensor {
         outShape[a] = range.count
         let strides = contiguousStrides(shape)
         let out = try Tensor.empty(outShape, dtype: dtype, on: device)
-        try device.copyStrided(buffer, out.buffer, layout: StridedCopyLayout(
-            shape: outShape, xStrides: strides, xOffset: range.lowerBound * strides[a],
-            outStrides: contiguousStrides(outShape)))
+        try device.copyStrided(
+            buffer, out.buffer,
+            layout: StridedCopyLayout(
+                shape: outShape, xStrides: strides, xOffset: range.lowerBound * strides[a],
+                outStrides: contiguousStrides(outShape)))
         let inputShape = shape
         return Tensor.record(out, "slice", [self]) { g in
             // The gradient is g placed in a zero tensor at the sliced window.
             let full = try Tensor.zeros(inputShape, on: g.device)
-            try g.device.copyStrided(g.buffer, full.buffer, layout: StridedCopyLayout(
-                shape: g.shape, xStrides: contiguousStrides(g.shape),
-                outStrides: strides, outOffset: range.lowerBound * strides[a]))
+            try g.device.copyStrided(
+                g.buffer, full.buffer,
+                layout: StridedCopyLayout(
+                    shape: g.shape, xStrides: contiguousStrides(g.shape),
+                    outStrides: strides, outOffset: range.lowerBound * strides[a]))
             return [full]
         }
     }
@@ -55,7 +60,8 @@ extension Tensor {
         for p in parts {
             try first.requireSameDevice(p, "concat")
             guard p.rank == first.rank, p.dtype == first.dtype,
-                  p.shape.enumerated().allSatisfy({ $0.offset == a || $0.element == first.shape[$0.offset] }) else {
+                p.shape.enumerated().allSatisfy({ $0.offset == a || $0.element == first.shape[$0.offset] })
+            else {
                 throw ComputeError.shapeMismatch("concat along axis \(a) of \(parts.map(\.shape))")
             }
         }
@@ -65,9 +71,11 @@ extension Tensor {
         let outStrides = contiguousStrides(outShape)
         var position = 0
         for p in parts {
-            try first.device.copyStrided(p.buffer, out.buffer, layout: StridedCopyLayout(
-                shape: p.shape, xStrides: contiguousStrides(p.shape),
-                outStrides: outStrides, outOffset: position * outStrides[a]))
+            try first.device.copyStrided(
+                p.buffer, out.buffer,
+                layout: StridedCopyLayout(
+                    shape: p.shape, xStrides: contiguousStrides(p.shape),
+                    outStrides: outStrides, outOffset: position * outStrides[a]))
             position += p.shape[a]
         }
         return record(out, "concat", parts) { g in
@@ -87,8 +95,10 @@ extension Tensor {
         let padded = [Int](repeating: 1, count: target.count - rank) + shape
         let strides = zip(padded, contiguousStrides(padded)).map { $0.0 == 1 ? 0 : $0.1 }
         let out = try Tensor.empty(target, dtype: dtype, on: device)
-        try device.copyStrided(buffer, out.buffer, layout: StridedCopyLayout(
-            shape: target, xStrides: strides, outStrides: contiguousStrides(target)))
+        try device.copyStrided(
+            buffer, out.buffer,
+            layout: StridedCopyLayout(
+                shape: target, xStrides: strides, outStrides: contiguousStrides(target)))
         let inputShape = shape
         return Tensor.record(out, "expand", [self]) { g in [try g.reducedToShape(inputShape)] }
     }
@@ -100,8 +110,9 @@ extension Tensor {
         guard rank >= 1 else { throw ComputeError.shapeMismatch("gather from a scalar") }
         let rowLength = shape.dropFirst().reduce(1, *)
         let out = try Tensor.empty(indices.shape + shape.dropFirst(), dtype: dtype, on: device)
-        try device.gather(buffer, indices: indices.buffer, out.buffer, indexCount: indices.count,
-                          rowLength: rowLength, tableRows: shape[0])
+        try device.gather(
+            buffer, indices: indices.buffer, out.buffer, indexCount: indices.count,
+            rowLength: rowLength, tableRows: shape[0])
         let table = self
         return Tensor.record(out, "gather", [table, indices]) { g in
             [try g.reshaped([indices.count] + table.shape.dropFirst()).scatterAdd(indices, rows: table.shape[0]), nil]
@@ -118,8 +129,9 @@ extension Tensor {
         }
         let rest = Array(shape.dropFirst())
         let out = try Tensor.zeros([rows] + rest, on: device)
-        try device.scatterAdd(buffer, indices: indices.buffer, out.buffer, indexCount: indices.count,
-                              rowLength: rest.reduce(1, *), outRows: rows)
+        try device.scatterAdd(
+            buffer, indices: indices.buffer, out.buffer, indexCount: indices.count,
+            rowLength: rest.reduce(1, *), outRows: rows)
         return Tensor.record(out, "scatter_add", [self, indices]) { g in [try g.gather(indices), nil] }
     }
 }

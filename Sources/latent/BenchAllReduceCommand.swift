@@ -54,8 +54,9 @@ struct BenchAllReduceCommand: ParsableCommand {
             let bytes = Double(count * 4)
             let ring = 2 * 7.0 / 8 * bytes / (gbits * 1e9 / 8) * 1e3
             if group.isRoot {
-                print(name.padding(toLength: 7, withPad: " ", startingAt: 0)
-                    + String(format: " %8d %7.2f  %11.2f  %13.2f", count, bytes / 1e6, times.sorted()[times.count / 2], ring))
+                print(
+                    name.padding(toLength: 7, withPad: " ", startingAt: 0)
+                        + String(format: " %8d %7.2f  %11.2f  %13.2f", count, bytes / 1e6, times.sorted()[times.count / 2], ring))
             }
         }
     }

@@ -25,8 +25,9 @@ struct BenchDeviceOptions: ParsableArguments {
     /// The devices to time; `all` skips OpenCL with one line when it is unavailable.
     func devices() throws -> [any Device] {
         guard device == "all" else {
-            do { return [try DeviceSelection.resolve(try DeviceRequest(parsing: device)) { printError($0) }] }
-            catch { throw ValidationError("\(error)") }
+            do { return [try DeviceSelection.resolve(try DeviceRequest(parsing: device)) { printError($0) }] } catch {
+                throw ValidationError("\(error)")
+            }
         }
         var devices: [any Device] = [CPUDevice.shared]
         do {

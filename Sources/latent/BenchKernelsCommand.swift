@@ -34,11 +34,15 @@ struct BenchKernelsCommand: ParsableCommand {
             for d in devices where d.backend == .opencl {
                 let (chained, summed) = try KernelBenchmarks.chain(on: d)
                 if json {
-                    print(jsonLine(["op": "chain100", "backend": "opencl", "device": d.name, "shape": "100x1048576",
-                                    "ms": chained, "summed_ms": summed]))
+                    print(
+                        jsonLine([
+                            "op": "chain100", "backend": "opencl", "device": d.name, "shape": "100x1048576",
+                            "ms": chained, "summed_ms": summed,
+                        ]))
                 } else {
-                    print("chain of 100 elementwise kernels on \(d.name): \(String(format: "%.1f", chained)) ms enqueued together, "
-                        + "\(String(format: "%.1f", summed)) ms waited one by one (ratio \(String(format: "%.2f", chained / summed)))")
+                    print(
+                        "chain of 100 elementwise kernels on \(d.name): \(String(format: "%.1f", chained)) ms enqueued together, "
+                            + "\(String(format: "%.1f", summed)) ms waited one by one (ratio \(String(format: "%.2f", chained / summed)))")
                 }
             }
         }

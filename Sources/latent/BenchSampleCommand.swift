@@ -26,7 +26,9 @@ struct BenchSampleCommand: ParsableCommand {
     @Option(help: "DDIM steps (eta 0).") var steps = 50
     @Option(help: "DDPM ancestral steps to run and time (1000: the full chain).") var ddpmSteps = 50
     @Option(help: "Random seed of the samples (the same on every backend).") var seed: UInt64 = 0
-    @Flag(inversion: .prefixedNo, help: "Clamp each predicted x_0 to [-1, 1] (compare backends on a random model with --no-clip-denoised: clamping makes its chain chaotic).")
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Clamp each predicted x_0 to [-1, 1] (compare backends on a random model with --no-clip-denoised: clamping makes its chain chaotic).")
     var clipDenoised = true
     @Flag(help: "Print one JSON object per line.") var json = false
     @Option(help: "Write each backend's DDIM samples to OUT/ddim-BACKEND.png.") var out: String?
@@ -83,7 +85,8 @@ struct SampledModel {
         if let path = path ?? (config == "{}" ? ShippedModels.find(ShippedModels.ddpm) : nil) {
             let file = try Checkpoint.read(path)
             guard ModelRegistry.diffusionTypes.contains(file.modelType) else {
-                throw ValidationError("\(path) holds \(withArticle(file.modelType)) model; sampling benchmarks need a diffusion checkpoint (ddpm, dit or ldm)")
+                throw ValidationError(
+                    "\(path) holds \(withArticle(file.modelType)) model; sampling benchmarks need a diffusion checkpoint (ddpm, dit or ldm)")
             }
             checkpoint = (path, file)
         } else {

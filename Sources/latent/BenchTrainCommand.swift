@@ -20,8 +20,10 @@ struct BenchTrainCommand: ParsableCommand {
     @Option(help: "Only ops whose name contains this text.") var filter: String?
     @Option(help: "MNIST-format data folder (default: Debian's Fashion-MNIST; random images when it is missing).")
     var data: String?
-    @Option(help: ArgumentHelp("Model configurations as JSON by model type, e.g. '{\"ddpm\": {\"unet\": {\"ch\": 32}}}'.",
-                               visibility: .hidden))
+    @Option(
+        help: ArgumentHelp(
+            "Model configurations as JSON by model type, e.g. '{\"ddpm\": {\"unet\": {\"ch\": 32}}}'.",
+            visibility: .hidden))
     var config = "{}"
     @Option(help: ArgumentHelp("Every op at this batch size instead of 64 and 128.", visibility: .hidden))
     var batch: Int?

@@ -41,8 +41,9 @@ struct DemoCommand: ParsableCommand {
     /// DDIM samples (written as grids) and a DDPM prefix on every backend, with the sampling table.
     func sampleDiffusion(_ file: Checkpoint, path: String, devices: [any Device]) throws {
         let plan = SamplingPlan(batch: count, ddimSteps: steps, ddpmSteps: ddpmSteps, seed: 0)
-        print("\nsampling \(count) images from \(path) on every backend with seed 0: DDIM \(steps) steps (eta 0), "
-            + "and the first \(ddpmSteps) ancestral DDPM steps:")
+        print(
+            "\nsampling \(count) images from \(path) on every backend with seed 0: DDIM \(steps) steps (eta 0), "
+                + "and the first \(ddpmSteps) ancestral DDPM steps:")
         var runs: [[SamplingMeasurement]] = []
         for device in devices {
             guard let model = try ModelRegistry.load(file, path: path, device: device) as? any ImageDiffusionModel else {
@@ -75,8 +76,10 @@ struct DemoCommand: ParsableCommand {
             print(pad(name, 32) + String(format: "%8.2f images/s", Double(count) / seconds))
         }
         if results.count == 2 {
-            print(String(format: "speed ratio %.2f, max abs difference between backends %.2e",
-                         results[0].2 / results[1].2, SamplingBenchmark.maxAbsDifference(results[0].1, results[1].1)))
+            print(
+                String(
+                    format: "speed ratio %.2f, max abs difference between backends %.2e",
+                    results[0].2 / results[1].2, SamplingBenchmark.maxAbsDifference(results[0].1, results[1].1)))
         }
     }
 }

@@ -26,8 +26,9 @@ struct DevicesCommand: ParsableCommand {
             }
             let mark = choice.map { $0.platformIndex == d.platformIndex && $0.deviceIndex == d.deviceIndex } == true
             print("\(mark ? "*" : " ") opencl:\(d.platformIndex):\(d.deviceIndex)  \(d.name)\(mark ? "   [auto]" : "")")
-            print("      type \(d.type), \(d.computeUnits) compute units, global \(formatBytes(d.globalMemoryBytes)), "
-                + "local \(formatBytes(d.localMemoryBytes)), max work-group \(d.maxWorkGroupSize)")
+            print(
+                "      type \(d.type), \(d.computeUnits) compute units, global \(formatBytes(d.globalMemoryBytes)), "
+                    + "local \(formatBytes(d.localMemoryBytes)), max work-group \(d.maxWorkGroupSize)")
             print("      fp16 \(d.fp16 ? "yes" : "no"), fp64 \(d.fp64 ? "yes" : "no"), driver \(d.driverVersion), \(d.openCLCVersion)")
         }
         print("\(choice == nil ? "*" : " ") cpu   \(cpu.name)\(choice == nil ? "   [auto: no OpenCL GPU or accelerator]" : "")")
@@ -38,6 +39,9 @@ func formatBytes(_ bytes: Int) -> String {
     let units = ["B", "KiB", "MiB", "GiB", "TiB"]
     var value = Double(bytes)
     var unit = 0
-    while value >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }
+    while value >= 1024, unit < units.count - 1 {
+        value /= 1024
+        unit += 1
+    }
     return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
 }

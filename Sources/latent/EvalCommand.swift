@@ -6,7 +6,9 @@ import Latent
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Evaluate a checkpoint on the test split (VAE: -ELBO and IWAE; VQ-VAE: MSE, perplexity, codes in use; DDPM and DiT: bits/dim; autoencoder: MSE, PSNR, FID-FMNIST of reconstructions; LDM: latent L_simple; classifier: accuracy and loss).")
+        abstract:
+            "Evaluate a checkpoint on the test split (VAE: -ELBO and IWAE; VQ-VAE: MSE, perplexity, codes in use; DDPM and DiT: bits/dim; autoencoder: MSE, PSNR, FID-FMNIST of reconstructions; LDM: latent L_simple; classifier: accuracy and loss)."
+    )
 
     @Argument(help: "A checkpoint written by `latent train`.") var checkpoint: String
     @OptionGroup var deviceOptions: DeviceOptions
@@ -62,30 +64,39 @@ struct EvalCommand: ParsableCommand {
         switch model {
         case let vae as ConvVAE:
             let e = try vae.evaluate(test, on: device, limit: limit, iwaeSamples: iwae, seed: seed)
-            var rows: [(String, Double)] = [("images", Double(e.images)), ("neg_elbo_nats", e.negativeELBO),
-                                            ("reconstruction_nats", e.reconstruction), ("kl_nats", e.kl)]
+            var rows: [(String, Double)] = [
+                ("images", Double(e.images)), ("neg_elbo_nats", e.negativeELBO),
+                ("reconstruction_nats", e.reconstruction), ("kl_nats", e.kl),
+            ]
             if let iwae = e.negativeIWAE {
                 rows += [("neg_iwae_nats_k\(e.iwaeSamples)", iwae), ("iwae_samples", Double(e.iwaeSamples))]
             }
             return rows
         case let vq as VQVAE:
             let e = try vq.evaluate(test, on: device, limit: limit)
-            return [("images", Double(e.images)), ("reconstruction_mse", e.reconstructionMSE),
-                    ("perplexity", e.perplexity), ("codes_in_use", e.codesInUse),
-                    ("mean_batch_perplexity", e.meanBatchPerplexity)]
+            return [
+                ("images", Double(e.images)), ("reconstruction_mse", e.reconstructionMSE),
+                ("perplexity", e.perplexity), ("codes_in_use", e.codesInUse),
+                ("mean_batch_perplexity", e.meanBatchPerplexity),
+            ]
         case let autoencoder as AutoencoderKL:
             let e = try autoencoder.evaluate(test, on: device, limit: limit, fid: try reconstructionFID(test, device: device))
             return [("images", Double(e.images)), ("reconstruction_mse", e.reconstructionMSE), ("psnr_db", e.psnr)]
                 + (e.reconstructionFID.map { [("reconstruction_fid_fmnist", $0)] } ?? [])
                 + [("scale_factor", Double(try autoencoder.scale()))]
         case let ldm as LatentDiffusionModel:
-            return [("images", Double(min(limit ?? 1000, test.count))),
-                    ("latent_mse", try latentDenoisingError(ldm, test, device: device))]
+            return [
+                ("images", Double(min(limit ?? 1000, test.count))),
+                ("latent_mse", try latentDenoisingError(ldm, test, device: device)),
+            ]
         case let diffusion as any ImageDiffusionModel:
-            let terms = try diffusion.diffusion.variationalBound(diffusion.denoiser, dataset: test, limit: limit ?? 64,
-                                                                options: VariationalBoundOptions(seed: seed))
-            return [("images", Double(terms.images)), ("bits_per_dim", terms.bitsPerDim),
-                    ("prior_bits_per_dim", terms.priorBitsPerDim)]
+            let terms = try diffusion.diffusion.variationalBound(
+                diffusion.denoiser, dataset: test, limit: limit ?? 64,
+                options: VariationalBoundOptions(seed: seed))
+            return [
+                ("images", Double(terms.images)), ("bits_per_dim", terms.bitsPerDim),
+                ("prior_bits_per_dim", terms.priorBitsPerDim),
+            ]
         case let classifier as ConvClassifier:
             let e = try classifier.evaluate(test, on: device, limit: limit)
             return [("images", Double(e.images)), ("accuracy", e.accuracy), ("loss_nats", e.loss)]
@@ -118,8 +129,9 @@ struct EvalCommand: ParsableCommand {
             let batch = try loader.batch(at: BatchPosition(epoch: 0, batch: b))
             let n = min(batch.shape[0], total - done)
             let loss = try withoutGrad {
-                try ldm.trainingLoss(images: batch.imagesTensor(on: device).slice(axis: 0, 0..<n),
-                                     labels: batch.labelsTensor(on: device).slice(axis: 0, 0..<n), noise: noise)
+                try ldm.trainingLoss(
+                    images: batch.imagesTensor(on: device).slice(axis: 0, 0..<n),
+                    labels: batch.labelsTensor(on: device).slice(axis: 0, 0..<n), noise: noise)
             }
             sum += Double(try loss.metrics[0].1.item()) * Double(n)
             done += n

@@ -47,7 +47,8 @@ struct FIDCommand: ParsableCommand {
             let file = try Checkpoint.read(path)
             let loaded = try ModelRegistry.load(file, path: path, device: device)
             guard loaded is any ImageDiffusionModel || loaded is ConvVAE else {
-                throw ValidationError("\(path) holds \(withArticle(file.modelType)) model; FID-FMNIST samples a diffusion checkpoint (ddpm, dit or ldm) or a vae")
+                throw ValidationError(
+                    "\(path) holds \(withArticle(file.modelType)) model; FID-FMNIST samples a diffusion checkpoint (ddpm, dit or ldm) or a vae")
             }
             return loaded
         }
@@ -64,10 +65,12 @@ struct FIDCommand: ParsableCommand {
         } else if let diffusion = model as? any ImageDiffusionModel {
             rows += try score(diffusion, fid: fid)
         }
-        rows += [("floor_fid_fmnist", .real(try fid.floor(train: train, count: count, seed: seed))),
-                 ("floor_train_images", .integer(count)), ("test_images", .integer(fid.reference.count)),
-                 ("seed", .seed(seed)), ("classifier", .text(classifierPath)),
-                 ("classifier_test_accuracy", .real(fid.referenceAccuracy))]
+        rows += [
+            ("floor_fid_fmnist", .real(try fid.floor(train: train, count: count, seed: seed))),
+            ("floor_train_images", .integer(count)), ("test_images", .integer(fid.reference.count)),
+            ("seed", .seed(seed)), ("classifier", .text(classifierPath)),
+            ("classifier_test_accuracy", .real(fid.referenceAccuracy)),
+        ]
         print(json ? try jsonObject(rows) : rows.map { pad($0.0, 28) + $0.1.text }.joined(separator: "\n"))
     }
 
@@ -75,8 +78,9 @@ struct FIDCommand: ParsableCommand {
 
     func loadClassifier(device: any Device) throws -> (ConvClassifier, path: String) {
         guard let path = classifier ?? ShippedModels.locate(ShippedModels.classifier) else {
-            throw ValidationError("no classifier at \(ShippedModels.classifier); run from the repository root, "
-                + "pass --classifier, or train one with `latent train classifier`")
+            throw ValidationError(
+                "no classifier at \(ShippedModels.classifier); run from the repository root, "
+                    + "pass --classifier, or train one with `latent train classifier`")
         }
         let file = try Checkpoint.read(path)
         guard let model = try ModelRegistry.load(file, path: path, device: device) as? ConvClassifier else {
@@ -100,9 +104,11 @@ struct FIDCommand: ParsableCommand {
         if let out {
             try writeSamples(Tensor.concat(kept, axis: 0), range: -1...1, labels: labels, to: out)
         }
-        var rows: [(String, Figure)] = [("fid_fmnist", .real(try fid.distance(collector))), ("samples", .integer(count)),
-                                        ("sampler", .text(samplerArguments.sampler)),
-                                        ("steps", .integer(iterations(ddpm, options.method)))]
+        var rows: [(String, Figure)] = [
+            ("fid_fmnist", .real(try fid.distance(collector))), ("samples", .integer(count)),
+            ("sampler", .text(samplerArguments.sampler)),
+            ("steps", .integer(iterations(ddpm, options.method))),
+        ]
         if case let .ddim(_, eta) = options.method { rows.append(("eta", .real(Double(eta)))) }
         rows.append(("guidance", .real(Double(samplerArguments.guidance))))
         if let accuracy = collector.accuracy { rows.append(("sample_label_accuracy", .real(accuracy))) }
@@ -125,7 +131,10 @@ struct FIDCommand: ParsableCommand {
 
 /// One value of the report: printed with four decimals when real, as JSON of its own type.
 enum Figure {
-    case real(Double), integer(Int), seed(UInt64), text(String)
+    case real(Double)
+    case integer(Int)
+    case seed(UInt64)
+    case text(String)
 
     var text: String {
         switch self {

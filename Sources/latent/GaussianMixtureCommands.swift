@@ -3,8 +3,10 @@ import Foundation
 import Latent
 
 /// `latent train gmm`: fits a Gaussian mixture by EM and writes OUT/checkpoint.safetensors.
-func trainGaussianMixture(_ options: GaussianMixtureOptions, device: any Device, seed: UInt64, out: String,
-                          data: String?) throws {
+func trainGaussianMixture(
+    _ options: GaussianMixtureOptions, device: any Device, seed: UInt64, out: String,
+    data: String?
+) throws {
     let configuration = try options.configuration(seed: seed)
     try prepareOutput(out)
     let source = GaussianMixtureSource(options)
@@ -16,8 +18,9 @@ func trainGaussianMixture(_ options: GaussianMixtureOptions, device: any Device,
         }
         mixture.initialMeans = try doubles(means)
     }
-    print("fitting \(configuration.components) \(configuration.covarianceType.rawValue) Gaussians to \(x.shape[0]) x \(x.shape[1]) "
-        + "\(source.metadata) on \(device.name)")
+    print(
+        "fitting \(configuration.components) \(configuration.covarianceType.rawValue) Gaussians to \(x.shape[0]) x \(x.shape[1]) "
+            + "\(source.metadata) on \(device.name)")
     // One untimed EM iteration on the first rows: an OpenCL driver (PoCL) compiles its kernels on
     // first use, which would otherwise count as EM time.
     var warmUp = configuration
@@ -47,14 +50,18 @@ func doubles(_ t: SafeTensor) throws -> [Double] {
 func evaluateGaussianMixture(_ file: Checkpoint, path: String, device: any Device, data: String?) throws -> [(String, Double)] {
     let mixture = try GaussianMixture.load(file, path: path)
     let x = try GaussianMixtureSource(metadata: file.extra["features"]).vectors(.test, data: data, on: device)
-    return [("images", Double(x.shape[0])), ("log_likelihood_nats", try mixture.score(x)),
-            ("bic", try mixture.bic(x)), ("aic", try mixture.aic(x))]
+    return [
+        ("images", Double(x.shape[0])), ("log_likelihood_nats", try mixture.score(x)),
+        ("bic", try mixture.bic(x)), ("aic", try mixture.aic(x)),
+    ]
 }
 
 /// `latent sample` of a mixture: vectors, decoded by the VAE whose latents it was fitted to, or
 /// shown as 28 × 28 images when they are Fashion-MNIST pixels.
-func sampleGaussianMixture(_ file: Checkpoint, path: String, device: any Device, count: Int, seed: UInt64,
-                           out: String) throws {
+func sampleGaussianMixture(
+    _ file: Checkpoint, path: String, device: any Device, count: Int, seed: UInt64,
+    out: String
+) throws {
     let mixture = try GaussianMixture.load(file, path: path)
     let (vectors, components) = try mixture.sample(count: count, seed: seed, on: device)
     switch GaussianMixtureSource(metadata: file.extra["features"]) {

@@ -24,9 +24,10 @@ struct GaussianMixtureOptions: ParsableArguments {
         guard let initialization = GaussianMixtureInitialization(rawValue: initParams) else {
             throw ValidationError("--init-params must be kmeans, k-means++, random or random_from_data, not \(initParams)")
         }
-        let c = GaussianMixtureConfiguration(components: components, covarianceType: type, tolerance: tol, regCovar: regCovar,
-                                             maxIterations: maxIter, initializations: nInit, initialization: initialization,
-                                             seed: seed)
+        let c = GaussianMixtureConfiguration(
+            components: components, covarianceType: type, tolerance: tol, regCovar: regCovar,
+            maxIterations: maxIter, initializations: nInit, initialization: initialization,
+            seed: seed)
         do { try c.validate() } catch { throw ValidationError("\(error)") }
         return c
     }

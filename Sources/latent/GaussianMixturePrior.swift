@@ -10,7 +10,10 @@ enum VAEPrior {
 
     /// Parses "normal" (or nil) and "gmm:PATH"; the mixture must match the VAE's latent size.
     init(_ text: String?, for vae: ConvVAE) throws {
-        guard let text, text != "normal" else { self = .standardNormal; return }
+        guard let text, text != "normal" else {
+            self = .standardNormal
+            return
+        }
         guard text.hasPrefix("gmm:") else {
             throw ValidationError("--prior must be normal or gmm:PATH (a `latent train gmm --features` checkpoint), not \(text)")
         }

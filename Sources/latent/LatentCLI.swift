@@ -11,14 +11,19 @@ struct LatentCLI: ParsableCommand {
             Devices: --device auto (an OpenCL GPU if present, else the CPU backend), cpu, opencl \
             (the first OpenCL device, PoCL included) or opencl:P:D. LATENT_DEVICE sets the default.
             """,
-        subcommands: [DevicesCommand.self, ParityCommand.self, BenchCommand.self, TrainCommand.self, SampleCommand.self, EvalCommand.self, FIDCommand.self, ImportCommand.self, ExportCommand.self, DemoCommand.self])
+        subcommands: [
+            DevicesCommand.self, ParityCommand.self, BenchCommand.self, TrainCommand.self, SampleCommand.self, EvalCommand.self, FIDCommand.self,
+            ImportCommand.self, ExportCommand.self, DemoCommand.self,
+        ])
 }
 
 /// Options every subcommand that computes takes.
 struct DeviceOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
-        "Device: auto, cpu, opencl or opencl:PLATFORM:DEVICE (default: $LATENT_DEVICE, else auto).",
-        valueName: "device"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Device: auto, cpu, opencl or opencl:PLATFORM:DEVICE (default: $LATENT_DEVICE, else auto).",
+            valueName: "device"))
     var device: String?
 
     /// The request from --device, else LATENT_DEVICE, else auto.

@@ -61,9 +61,10 @@ struct ParityCommand: ParsableCommand {
         print(header)
         for r in results {
             let against = r.backend == "float64" ? "float64" : "cpu"
-            print(pad(r.kernel, 16) + pad(r.shape, 30) + pad(r.variant, 10) + pad(against, 10)
-                + pad(r.error == nil ? String(format: "%.2e", r.nmse) : "error", 12)
-                + pad(r.error == nil ? String(format: "%.2e", r.maxAbs) : "", 12) + (r.ok ? "yes" : "NO"))
+            print(
+                pad(r.kernel, 16) + pad(r.shape, 30) + pad(r.variant, 10) + pad(against, 10)
+                    + pad(r.error == nil ? String(format: "%.2e", r.nmse) : "error", 12)
+                    + pad(r.error == nil ? String(format: "%.2e", r.maxAbs) : "", 12) + (r.ok ? "yes" : "NO"))
         }
         let passed = results.filter(\.ok).count
         print("\(passed) passed, \(results.count - passed) failed")

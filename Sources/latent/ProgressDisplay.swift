@@ -28,12 +28,16 @@ struct ProgressDisplay {
             let width = 24
             let filled = Int(Double(width) * Double(r.step) / Double(max(totalSteps, 1)))
             let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
-            print(String(format: "\r\u{1B}[Kstep %d/%d [%@] loss %.4f%@  %.2f steps/s  ETA %@",
-                         r.step, totalSteps, bar, r.loss, metrics, rate, duration(remaining)), terminator: "")
+            print(
+                String(
+                    format: "\r\u{1B}[Kstep %d/%d [%@] loss %.4f%@  %.2f steps/s  ETA %@",
+                    r.step, totalSteps, bar, r.loss, metrics, rate, duration(remaining)), terminator: "")
             fflush(nil)  // all C streams: print() goes through stdout's buffer
         } else if r.step % every == 0 || r.step == totalSteps {
-            print(String(format: "step %d/%d loss %.4f%@ lr %.3g %.2f steps/s ETA %@",
-                         r.step, totalSteps, r.loss, metrics, r.learningRate, rate, duration(remaining)))
+            print(
+                String(
+                    format: "step %d/%d loss %.4f%@ lr %.3g %.2f steps/s ETA %@",
+                    r.step, totalSteps, r.loss, metrics, r.learningRate, rate, duration(remaining)))
         }
     }
 
@@ -51,8 +55,9 @@ extension ProgressDisplay {
         if interactive {
             guard Date().timeIntervalSince(lastLine) > 0.1 || p.step == p.steps else { return }
             lastLine = Date()
-            print(String(format: "\r\u{1B}[Ksampling step %d/%d (t = %d)  %.1fs", p.step, p.steps, p.timestep, elapsed),
-                  terminator: "")
+            print(
+                String(format: "\r\u{1B}[Ksampling step %d/%d (t = %d)  %.1fs", p.step, p.steps, p.timestep, elapsed),
+                terminator: "")
             fflush(nil)
         } else if p.step % max(1, p.steps / 10) == 0 || p.step == p.steps {
             print("sampling step \(p.step)/\(p.steps) (t = \(p.timestep))")

@@ -59,7 +59,8 @@ struct SampleCommand: ParsableCommand {
             progress.finish()
             return (images, -1...1, labels)
         default:
-            let hint = model is VQVAE || model is AutoencoderKL
+            let hint =
+                model is VQVAE || model is AutoencoderKL
                 ? "use `latent eval` for its reconstructions" : "use `latent eval` for its test figures"
             throw ValidationError("\(path) holds \(withArticle(type(of: model).modelType)) model, which has no prior to sample from; \(hint)")
         }
@@ -67,8 +68,10 @@ struct SampleCommand: ParsableCommand {
 }
 
 /// Writes samples.png (grid) and samples.safetensors into `folder`.
-func writeSamples(_ images: Tensor, range: ClosedRange<Float>, labels: [Int32]?, to folder: String,
-                  name: String = "samples") throws {
+func writeSamples(
+    _ images: Tensor, range: ClosedRange<Float>, labels: [Int32]?, to folder: String,
+    name: String = "samples"
+) throws {
     let values = try images.toArray()
     try ImageGrid().writePNG(values, shape: images.shape, range: range, to: "\(folder)/\(name).png")
     try SampleFile(samples: values, shape: images.shape, range: range, labels: labels).write(to: "\(folder)/\(name).safetensors")

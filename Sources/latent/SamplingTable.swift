@@ -6,30 +6,37 @@ import LatentBenchmarks
 enum SamplingTable {
     /// `runs` holds one list of measurements per backend, in the same sampler order.
     static func print(_ runs: [[SamplingMeasurement]]) {
-        Swift.print(pad("backend", 9) + pad("sampler", 9) + pad("steps", 11) + pad("ms", 12) + pad("images/s", 12)
-            + pad("peak MiB", 10) + "device")
+        Swift.print(
+            pad("backend", 9) + pad("sampler", 9) + pad("steps", 11) + pad("ms", 12) + pad("images/s", 12)
+                + pad("peak MiB", 10) + "device")
         var extrapolated = 0
         for m in runs.joined() {
             let steps = m.extrapolated ? "\(m.stepsTimed)/\(m.stepsTotal)" : "\(m.stepsTotal)"
             let rate = String(format: "%.3g", m.imagesPerSecond) + (m.extrapolated ? "*" : "")
             if m.extrapolated { extrapolated = m.stepsTotal }
-            Swift.print(pad(m.backend, 9) + pad(m.sampler, 9) + pad(steps, 11) + pad(String(format: "%.1f", m.ms), 12)
-                + pad(rate, 12) + pad(String(format: "%.1f", Double(m.peakBytes) / 1048576), 10) + m.device)
+            Swift.print(
+                pad(m.backend, 9) + pad(m.sampler, 9) + pad(steps, 11) + pad(String(format: "%.1f", m.ms), 12)
+                    + pad(rate, 12) + pad(String(format: "%.1f", Double(m.peakBytes) / 1048576), 10) + m.device)
         }
         if extrapolated > 0 {
             Swift.print("* extrapolated to the full \(extrapolated)-step chain from the steps timed")
         }
         for p in comparisons(runs) {
-            Swift.print(String(format: "%@: %@/%@ time ratio %.2f (>1: %@ faster), max abs difference %.2e",
-                               p.sampler, p.first, p.second, p.ratio, p.second, p.maxAbs))
+            Swift.print(
+                String(
+                    format: "%@: %@/%@ time ratio %.2f (>1: %@ faster), max abs difference %.2e",
+                    p.sampler, p.first, p.second, p.ratio, p.second, p.maxAbs))
         }
     }
 
     /// The sample_parity JSON lines.
     static func parity(_ runs: [[SamplingMeasurement]]) -> [[String: Any]] {
         comparisons(runs).map { p in
-            ["op": "sample_parity", "sampler": p.sampler, "backends": "\(p.first),\(p.second)", "max_abs": p.maxAbs.isFinite ? Double(p.maxAbs) : "nan",
-             "speed_ratio": p.ratio, "steps": p.steps]
+            [
+                "op": "sample_parity", "sampler": p.sampler, "backends": "\(p.first),\(p.second)",
+                "max_abs": p.maxAbs.isFinite ? Double(p.maxAbs) : "nan",
+                "speed_ratio": p.ratio, "steps": p.steps,
+            ]
         }
     }
 
@@ -47,8 +54,9 @@ enum SamplingTable {
     static func comparisons(_ runs: [[SamplingMeasurement]]) -> [Comparison] {
         guard runs.count >= 2 else { return [] }
         return zip(runs[0], runs[1]).map { a, b in
-            Comparison(sampler: a.sampler, first: a.backend, second: b.backend, steps: a.stepsTimed, ratio: a.ms / b.ms,
-                       maxAbs: SamplingBenchmark.maxAbsDifference(a.images, b.images))
+            Comparison(
+                sampler: a.sampler, first: a.backend, second: b.backend, steps: a.stepsTimed, ratio: a.ms / b.ms,
+                maxAbs: SamplingBenchmark.maxAbsDifference(a.images, b.images))
         }
     }
 }

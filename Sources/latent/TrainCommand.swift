@@ -16,7 +16,9 @@ struct TrainCommand: ParsableCommand {
             training set is encoded once into OUT/latents.safetensors, which --resume reuses.
             """)
 
-    @Argument(help: "Model: vae, vqvae, ddpm, classifier (the FID-FMNIST feature network), autoencoder, dit, ldm, or gmm (a Gaussian mixture, by EM).") var model: String
+    @Argument(
+        help: "Model: vae, vqvae, ddpm, classifier (the FID-FMNIST feature network), autoencoder, dit, ldm, or gmm (a Gaussian mixture, by EM).")
+    var model: String
     @OptionGroup var deviceOptions: DeviceOptions
     @Option(help: "Random seed for initialisation, noise and data order.") var seed: UInt64 = 0
     @Option(help: "Output folder (created if missing).") var out: String?
@@ -24,8 +26,10 @@ struct TrainCommand: ParsableCommand {
     var data: String?
     @Option(help: "Optimizer steps in total (including steps before a resume).") var steps = 2000
     @Option(help: "Batch size (per rank under mpirun; see --global-batch-size).") var batchSize = 128
-    @Option(help: ArgumentHelp("Batch size summed over all ranks under mpirun, split between them, so a run means "
-                               + "the same for any number of ranks (default: --batch-size × ranks).", valueName: "n"))
+    @Option(
+        help: ArgumentHelp(
+            "Batch size summed over all ranks under mpirun, split between them, so a run means "
+                + "the same for any number of ranks (default: --batch-size × ranks).", valueName: "n"))
     var globalBatchSize: Int?
     @Option(help: "Seconds a rank waits for the others in a collective before stopping with an error (under mpirun).")
     var mpiTimeout: Double = 600
@@ -112,16 +116,19 @@ struct TrainCommand: ParsableCommand {
         let setup = try latentDiffusionSetup(modelType, resuming: resumed != nil, device: device)
         let model = try modelType.init(configJSON: resumed?.modelConfig ?? setup?.configJSON ?? config, device: device, seed: seed)
         if let ldm = model as? LatentDiffusionModel {
-            try prepareLatents(ldm, setup: setup, dataset: dataset, cachePath: (outDir as NSString).appendingPathComponent(LatentCache.fileName),
-                               root: root)
+            try prepareLatents(
+                ldm, setup: setup, dataset: dataset, cachePath: (outDir as NSString).appendingPathComponent(LatentCache.fileName),
+                root: root)
         }
         let training = TrainingConfiguration(
             steps: steps, batchSize: batch, learningRate: lr, warmupSteps: warmup, cosineDecay: cosine,
             weightDecay: weightDecay, gradientClip: clip > 0 ? clip : nil, emaDecay: ema > 0 ? ema : nil, seed: seed,
             skipNonFinite: skipNonfinite)
         let trainer = try Trainer(model: model, configuration: training, loader: loader, device: device, group: group)
-        try RunFingerprint(configuration: "\(modelType.modelType) \(model.configJSON) \(training) ranks \(group.size) "
-            + "resume step \(resumed.map { "\($0.step)" } ?? "none")", dataset: dataset).verifySame(across: group)
+        try RunFingerprint(
+            configuration: "\(modelType.modelType) \(model.configJSON) \(training) ranks \(group.size) "
+                + "resume step \(resumed.map { "\($0.step)" } ?? "none")", dataset: dataset
+        ).verifySame(across: group)
         if let resumed {
             try trainer.restore(from: resumed)
             if root { print("resumed \(resume!) at step \(trainer.step) (\(trainer.position))") }
@@ -130,8 +137,9 @@ struct TrainCommand: ParsableCommand {
         }
         guard root else { return try followRoot(trainer) }
         let ranks = group.size > 1 ? ", \(group.size) ranks of \(batch / group.size)–\((batch + group.size - 1) / group.size)" : ""
-        print("training \(model.parameterCount) parameters of \(modelType.modelType) on \(device.name) "
-            + "(\(dataset.count) images, batch \(batch)\(ranks), \(steps) steps) → \(outDir)")
+        print(
+            "training \(model.parameterCount) parameters of \(modelType.modelType) on \(device.name) "
+                + "(\(dataset.count) images, batch \(batch)\(ranks), \(steps) steps) → \(outDir)")
 
         let metrics = try MetricsLog(path: (outDir as NSString).appendingPathComponent("metrics.jsonl"))
         let interrupt = InterruptFlag(also: group.size > 1 ? [SIGTERM] : [])
@@ -144,15 +152,17 @@ struct TrainCommand: ParsableCommand {
             try trainer.checkpoint().write(to: checkpointPath)
             savedAt = trainer.step
             let svg = LossCurve.svg(metrics.losses, title: "\(modelType.modelType) training loss")
-            try Data(svg.utf8).write(to: URL(fileURLWithPath: (outDir as NSString).appendingPathComponent("loss.svg")),
-                                     options: .atomic)
+            try Data(svg.utf8).write(
+                to: URL(fileURLWithPath: (outDir as NSString).appendingPathComponent("loss.svg")),
+                options: .atomic)
         }
         do {
             try trainer.run { report in
                 if report.skippedNonFinite {
                     progress.finish()
-                    print("step \(report.step): loss or gradients not finite; step skipped "
-                        + "(\(trainer.skippedNonFinite) of --skip-nonfinite \(skipNonfinite))")
+                    print(
+                        "step \(report.step): loss or gradients not finite; step skipped "
+                            + "(\(trainer.skippedNonFinite) of --skip-nonfinite \(skipNonfinite))")
                 }
                 progress.show(report, every: logEvery)
                 if report.step % logEvery == 0 || report.step == steps {
@@ -163,8 +173,9 @@ struct TrainCommand: ParsableCommand {
             }
         } catch let TrainingError.nonFiniteLoss(step, culprit, skipped, _) {
             progress.finish()
-            throw TrainingError.nonFiniteLoss(step: step, culprit: culprit, skipped: skipped,
-                                              lastCheckpoint: savedAt == nil && resume == nil ? nil : checkpointPath)
+            throw TrainingError.nonFiniteLoss(
+                step: step, culprit: culprit, skipped: skipped,
+                lastCheckpoint: savedAt == nil && resume == nil ? nil : checkpointPath)
         }
         progress.finish()
         if savedAt != trainer.step { try save() }
@@ -202,19 +213,24 @@ extension TrainCommand {
     /// cache of the run being resumed (whose weights the trainer restores). Under MPI every rank
     /// encodes (the encoding is deterministic) and rank 0 alone writes and reports; a resumed run's
     /// ranks read rank 0's cache, so they need to see its output folder.
-    func prepareLatents(_ ldm: LatentDiffusionModel, setup: LatentDiffusionSetup?, dataset: ImageDataset, cachePath: String,
-                        root: Bool) throws {
+    func prepareLatents(
+        _ ldm: LatentDiffusionModel, setup: LatentDiffusionSetup?, dataset: ImageDataset, cachePath: String,
+        root: Bool
+    ) throws {
         guard let setup else {
-            ldm.latentCache = try LatentCache.read(cachePath, expectedFingerprint: ldm.configuration.autoencoderFingerprint,
-                                                   latentShape: ldm.latentShape, images: dataset.count)
+            ldm.latentCache = try LatentCache.read(
+                cachePath, expectedFingerprint: ldm.configuration.autoencoderFingerprint,
+                latentShape: ldm.latentShape, images: dataset.count)
             if root { print("reusing the latent cache \(cachePath)") }
             return
         }
         try ldm.loadAutoencoder(setup.autoencoderWeights)
         let start = Date()
         var lastReport = Date.distantPast
-        let cache = try LatentCache.encode(dataset, with: ldm.autoencoder,
-                                           fingerprint: setup.configuration.autoencoderFingerprint ?? "") { done, total in
+        let cache = try LatentCache.encode(
+            dataset, with: ldm.autoencoder,
+            fingerprint: setup.configuration.autoencoderFingerprint ?? ""
+        ) { done, total in
             // A few minutes for the whole training set on two cores: say where it stands every 10 s.
             guard root, Date().timeIntervalSince(lastReport) > 10 || done == total else { return }
             lastReport = Date()
@@ -223,8 +239,10 @@ extension TrainCommand {
         ldm.latentCache = cache
         guard root else { return }
         try cache.write(to: cachePath)
-        print(String(format: "encoded %d training images to %@ in %.0f s (latents %@, scale factor %.4f)", cache.count, cachePath,
-                     Date().timeIntervalSince(start), ldm.latentShape.map(String.init).joined(separator: "x"), try ldm.autoencoder.scale()))
+        print(
+            String(
+                format: "encoded %d training images to %@ in %.0f s (latents %@, scale factor %.4f)", cache.count, cachePath,
+                Date().timeIntervalSince(start), ldm.latentShape.map(String.init).joined(separator: "x"), try ldm.autoencoder.scale()))
     }
 }
 

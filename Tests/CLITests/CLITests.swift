@@ -33,8 +33,9 @@ func latent(_ arguments: [String]) throws -> RunResult {
     let output = out.fileHandleForReading.readDataToEndOfFile()
     let error = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return RunResult(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
-                     error: String(decoding: error, as: UTF8.self))
+    return RunResult(
+        status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
+        error: String(decoding: error, as: UTF8.self))
 }
 
 /// A temporary folder removed when the value goes away.
@@ -102,8 +103,10 @@ func tinyDataset(in folder: Scratch, images: Int = 48) throws -> String {
             #expect(r.error.contains(path), "error should name the file: \(r.error)")
         }
         // A checkpoint of another model cannot be resumed as this one.
-        let other = try latent(["train", "vqvae", "--data", data, "--out", scratch.file("vq"), "--steps", "3",
-                                "--resume", out + "/checkpoint.safetensors"])
+        let other = try latent([
+            "train", "vqvae", "--data", data, "--out", scratch.file("vq"), "--steps", "3",
+            "--resume", out + "/checkpoint.safetensors",
+        ])
         #expect(other.status != 0)
         #expect(other.error.contains("vae"), "\(other.error)")
     }
@@ -123,8 +126,11 @@ func tinyDataset(in folder: Scratch, images: Int = 48) throws -> String {
         try #require(straight.status == 0, "\(straight.error)")
         let first = try latent(common + ["--out", scratch.file("b"), "--steps", "3"])
         try #require(first.status == 0, "\(first.error)")
-        let resumed = try latent(common + ["--out", scratch.file("b"), "--steps", "8",
-                                           "--resume", scratch.file("b") + "/checkpoint.safetensors"])
+        let resumed = try latent(
+            common + [
+                "--out", scratch.file("b"), "--steps", "8",
+                "--resume", scratch.file("b") + "/checkpoint.safetensors",
+            ])
         try #require(resumed.status == 0, "\(resumed.error)")
         let a = try Checkpoint.read(scratch.file("a") + "/checkpoint.safetensors")
         let b = try Checkpoint.read(scratch.file("b") + "/checkpoint.safetensors")
@@ -157,7 +163,9 @@ func tinyDataset(in folder: Scratch, images: Int = 48) throws -> String {
             #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "no reconstructions.png")
             return figures
         }
-        func number(_ figures: [String: Any], _ key: String) throws -> Double { try #require((figures[key] as? NSNumber)?.doubleValue, "\(key) in \(figures)") }
+        func number(_ figures: [String: Any], _ key: String) throws -> Double {
+            try #require((figures[key] as? NSNumber)?.doubleValue, "\(key) in \(figures)")
+        }
 
         let vae = try evaluate(["vae"], ["--iwae", "4", "--limit", "10"])
         #expect(try number(vae, "images") == 10 && number(vae, "iwae_samples") == 4)
@@ -191,8 +199,10 @@ func tinyDataset(in folder: Scratch, images: Int = 48) throws -> String {
 
     @Test func benchSampleComparesBackends() throws {
         let scratch = Scratch()
-        let r = try latent(["bench", "sample", "--config", Self.tinyDDPM, "--batch", "2", "--steps", "4", "--ddpm-steps", "3",
-                            "--device", "all", "--json", "--out", scratch.file("grids")])
+        let r = try latent([
+            "bench", "sample", "--config", Self.tinyDDPM, "--batch", "2", "--steps", "4", "--ddpm-steps", "3",
+            "--device", "all", "--json", "--out", scratch.file("grids"),
+        ])
         try #require(r.status == 0, "\(r.error)")
         #expect(r.error.contains("randomly initialised"), "\(r.error)")
         let lines = try benchLines(r)
@@ -212,8 +222,10 @@ func tinyDataset(in folder: Scratch, images: Int = 48) throws -> String {
             #expect(maxAbs > 0 && maxAbs < 1e-3, "the backends' images differ by \(maxAbs)")
         }
         #expect(FileManager.default.fileExists(atPath: scratch.file("grids/ddim-opencl.png")))
-        let table = try latent(["bench", "sample", "--config", Self.tinyDDPM, "--batch", "1", "--steps", "2", "--ddpm-steps", "1",
-                                "--device", "cpu", "--no-clip-denoised"])
+        let table = try latent([
+            "bench", "sample", "--config", Self.tinyDDPM, "--batch", "1", "--steps", "2", "--ddpm-steps", "1",
+            "--device", "cpu", "--no-clip-denoised",
+        ])
         #expect(table.status == 0 && table.output.contains("1/40") && table.output.contains("extrapolated"), "\(table.output)")
     }
 
@@ -221,13 +233,17 @@ func tinyDataset(in folder: Scratch, images: Int = 48) throws -> String {
         let scratch = Scratch()
         let data = try tinyDataset(in: scratch)
         let tinyDiT = #"{"hidden_size": 32, "depth": 1, "num_heads": 2}"#
-        let configs = #"{"ddpm": \#(Self.tinyDDPM), "autoencoder": {"preset": "tiny"}, "dit": {"dit": \#(tinyDiT)}, "#
+        let configs =
+            #"{"ddpm": \#(Self.tinyDDPM), "autoencoder": {"preset": "tiny"}, "dit": {"dit": \#(tinyDiT)}, "#
             + #""ldm": {"autoencoder": {"preset": "tiny"}, "dit": \#(tinyDiT)}}"#
         let r = try latent(["bench", "train", "--quick", "--json", "--device", "cpu", "--data", data, "--batch", "8", "--config", configs])
         try #require(r.status == 0, "\(r.error)")
         let lines = try benchLines(r)
-        #expect(Set(lines.keys) == ["unet_train_step", "vae_train_step", "vqvae_train_step", "vqvae_ema_train_step",
-                                    "autoencoder_train_step", "ldm_train_step", "dit_train_step"])
+        #expect(
+            Set(lines.keys) == [
+                "unet_train_step", "vae_train_step", "vqvae_train_step", "vqvae_ema_train_step",
+                "autoencoder_train_step", "ldm_train_step", "dit_train_step",
+            ])
         for line in lines.values.joined() {
             #expect((line["images_per_s"] as? Double ?? 0) > 0 && (line["shape"] as? String ?? "").hasPrefix("batch 8 "), "\(line)")
         }
@@ -246,8 +262,10 @@ func tinyDataset(in folder: Scratch, images: Int = 48) throws -> String {
     @Test func nonFiniteLossStopsWithAMessage() throws {
         let scratch = Scratch()
         let data = try tinyDataset(in: scratch)
-        let r = try latent(["train", "vae", "--data", data, "--out", scratch.file("nan"), "--steps", "20",
-                            "--batch-size", "8", "--lr", "1e30"])
+        let r = try latent([
+            "train", "vae", "--data", data, "--out", scratch.file("nan"), "--steps", "20",
+            "--batch-size", "8", "--lr", "1e30",
+        ])
         #expect(r.status != 0 && r.status < 128)
         #expect(r.error.contains("NaN or infinite"), "\(r.error)")
     }

@@ -27,8 +27,9 @@ func latentMPI(_ ranks: Int, _ arguments: [String], whileRunning: ((Process) thr
     let output = out.fileHandleForReading.readDataToEndOfFile()
     let error = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return RunResult(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
-                     error: String(decoding: error, as: UTF8.self))
+    return RunResult(
+        status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
+        error: String(decoding: error, as: UTF8.self))
 }
 
 /// (step, loss) of every line of a run's metrics.jsonl.
@@ -89,8 +90,10 @@ struct DataParallelTests {
         let scratch = Scratch()
         let data = try tinyDataset(in: scratch)
         let ae = try LatentDiffusionCLITests().autoencoder(scratch, data: data)
-        let common = ["train", "ldm", "--autoencoder", ae, "--config", LatentDiffusionCLITests.tinyDiT, "--data", data,
-                      "--seed", "3", "--lr", "0.0001", "--steps", "6", "--log-every", "1"]
+        let common = [
+            "train", "ldm", "--autoencoder", ae, "--config", LatentDiffusionCLITests.tinyDiT, "--data", data,
+            "--seed", "3", "--lr", "0.0001", "--steps", "6", "--log-every", "1",
+        ]
         let single = try latent(common + ["--batch-size", "15", "--out", scratch.file("one")])
         try #require(single.status == 0, "\(single.error)")
         let parallel = try latentMPI(2, common + ["--global-batch-size", "15", "--out", scratch.file("two")])
@@ -117,7 +120,8 @@ struct DataParallelTests {
         try #require(first.status == 0, "\(first.error)")
         let second = try latent(common + ["--steps", "6", "--out", scratch.file("b"), "--resume", scratch.file("b") + "/checkpoint.safetensors"])
         try #require(second.status == 0, "\(second.error)")
-        let third = try latentMPI(2, common + ["--steps", "8", "--out", scratch.file("b"), "--resume", scratch.file("b") + "/checkpoint.safetensors"])
+        let third = try latentMPI(
+            2, common + ["--steps", "8", "--out", scratch.file("b"), "--resume", scratch.file("b") + "/checkpoint.safetensors"])
         try #require(third.status == 0, "\(third.error)")
         try expectSameWeights(scratch.file("a") + "/checkpoint.safetensors", scratch.file("b") + "/checkpoint.safetensors")
     }
@@ -139,8 +143,13 @@ struct DataParallelTests {
         let data = try tinyDataset(in: scratch)
         let out = scratch.file("o")
         let started = Date()
-        let r = try latentMPI(2, ["train", "vae", "--data", data, "--steps", "100000", "--batch-size", "4", "--log-every", "1",
-                                  "--checkpoint-every", "100000", "--mpi-timeout", "3", "--out", out]) { mpirun in
+        let r = try latentMPI(
+            2,
+            [
+                "train", "vae", "--data", data, "--steps", "100000", "--batch-size", "4", "--log-every", "1",
+                "--checkpoint-every", "100000", "--mpi-timeout", "3", "--out", out,
+            ]
+        ) { mpirun in
             // Once rank 0 logs steps, every rank is past MPI_Init: freeze rank 1.
             while (try? String(contentsOfFile: out + "/metrics.jsonl", encoding: .utf8))?.isEmpty ?? true {
                 guard mpirun.isRunning, Date().timeIntervalSince(started) < 120 else { return }
@@ -160,11 +169,13 @@ func rankProcess(_ rank: Int, under parent: Int32) -> Int32? {
     guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
     for entry in entries {
         guard let pid = Int32(entry),
-              let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { continue }
+            let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { continue }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         guard fields.count > 2, Int32(fields[1]) == parent,
-              let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { continue }
+            let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ")
+        else { continue }
         if environ.split(separator: 0).contains(where: { String(decoding: $0, as: UTF8.self) == "OMPI_COMM_WORLD_RANK=\(rank)" }) {
             return pid
         }

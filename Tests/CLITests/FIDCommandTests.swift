@@ -5,7 +5,8 @@ import Testing
 /// `latent train classifier`, `latent eval` of a classifier and `latent fid`, end to end on a tiny dataset.
 @Suite(.serialized) struct FIDCommandTests {
     /// A tiny class-conditional DDPM (28×28, 8 channels, no attention) so sampling takes well under a second.
-    static let tinyDDPM = #"{"unet": {"ch": 8, "ch_mult": [1, 2], "num_res_blocks": 1, "attn_resolutions": [], "#
+    static let tinyDDPM =
+        #"{"unet": {"ch": 8, "ch_mult": [1, 2], "num_res_blocks": 1, "attn_resolutions": [], "#
         + #""norm_groups": 4, "num_classes": 10}, "diffusion": {"T": 50}}"#
 
     func json(_ output: String) throws -> [String: Any] {
@@ -17,8 +18,10 @@ import Testing
         let scratch = Scratch()
         let data = try tinyDataset(in: scratch)
         let classifier = scratch.file("clf") + "/checkpoint.safetensors"
-        let trained = try latent(["train", "classifier", "--data", data, "--out", scratch.file("clf"), "--steps", "3",
-                                  "--batch-size", "16", "--log-every", "1"])
+        let trained = try latent([
+            "train", "classifier", "--data", data, "--out", scratch.file("clf"), "--steps", "3",
+            "--batch-size", "16", "--log-every", "1",
+        ])
         try #require(trained.status == 0, "\(trained.error)")
         #expect(trained.output.contains("accuracy"), "\(trained.output)")
 
@@ -30,12 +33,16 @@ import Testing
         #expect(accuracy >= 0 && accuracy <= 1)
         #expect((figures["loss_nats"] as? Double).map { $0 > 0 } == true)
 
-        let ddpm = try latent(["train", "ddpm", "--data", data, "--out", scratch.file("ddpm"), "--steps", "1",
-                               "--batch-size", "8", "--config", Self.tinyDDPM])
+        let ddpm = try latent([
+            "train", "ddpm", "--data", data, "--out", scratch.file("ddpm"), "--steps", "1",
+            "--batch-size", "8", "--config", Self.tinyDDPM,
+        ])
         try #require(ddpm.status == 0, "\(ddpm.error)")
-        let fid = try latent(["fid", scratch.file("ddpm") + "/checkpoint.safetensors", "--classifier", classifier,
-                              "--data", data, "--count", "12", "--batch-size", "5", "--steps", "2", "--guidance", "1",
-                              "--out", scratch.file("s"), "--json"])
+        let fid = try latent([
+            "fid", scratch.file("ddpm") + "/checkpoint.safetensors", "--classifier", classifier,
+            "--data", data, "--count", "12", "--batch-size", "5", "--steps", "2", "--guidance", "1",
+            "--out", scratch.file("s"), "--json",
+        ])
         try #require(fid.status == 0, "\(fid.error)")
         let report = try json(fid.output)
         #expect((report["fid_fmnist"] as? Double).map { $0 >= 0 } == true, "\(report)")

@@ -68,8 +68,9 @@ func evalFigures(_ checkpoint: String, scratch: Scratch) throws -> [String: Any]
         #expect(abs(kl - figures["vae_kl_nats"]!) < 1e-4 * figures["vae_kl_nats"]!, "KL: Latent \(kl), PyTorch \(figures["vae_kl_nats"]!)")
         let elbo = try #require(latentFigures["neg_elbo_nats"] as? Double)
         let tolerance = figures["vae_neg_elbo_tolerance"]!
-        #expect(abs(elbo - figures["vae_neg_elbo_nats"]!) < tolerance,
-                "-ELBO: Latent \(elbo), PyTorch \(figures["vae_neg_elbo_nats"]!), tolerance \(tolerance)")
+        #expect(
+            abs(elbo - figures["vae_neg_elbo_nats"]!) < tolerance,
+            "-ELBO: Latent \(elbo), PyTorch \(figures["vae_neg_elbo_nats"]!), tolerance \(tolerance)")
     }
 
     /// Every kind of bad input is named in one error line, exits non-zero and leaves no file behind.

@@ -61,8 +61,10 @@ enum TmpfsMount {
         let steps = Int(environment["LATENT_KILL_STEPS"] ?? "") ?? (40 + 40 * kills)
         let scratch = Scratch()
         let data = try tinyDataset(in: scratch)
-        let common = ["train", "vae", "--data", data, "--batch-size", "8", "--seed", "5", "--lr", "0.003",
-                      "--steps", "\(steps)", "--checkpoint-every", "1", "--log-every", "1000"]
+        let common = [
+            "train", "vae", "--data", data, "--batch-size", "8", "--seed", "5", "--lr", "0.003",
+            "--steps", "\(steps)", "--checkpoint-every", "1", "--log-every", "1000",
+        ]
         let reference = try latent(common + ["--out", scratch.file("reference")])
         try #require(reference.status == 0, "\(reference.error)")
         // 40 steps per kill: even at 80 steps/s a start gets through fewer than that in the 0.5 s
@@ -134,8 +136,9 @@ enum TmpfsMount {
         #expect(a.optimizerState == b.optimizerState, "optimizer state differs from the uninterrupted run")
         #expect(orphans(in: out).isEmpty, "temporary files left: \(orphans(in: out))")
         #expect(tried == kills, "the run finished after \(tried) of \(kills) kills; raise LATENT_KILL_STEPS")
-        print("kill-anywhere: \(tried) kills survived of \(tried) tried (\(interrupts) Ctrl-C, \(cleanExits) of them exiting 130 after a checkpoint; \(duringWrite) during a "
-            + "checkpoint write), \(steps) steps, final weights and optimizer state bit-identical; delays \(delays)")
+        print(
+            "kill-anywhere: \(tried) kills survived of \(tried) tried (\(interrupts) Ctrl-C, \(cleanExits) of them exiting 130 after a checkpoint; \(duringWrite) during a "
+                + "checkpoint write), \(steps) steps, final weights and optimizer state bit-identical; delays \(delays)")
     }
 
     /// A disk that fills up between two checkpoints: the second write fails with a one-line error
@@ -151,11 +154,14 @@ enum TmpfsMount {
         try #require(TmpfsMount.run("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", disk]) == 0)
         defer { TmpfsMount.run("/bin/umount", [disk]) }
         let out = disk + "/run"
-        let r = try latent(["train", "vae", "--data", data, "--out", out, "--steps", "3", "--batch-size", "8",
-                            "--checkpoint-every", "1"])
+        let r = try latent([
+            "train", "vae", "--data", data, "--out", out, "--steps", "3", "--batch-size", "8",
+            "--checkpoint-every", "1",
+        ])
         #expect(r.status == 1, "\(r.output) \(r.error)")
         let message = r.error.trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(message.contains("checkpoint.safetensors") && message.contains("No space left on device")
+        #expect(
+            message.contains("checkpoint.safetensors") && message.contains("No space left on device")
                 && !message.contains("\n"), "\(r.error)")
         let kept = try Checkpoint.read(out + "/checkpoint.safetensors")
         #expect(kept.step == 1)

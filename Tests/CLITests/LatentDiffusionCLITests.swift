@@ -9,8 +9,10 @@ import Testing
 
     /// A trained tiny autoencoder checkpoint (3 steps) in `scratch`.
     func autoencoder(_ scratch: Scratch, data: String) throws -> String {
-        let r = try latent(["train", "autoencoder", "--data", data, "--out", scratch.file("ae"), "--steps", "3", "--batch-size", "8",
-                            "--config", Self.tinyAutoencoder, "--scale-images", "48"])
+        let r = try latent([
+            "train", "autoencoder", "--data", data, "--out", scratch.file("ae"), "--steps", "3", "--batch-size", "8",
+            "--config", Self.tinyAutoencoder, "--scale-images", "48",
+        ])
         try #require(r.status == 0, "autoencoder training failed: \(r.error)")
         return scratch.file("ae") + "/checkpoint.safetensors"
     }
@@ -40,8 +42,10 @@ import Testing
         #expect(a.weights["first_stage_model.scale_factor"]?.bytes == (try Checkpoint.read(ae)).weights["scale_factor"]?.bytes)
         #expect(a.modelConfig.contains(try FileFingerprint.of(file: ae)))
 
-        let samples = try latent(["sample", scratch.file("a") + "/checkpoint.safetensors", "--out", scratch.file("s"), "--count", "3",
-                                  "--steps", "2", "--guidance", "1"])
+        let samples = try latent([
+            "sample", scratch.file("a") + "/checkpoint.safetensors", "--out", scratch.file("s"), "--count", "3",
+            "--steps", "2", "--guidance", "1",
+        ])
         try #require(samples.status == 0, "\(samples.error)")
         let file = try SafeTensors.read(scratch.file("s") + "/samples.safetensors")
         #expect(file["samples"]?.shape == [3, 1, 28, 28])
@@ -58,11 +62,15 @@ import Testing
     @Test func pixelDiTTrainsAndSamples() throws {
         let scratch = Scratch()
         let data = try tinyDataset(in: scratch)
-        let run = try latent(["train", "dit", "--data", data, "--out", scratch.file("d"), "--steps", "2", "--batch-size", "8",
-                              "--config", Self.tinyDiT])
+        let run = try latent([
+            "train", "dit", "--data", data, "--out", scratch.file("d"), "--steps", "2", "--batch-size", "8",
+            "--config", Self.tinyDiT,
+        ])
         try #require(run.status == 0, "\(run.error)")
-        let samples = try latent(["sample", scratch.file("d") + "/checkpoint.safetensors", "--out", scratch.file("s"), "--count", "2",
-                                  "--steps", "2"])
+        let samples = try latent([
+            "sample", scratch.file("d") + "/checkpoint.safetensors", "--out", scratch.file("s"), "--count", "2",
+            "--steps", "2",
+        ])
         #expect(samples.status == 0, "\(samples.error)")
     }
 
@@ -87,11 +95,19 @@ import Testing
             (ldm + ["--autoencoder", ldmCheckpoint, "--out", scratch.file("x4")], [ldmCheckpoint, "ldm", "not an autoencoder"]),
             (ldm + ["--out", scratch.file("x5")], ["--autoencoder"]),
             // Patch sizes that do not divide the input.
-            (["train", "dit", "--data", data, "--out", scratch.file("x6"), "--config", #"{"dit": {"patch_size": 3}}"#],
-             ["patch size 3", "input size 28"]),
-            (ldm + ["--autoencoder", ae, "--out", scratch.file("x7"), "--config", #"{"dit": {"patch_size": 2}}"#], [ae, "patch size 2", "input size 7"]),
+            (
+                ["train", "dit", "--data", data, "--out", scratch.file("x6"), "--config", #"{"dit": {"patch_size": 3}}"#],
+                ["patch size 3", "input size 28"]
+            ),
+            (
+                ldm + ["--autoencoder", ae, "--out", scratch.file("x7"), "--config", #"{"dit": {"patch_size": 2}}"#],
+                [ae, "patch size 2", "input size 7"]
+            ),
             // Resuming in a folder without the run's latent cache.
-            (ldm + ["--out", scratch.file("r"), "--steps", "2", "--resume", ldmCheckpoint], [scratch.file("r") + "/latents.safetensors", "missing"]),
+            (
+                ldm + ["--out", scratch.file("r"), "--steps", "2", "--resume", ldmCheckpoint],
+                [scratch.file("r") + "/latents.safetensors", "missing"]
+            ),
         ]
         for (arguments, fragments) in cases {
             let r = try latent(arguments)

@@ -61,8 +61,9 @@ import Testing
             }
             let x = Array(book[(7 * dimension)..<(8 * dimension)]) + Array(book[(2 * dimension)..<(3 * dimension)])
             let indices = try device.makeBuffer(byteCount: 8), distances = try device.makeBuffer(byteCount: 8)
-            try device.nearestCode(device.upload(x), codebook: device.upload(book), indices: indices,
-                                   distances: distances, count: 2, codes: codes, dimension: dimension)
+            try device.nearestCode(
+                device.upload(x), codebook: device.upload(book), indices: indices,
+                distances: distances, count: 2, codes: codes, dimension: dimension)
             #expect(try device.downloadIndices(indices, count: 2) == [7, 2], "\(device.name)")
             #expect(try device.download(distances, count: 2) == [0, 0], "\(device.name)")
         }

@@ -9,8 +9,10 @@ struct GradientCheck {
     var seed: UInt64 = 1
 
     /// Checks up to `samples` coordinates of every input that requires a gradient.
-    func check(_ name: String, _ inputs: [Tensor], h: Float = 1e-2, tolerance: Double = 2e-2, samples: Int = 12,
-               _ f: ([Tensor]) throws -> Tensor) throws {
+    func check(
+        _ name: String, _ inputs: [Tensor], h: Float = 1e-2, tolerance: Double = 2e-2, samples: Int = 12,
+        _ f: ([Tensor]) throws -> Tensor
+    ) throws {
         let params = inputs.map { $0.dtype == .float32 ? $0.requiringGrad() : $0 }
         let out = try f(params)
         var gen = ParityInputs(seed: seed)
@@ -38,8 +40,9 @@ struct GradientCheck {
                 base[j] = original
                 let numeric = (lp - lm) / Double(2 * h)
                 let a = Double(analytic[j])
-                #expect(abs(a - numeric) <= tolerance * (1 + abs(numeric)),
-                        "\(name): input \(i) element \(j): backward \(a), finite difference \(numeric)")
+                #expect(
+                    abs(a - numeric) <= tolerance * (1 + abs(numeric)),
+                    "\(name): input \(i) element \(j): backward \(a), finite difference \(numeric)")
             }
         }
     }

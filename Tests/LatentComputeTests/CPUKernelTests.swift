@@ -14,8 +14,10 @@ import Testing
         let a: [Float] = [1, 2, 3, 10, 20, 30], b: [Float] = [100, 200, 300, 400]
         let out = try cpu.makeBuffer(byteCount: 24 * 4)
         try cpu.binary(.add, try cpu.upload(a), try cpu.upload(b), out, layout: BroadcastLayout(shapes: [[2, 1, 3], [4, 1]])!)
-        let expected: [Double] = [101, 102, 103, 201, 202, 203, 301, 302, 303, 401, 402, 403,
-                                  110, 120, 130, 210, 220, 230, 310, 320, 330, 410, 420, 430]
+        let expected: [Double] = [
+            101, 102, 103, 201, 202, 203, 301, 302, 303, 401, 402, 403,
+            110, 120, 130, 210, 220, 230, 310, 320, 330, 410, 420, 430,
+        ]
         #expect(try cpu.download(out, count: 24) == expected)
     }
 
@@ -29,8 +31,9 @@ import Testing
         #expect(try cpu.download(out, count: 4) == [1, 4, 9, 16])
         // where(cond [2,1], a [3], b scalar)
         let selected = try cpu.makeBuffer(byteCount: 24)
-        try cpu.select(try cpu.upload([Float]([1, 0])), try cpu.upload([Float]([5, 6, 7])), try cpu.upload([Float]([-1])),
-                       selected, layout: BroadcastLayout(shapes: [[2, 1], [3], []])!)
+        try cpu.select(
+            try cpu.upload([Float]([1, 0])), try cpu.upload([Float]([5, 6, 7])), try cpu.upload([Float]([-1])),
+            selected, layout: BroadcastLayout(shapes: [[2, 1], [3], []])!)
         #expect(try cpu.download(selected, count: 6) == [5, 6, 7, -1, -1, -1])
     }
 
@@ -62,8 +65,9 @@ import Testing
         #expect(try cpu.download(out, count: 6) == [5, 6, 1, 2, 0, 0])
         // scatter-add rows into [2,2] zeros: indices 1, 1, -1, 0.
         let acc = try cpu.upload([Float](repeating: 0, count: 4))
-        try cpu.scatterAdd(try cpu.upload([Float]([1, 2, 3, 4, 5, 6, 7, 8])), indices: try cpu.upload([Int32]([1, 1, -1, 0])), acc,
-                           indexCount: 4, rowLength: 2, outRows: 2)
+        try cpu.scatterAdd(
+            try cpu.upload([Float]([1, 2, 3, 4, 5, 6, 7, 8])), indices: try cpu.upload([Int32]([1, 1, -1, 0])), acc,
+            indexCount: 4, rowLength: 2, outRows: 2)
         #expect(try cpu.download(acc, count: 4) == [7, 8, 4, 6])
     }
 
@@ -102,12 +106,17 @@ import Testing
         }
         #expect(worst < 3e-7, "worst relative error \(worst)")
         var special = FloatVector(repeating: 0)
-        special[1] = -.infinity; special[3] = .nan; special[4] = -100; special[6] = 1
+        special[1] = -.infinity
+        special[3] = .nan
+        special[4] = -100
+        special[6] = 1
         let e = vectorExp(special)
         #expect(e[0] == 1 && e[1] == 0 && e[3].isNaN && e[4] == 0)
         // Lanes above 88.37 send the vector through libm.
         var large = special
-        large[2] = .infinity; large[5] = 100; large[7] = 88.5
+        large[2] = .infinity
+        large[5] = 100
+        large[7] = 88.5
         let l = vectorExp(large)
         #expect(l[2] == .infinity && l[5] == .infinity && abs(Double(l[7]) / Foundation.exp(88.5) - 1) < 3e-7)
         #expect(abs(e[6] - 2.7182817) <= 2.4e-7)

@@ -12,7 +12,8 @@ import Testing
         }
         #expect(ComputeError.openCL(call: "clFinish", code: -2).description.contains("another --device"))
         // A programming error keeps the bare message: no advice that would mislead.
-        #expect(ComputeError.openCL(call: "clSetKernelArg", code: -49).description
+        #expect(
+            ComputeError.openCL(call: "clSetKernelArg", code: -49).description
                 == "clSetKernelArg failed with CL_INVALID_ARG_INDEX (-49)")
     }
 

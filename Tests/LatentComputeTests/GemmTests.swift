@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 @testable import LatentCompute
 import Testing
@@ -50,18 +50,24 @@ import Testing
             let at: [Float] = [1, 4, 2, 5, 3, 6], bt: [Float] = [7, 9, 11, 8, 10, 12]
             #expect(try run(GemmShape(m: 2, n: 2, k: 3, transposeA: true), at, Self.handB, [0, 0, 0, 0]) == Self.handProduct, "\(name) tA")
             #expect(try run(GemmShape(m: 2, n: 2, k: 3, transposeB: true), Self.handA, bt, [0, 0, 0, 0]) == Self.handProduct, "\(name) tB")
-            #expect(try run(GemmShape(m: 2, n: 2, k: 3, transposeA: true, transposeB: true), at, bt, [0, 0, 0, 0]) == Self.handProduct, "\(name) tA tB")
+            #expect(
+                try run(GemmShape(m: 2, n: 2, k: 3, transposeA: true, transposeB: true), at, bt, [0, 0, 0, 0]) == Self.handProduct, "\(name) tA tB")
             // alpha and beta: 2·AB - 1·C with C = [1, 2, 3, 4].
-            #expect(try run(GemmShape(m: 2, n: 2, k: 3, alpha: 2, beta: -1), Self.handA, Self.handB, [1, 2, 3, 4]) == [115, 126, 275, 304], "\(name) alpha beta")
+            #expect(
+                try run(GemmShape(m: 2, n: 2, k: 3, alpha: 2, beta: -1), Self.handA, Self.handB, [1, 2, 3, 4]) == [115, 126, 275, 304],
+                "\(name) alpha beta")
             // k = 0: C = beta·C, and beta = 0 clears NaN.
             #expect(try run(GemmShape(m: 2, n: 2, k: 0, beta: 3), [0], [0], [1, 2, 3, 4]) == [3, 6, 9, 12], "\(name) k=0")
             #expect(try run(GemmShape(m: 2, n: 2, k: 0, beta: 0), [0], [0], [nan, 1, nan, 2]) == [0, 0, 0, 0], "\(name) k=0 beta=0")
             // A 1×1×1 product and an outer product (k = 1).
             #expect(try run(GemmShape(m: 1, n: 1, k: 1, alpha: 0.5), [3], [4], [nan]) == [6], "\(name) 1x1x1")
-            #expect(try run(GemmShape(m: 3, n: 2, k: 1), [1, 2, 3], [10, 20], [Float](repeating: nan, count: 6)) == [10, 20, 20, 40, 30, 60], "\(name) outer")
+            #expect(
+                try run(GemmShape(m: 3, n: 2, k: 1), [1, 2, 3], [10, 20], [Float](repeating: nan, count: 6)) == [10, 20, 20, 40, 30, 60],
+                "\(name) outer")
             // Batch of two with A broadcast: B_0 = I, B_1 = 2I.
-            let batched = try run(GemmShape(batch: 2, m: 2, n: 2, k: 2, strideA: 0), [1, 2, 3, 4], [1, 0, 0, 1, 2, 0, 0, 2],
-                                  [Float](repeating: nan, count: 8))
+            let batched = try run(
+                GemmShape(batch: 2, m: 2, n: 2, k: 2, strideA: 0), [1, 2, 3, 4], [1, 0, 0, 1, 2, 0, 0, 2],
+                [Float](repeating: nan, count: 8))
             #expect(batched == [1, 2, 3, 4, 2, 4, 6, 8], "\(name) batched")
             // C stride 0: the batches accumulate into one matrix in order (beta = 1).
             let accumulated = try run(GemmShape(batch: 3, m: 1, n: 2, k: 1, beta: 1, strideC: 0), [1, 2, 3], [1, 1, 1, 1, 1, 1], [5, 6])
@@ -104,8 +110,10 @@ private func runCPU(_ shape: GemmShape, _ a: [Float], _ b: [Float], _ c: [Float]
     return try device.download(cb, count: c.count).map { Float($0) }
 }
 
-private func runOpenCL(_ device: OpenCLDevice, _ variant: OpenCLGemmVariant, _ shape: GemmShape,
-               _ a: [Float], _ b: [Float], _ c: [Float]) throws -> [Float] {
+private func runOpenCL(
+    _ device: OpenCLDevice, _ variant: OpenCLGemmVariant, _ shape: GemmShape,
+    _ a: [Float], _ b: [Float], _ c: [Float]
+) throws -> [Float] {
     let ab = try device.upload(a), bb = try device.upload(b), cb = try device.upload(c)
     try device.gemm(ab, bb, cb, shape: shape, variant: variant)
     return try device.download(cb, count: c.count).map { Float($0) }

@@ -39,16 +39,19 @@ import Testing
     }
 
     func close(_ a: [Float], _ b: [Float], tolerance: Float = 1e-5) -> Bool {
-        a.count == b.count && zip(a, b).allSatisfy { x, y in
-            x == y || (x.isNaN && y.isNaN) || abs(x - y) <= tolerance * max(1, abs(y))
-        }
+        a.count == b.count
+            && zip(a, b).allSatisfy { x, y in
+                x == y || (x.isNaN && y.isNaN) || abs(x - y) <= tolerance * max(1, abs(y))
+            }
     }
 
     /// Deterministic test values in [-range, range].
     func values(_ count: Int, seed: UInt64 = 1, range: Float = 3) -> [Float] {
         var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
         return (0..<count).map { _ in
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
             return (Float(state >> 40) / Float(1 << 24) * 2 - 1) * range
         }
     }
@@ -118,8 +121,9 @@ import Testing
         let source = "__kernel void twice(__global float* x) { x[get_global_id(0)] *= 2.0f; } // \(UUID())"
         let first = try device.buildProgram(source: source, options: "-DX=1", family: "t", cache: cache)
         #expect(!first.fromDiskCache)
-        let key = OpenCLProgramDiskCache.key(source: source, options: "-cl-std=CL1.2 -DX=1", deviceName: device.name,
-                                             driverVersion: device.info.driverVersion)
+        let key = OpenCLProgramDiskCache.key(
+            source: source, options: "-cl-std=CL1.2 -DX=1", deviceName: device.name,
+            driverVersion: device.info.driverVersion)
         #expect(FileManager.default.fileExists(atPath: cache.path(forKey: key)))
         // Nothing but the finished binary is left in the directory (the temporary file was renamed).
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == [key + ".bin"])
@@ -130,8 +134,10 @@ import Testing
         #expect(try !device.buildProgram(source: source, options: "-DX=1", family: "t", cache: cache).fromDiskCache)
         // Everything that shapes a binary changes the key.
         let other = [
-            OpenCLProgramDiskCache.key(source: source + " ", options: "-cl-std=CL1.2 -DX=1", deviceName: device.name, driverVersion: device.info.driverVersion),
-            OpenCLProgramDiskCache.key(source: source, options: "-cl-std=CL1.2 -DX=2", deviceName: device.name, driverVersion: device.info.driverVersion),
+            OpenCLProgramDiskCache.key(
+                source: source + " ", options: "-cl-std=CL1.2 -DX=1", deviceName: device.name, driverVersion: device.info.driverVersion),
+            OpenCLProgramDiskCache.key(
+                source: source, options: "-cl-std=CL1.2 -DX=2", deviceName: device.name, driverVersion: device.info.driverVersion),
             OpenCLProgramDiskCache.key(source: source, options: "-cl-std=CL1.2 -DX=1", deviceName: "other", driverVersion: device.info.driverVersion),
             OpenCLProgramDiskCache.key(source: source, options: "-cl-std=CL1.2 -DX=1", deviceName: device.name, driverVersion: "9"),
         ]
@@ -142,8 +148,9 @@ import Testing
     @Test func anUnwritableCacheIsNotFatal() throws {
         let cache = OpenCLProgramDiskCache(directory: "/proc/latent-cannot-write-here")
         #expect(!cache.store(key: "k", bytes: [1]))
-        let built = try device.buildProgram(source: "__kernel void k(__global int* x) { x[0] = 1; }", options: "",
-                                            cache: cache)
+        let built = try device.buildProgram(
+            source: "__kernel void k(__global int* x) { x[0] = 1; }", options: "",
+            cache: cache)
         #expect(!built.fromDiskCache)
     }
 
@@ -161,8 +168,9 @@ import Testing
 
     @Test func thePoolReusesFreedBuffersAndCountsBytes() throws {
         // A private pool on the shared context, so that other tests' buffers do not move the counts.
-        let pool = OpenCLBufferPool(api: device.api, context: device.context, deviceName: device.name,
-                                    maxAllocationBytes: device.maxAllocationBytes, maxPooledBytes: 1 << 20)
+        let pool = OpenCLBufferPool(
+            api: device.api, context: device.context, deviceName: device.name,
+            maxAllocationBytes: device.maxAllocationBytes, maxPooledBytes: 1 << 20)
         var a: OpenCLBuffer? = try pool.allocate(byteCount: 1000)
         let b = try pool.allocate(byteCount: 5000)
         #expect(a?.byteCount == 1000 && a?.capacity == OpenCLBufferPool.sizeClass(1000))
@@ -228,8 +236,9 @@ import Testing
     @Test func launchValidatesItsRange() throws {
         let out = try device.makeBuffer(byteCount: 64)
         #expect(throws: ComputeError.self) {
-            try device.launch(family: "copy", kernel: "fill", global: [10], local: [4],
-                              arguments: [.buffer(out), .int(16), .float(1)])
+            try device.launch(
+                family: "copy", kernel: "fill", global: [10], local: [4],
+                arguments: [.buffer(out), .int(16), .float(1)])
         }
         // A zero-sized range is a no-op.
         try device.launch(family: "copy", kernel: "fill", global: [0], arguments: [.buffer(out), .int(16), .float(1)])
@@ -265,7 +274,9 @@ import Testing
         let result = try download(a, count)
         #expect(result.allSatisfy { $0 == 51 })
         let finishedEach = try chain(finishEach: true)
-        print("OpenCL chain of 100 elementwise kernels on \(count) floats (\(device.name)): queued \(String(format: "%.1f", queued * 1e3)) ms, finished one by one \(String(format: "%.1f", finishedEach * 1e3)) ms, ratio \(String(format: "%.2f", queued / finishedEach))")
+        print(
+            "OpenCL chain of 100 elementwise kernels on \(count) floats (\(device.name)): queued \(String(format: "%.1f", queued * 1e3)) ms, finished one by one \(String(format: "%.1f", finishedEach * 1e3)) ms, ratio \(String(format: "%.2f", queued / finishedEach))"
+        )
     }
 
     // MARK: kernels
@@ -301,14 +312,19 @@ import Testing
         let perm = [4, 2, 0, 3, 1]
         let outShape = perm.map { shape[$0] }
         let permuted = try device.makeBuffer(byteCount: 72 * 4)
-        try device.copyStrided(try upload(src), permuted, layout: StridedCopyLayout(
-            shape: outShape, xStrides: perm.map { srcStrides[$0] }, outStrides: contiguousStrides(outShape)))
+        try device.copyStrided(
+            try upload(src), permuted,
+            layout: StridedCopyLayout(
+                shape: outShape, xStrides: perm.map { srcStrides[$0] }, outStrides: contiguousStrides(outShape)))
         let got = try download(permuted, 72)
         let outStrides = contiguousStrides(outShape)
         var index = [Int](repeating: 0, count: 5)
         for flat in 0..<72 {
             var rest = flat
-            for d in stride(from: 4, through: 0, by: -1) { index[d] = rest % outShape[d]; rest /= outShape[d] }
+            for d in stride(from: 4, through: 0, by: -1) {
+                index[d] = rest % outShape[d]
+                rest /= outShape[d]
+            }
             let source = zip(index, perm).map { $0 * srcStrides[$1] }.reduce(0, +)
             #expect(got[zip(index, outStrides).map(*).reduce(0, +)] == src[source])
         }
@@ -430,8 +446,9 @@ import Testing
         try device.select(try upload(condition), aBuffer, bBuffer, out, layout: selectLayout)
         #expect(try download(out, layout.count) == broadcastReference(a, aShape, b, bShape) { $0 > 0 ? $0 : $1 })
         // copyStrided of the broadcast-expanded b.
-        let expand = StridedCopyLayout(shape: layout.shape, xStrides: layout.operandStrides[1],
-                                       outStrides: contiguousStrides(layout.shape))
+        let expand = StridedCopyLayout(
+            shape: layout.shape, xStrides: layout.operandStrides[1],
+            outStrides: contiguousStrides(layout.shape))
         try device.copyStrided(bBuffer, out, layout: expand)
         #expect(try download(out, layout.count) == broadcastReference(a, aShape, b, bShape) { $1 })
     }
@@ -440,13 +457,17 @@ import Testing
         for (rows, columns) in [(40, 33), (300, 257)] {
             let x = values(rows * columns, seed: 5)
             let out = try device.makeBuffer(byteCount: x.count * 4)
-            try device.copyStrided(try upload(x), out, layout: StridedCopyLayout(
-                shape: [columns, rows], xStrides: [1, columns], outStrides: [rows, 1]))
+            try device.copyStrided(
+                try upload(x), out,
+                layout: StridedCopyLayout(
+                    shape: [columns, rows], xStrides: [1, columns], outStrides: [rows, 1]))
             let got = try download(out, x.count)
             #expect((0..<columns).allSatisfy { c in (0..<rows).allSatisfy { r in got[c * rows + r] == x[r * columns + c] } })
             // Strided writes: the output side carries the transpose.
-            try device.copyStrided(try upload(x), out, layout: StridedCopyLayout(
-                shape: [rows, columns], xStrides: [columns, 1], outStrides: [1, rows]))
+            try device.copyStrided(
+                try upload(x), out,
+                layout: StridedCopyLayout(
+                    shape: [rows, columns], xStrides: [columns, 1], outStrides: [1, rows]))
             #expect(try download(out, x.count) == got)
         }
     }
@@ -495,8 +516,10 @@ import Testing
         }
     }
 
-    @Test(arguments: [(7, 33, 1), (3, 10, 5), (1, 300_001, 1), (2, 50_000, 3), (600, 16, 1), (1, 1, 1),
-                      (3, 300, 37), (1, 700, 160)])
+    @Test(arguments: [
+        (7, 33, 1), (3, 10, 5), (1, 300_001, 1), (2, 50_000, 3), (600, 16, 1), (1, 1, 1),
+        (3, 300, 37), (1, 700, 160),
+    ])
     func reductionsMatchAHostReference(outer: Int, length: Int, inner: Int) throws {
         // Repeated values make first-index ties for argmax/argmin.
         let x = values(outer * length * inner, seed: 11).map { ($0 * 4).rounded() / 4 + 1 }
@@ -510,8 +533,9 @@ import Testing
             } else {
                 let got = try download(out, outer * inner)
                 let scale = op == .sum ? Double(length).squareRoot() * 1e-6 : 1e-5
-                #expect(zip(got, expected).allSatisfy { abs(Double($0) - $1) <= scale * max(1, abs($1)) },
-                        "\(op) \(outer)x\(length)x\(inner): \(got.prefix(4)) vs \(expected.prefix(4))")
+                #expect(
+                    zip(got, expected).allSatisfy { abs(Double($0) - $1) <= scale * max(1, abs($1)) },
+                    "\(op) \(outer)x\(length)x\(inner): \(got.prefix(4)) vs \(expected.prefix(4))")
             }
         }
     }
@@ -576,7 +600,15 @@ private extension Double {
         #expect(value.isFinite)
         let d = device.activity.since(before)
         if exact {
-            #expect(d == { var a = DeviceActivity(); a.uploads = 1; a.downloads = 1; a.waits = 1; return a }())
+            #expect(
+                d
+                    == {
+                        var a = DeviceActivity()
+                        a.uploads = 1
+                        a.downloads = 1
+                        a.waits = 1
+                        return a
+                    }())
         } else {
             // mul, exp and sum: at least three kernels.
             #expect(d.uploads >= 1 && d.downloads >= 1 && d.waits >= 1 && d.launches >= 3, "\(d)")

@@ -59,8 +59,9 @@ func openCLDevice() throws -> any Device {
         let fused = try requirements("FusedKernels.swift").subtracting(["supports"])
         #expect(primitive.count >= 15 && fused.count >= 10)
         let named = Set(KernelName.allCases.map(\.requirement))
-        #expect(primitive.union(fused) == named,
-                "unregistered: \(primitive.union(fused).subtracting(named).sorted()); stale: \(named.subtracting(primitive.union(fused)).sorted())")
+        #expect(
+            primitive.union(fused) == named,
+            "unregistered: \(primitive.union(fused).subtracting(named).sorted()); stale: \(named.subtracting(primitive.union(fused)).sorted())")
         #expect(fused == KernelName.fusedRequirements, "FusedKernels and KernelName.isFused disagree")
     }
 

@@ -6,18 +6,23 @@ import Testing
 @Suite struct PhiloxTests {
     @Test func knownAnswerVectors() {
         // Random123's published kat_vectors for philox4x32_10 (checked with an independent Python port).
-        #expect(Philox4x32.block(counter: SIMD4(0, 0, 0, 0), key: SIMD2(0, 0))
+        #expect(
+            Philox4x32.block(counter: SIMD4(0, 0, 0, 0), key: SIMD2(0, 0))
                 == SIMD4(0x6627_E8D5, 0xE169_C58D, 0xBC57_AC4C, 0x9B00_DBD8))
-        #expect(Philox4x32.block(counter: SIMD4(repeating: 0xFFFF_FFFF), key: SIMD2(repeating: 0xFFFF_FFFF))
+        #expect(
+            Philox4x32.block(counter: SIMD4(repeating: 0xFFFF_FFFF), key: SIMD2(repeating: 0xFFFF_FFFF))
                 == SIMD4(0x408F_276D, 0x41C8_3B0E, 0xA20B_C7C6, 0x6D54_51FD))
-        #expect(Philox4x32.block(counter: SIMD4(0x243F_6A88, 0x85A3_08D3, 0x1319_8A2E, 0x0370_7344),
-                                 key: SIMD2(0xA409_3822, 0x299F_31D0))
+        #expect(
+            Philox4x32.block(
+                counter: SIMD4(0x243F_6A88, 0x85A3_08D3, 0x1319_8A2E, 0x0370_7344),
+                key: SIMD2(0xA409_3822, 0x299F_31D0))
                 == SIMD4(0xD16C_FE09, 0x94FD_CCEB, 0x5001_E420, 0x2412_6EA1))
     }
 
     @Test func wordsUseBlockAsCounterAndSeedAsKey() {
         let seed: UInt64 = 0x0123_4567_89AB_CDEF, block: UInt64 = 0x0000_0004_0000_0007
-        #expect(Philox4x32.words(seed: seed, block: block)
+        #expect(
+            Philox4x32.words(seed: seed, block: block)
                 == Philox4x32.block(counter: SIMD4(7, 4, 0, 0), key: SIMD2(0x89AB_CDEF, 0x0123_4567)))
     }
 
@@ -55,16 +60,25 @@ import Testing
         for normal in [false, true] {
             if offset <= 10_000 {
                 let total = n + Int(offset)
-                if normal { try cpu.randomNormal(base, count: total, seed: 5, offset: 0, mean: 0, std: 1) }
-                else { try cpu.randomUniform(base, count: total, seed: 5, offset: 0) }
-                if normal { try cpu.randomNormal(shifted, count: n, seed: 5, offset: offset, mean: 0, std: 1) }
-                else { try cpu.randomUniform(shifted, count: n, seed: 5, offset: offset) }
+                if normal {
+                    try cpu.randomNormal(base, count: total, seed: 5, offset: 0, mean: 0, std: 1)
+                } else {
+                    try cpu.randomUniform(base, count: total, seed: 5, offset: 0)
+                }
+                if normal {
+                    try cpu.randomNormal(shifted, count: n, seed: 5, offset: offset, mean: 0, std: 1)
+                } else {
+                    try cpu.randomUniform(shifted, count: n, seed: 5, offset: offset)
+                }
                 let a = try cpu.download(base, count: total), b = try cpu.download(shifted, count: n)
                 #expect(Array(a[Int(offset)...]) == b)
             } else {
                 // Far offsets: compare with the per-element map.
-                if normal { try cpu.randomNormal(shifted, count: n, seed: 5, offset: offset, mean: 0, std: 1) }
-                else { try cpu.randomUniform(shifted, count: n, seed: 5, offset: offset) }
+                if normal {
+                    try cpu.randomNormal(shifted, count: n, seed: 5, offset: offset, mean: 0, std: 1)
+                } else {
+                    try cpu.randomUniform(shifted, count: n, seed: 5, offset: offset)
+                }
                 let b = try cpu.download(shifted, count: n)
                 for i in stride(from: 0, to: n, by: 97) {
                     let e = offset + UInt64(i)

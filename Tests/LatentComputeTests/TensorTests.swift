@@ -17,9 +17,10 @@ import Testing
 
     @Test func autoSelectionPicksOnlyGPUsOrAccelerators() {
         func info(_ type: String, _ d: Int) -> OpenCLDeviceInfo {
-            OpenCLDeviceInfo(platformIndex: 0, deviceIndex: d, platformName: "p", name: "d\(d)", type: type,
-                             computeUnits: 1, globalMemoryBytes: 1, localMemoryBytes: 1, maxWorkGroupSize: 1,
-                             fp16: false, fp64: false, driverVersion: "", openCLCVersion: "")
+            OpenCLDeviceInfo(
+                platformIndex: 0, deviceIndex: d, platformName: "p", name: "d\(d)", type: type,
+                computeUnits: 1, globalMemoryBytes: 1, localMemoryBytes: 1, maxWorkGroupSize: 1,
+                fp16: false, fp64: false, driverVersion: "", openCLCVersion: "")
         }
         #expect(DeviceSelection.autoChoice([info("cpu", 0)]) == nil)
         #expect(DeviceSelection.autoChoice([info("cpu", 0), info("gpu", 1)])?.deviceIndex == 1)
@@ -89,7 +90,10 @@ import Testing
         #expect(y.buffer !== x.buffer)
         #expect(try x.toArray() == values)
         let gradients = try y.sum().backward()
-        let expected = values.map { v -> Float in let s = 1 / (1 + Foundation.exp(-v)); return s * (1 + v * (1 - s)) }
+        let expected = values.map { v -> Float in
+            let s = 1 / (1 + Foundation.exp(-v))
+            return s * (1 + v * (1 - s))
+        }
         for (g, e) in zip(try #require(gradients[x]).toArray(), expected) { #expect(abs(g - e) < 1e-5) }
     }
 }

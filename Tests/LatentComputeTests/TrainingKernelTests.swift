@@ -11,8 +11,9 @@ import Testing
     /// composite path when there are fewer tasks than threads): every cut must give the same answer.
     @Test(arguments: [1, 3, 5])
     func cpuConvolutionMatchesFloat64ForAnyThreadCount(threads: Int) {
-        let results = ParitySuite.compareCPUWithFloat64(kernels: KernelRegistry.convProductKernels,
-                                                        cpu: CPUDevice(threads: threads))
+        let results = ParitySuite.compareCPUWithFloat64(
+            kernels: KernelRegistry.convProductKernels,
+            cpu: CPUDevice(threads: threads))
         #expect(results.filter { $0.variant == "native" }.count == 27)
         for r in results where !r.ok { Issue.record(Comment(rawValue: "threads \(threads): " + r.summary)) }
     }
@@ -31,8 +32,10 @@ import Testing
         #expect(abs(a - b) <= relative * max(1, abs(b)), "\(what): analytic \(a), numeric \(b)")
     }
 
-    @Test(arguments: [GroupNormShape(batch: 2, channels: 4, spatial: 3, groups: 2),
-                      GroupNormShape(batch: 3, channels: 5, spatial: 1, groups: 1)])
+    @Test(arguments: [
+        GroupNormShape(batch: 2, channels: 4, spatial: 3, groups: 2),
+        GroupNormShape(batch: 3, channels: 5, spatial: 1, groups: 1),
+    ])
     func groupNormBackwardReferenceMatchesFiniteDifferences(shape s: GroupNormShape) {
         var inputs = ParityInputs(seed: 3)
         let count = s.batch * s.channels * s.spatial
@@ -72,8 +75,9 @@ import Testing
         let y = referenceSoftmax(x, rows: rows, columns: columns, log: log)
         let analytic = referenceSoftmaxBackward(y: y, g: g, rows: rows, columns: columns, log: log)
         for i in x.indices {
-            let numeric = derivative({ zip(referenceSoftmax($0, rows: rows, columns: columns, log: log), g).reduce(0) { $0 + $1.0 * $1.1 } },
-                                     at: x, i)
+            let numeric = derivative(
+                { zip(referenceSoftmax($0, rows: rows, columns: columns, log: log), g).reduce(0) { $0 + $1.0 * $1.1 } },
+                at: x, i)
             expectClose(analytic[i], numeric, "gradIn[\(i)]")
         }
     }
@@ -97,8 +101,9 @@ import Testing
             _ = try loss(x)
             let gradX = try device.makeBuffer(byteCount: count * 4)
             let gradGamma = try device.makeBuffer(byteCount: s.channels * 4), gradBeta = try device.makeBuffer(byteCount: s.channels * 4)
-            try device.groupNormBackward(device.upload(dy), x: device.upload(x), gamma: gammaBuffer, mean: mean, rstd: rstd,
-                                         gradX: gradX, gradGamma: gradGamma, gradBeta: gradBeta, shape: s)
+            try device.groupNormBackward(
+                device.upload(dy), x: device.upload(x), gamma: gammaBuffer, mean: mean, rstd: rstd,
+                gradX: gradX, gradGamma: gradGamma, gradBeta: gradBeta, shape: s)
             let analytic = try device.download(gradX, count: count)
             for i in 0..<count {
                 var plus = x, minus = x
@@ -157,7 +162,8 @@ import Testing
     // MARK: optimizers against hand-computed PyTorch steps (p = 1, m = v = 0, gradients 0.5, −1, 0.25, lr 0.1)
 
     private func optimizerTrajectory(_ device: any Device, _ step: (any Device, any DeviceBuffer, any DeviceBuffer, Int) throws -> Void)
-        throws -> [Double] {
+        throws -> [Double]
+    {
         let p = try device.upload([Float(1)])
         var trajectory: [Double] = []
         for (index, g) in [Float(0.5), -1, 0.25].enumerated() {
@@ -173,24 +179,31 @@ import Testing
 
     @Test func adamAndSGDStepsMatchHandComputedPyTorchValues() throws {
         for device in [CPUDevice.shared, try DeviceSelection.resolve(.opencl)] as [any Device] {
-            for (wd, decoupled, expected) in [(Float(0), false, [0.900000002, 0.9366103542405654, 0.9502794203389762]),
-                                              (0.1, false, [0.9000000016666666, 0.9252635194456061, 0.9247305742687093]),
-                                              (0.1, true, [0.890000002, 0.9177103542205653, 0.9222023167767704])] {
+            for (wd, decoupled, expected) in [
+                (Float(0), false, [0.900000002, 0.9366103542405654, 0.9502794203389762]),
+                (0.1, false, [0.9000000016666666, 0.9252635194456061, 0.9247305742687093]),
+                (0.1, true, [0.890000002, 0.9177103542205653, 0.9222023167767704]),
+            ] {
                 let m = try device.upload([Float(0)]), v = try device.upload([Float(0)])
                 let trajectory = try optimizerTrajectory(device) { device, p, g, t in
-                    try device.adamStep(p, gradient: g, m: m, v: v, count: 1,
-                                        hyper: AdamHyperparameters(learningRate: 0.1, weightDecay: wd, decoupledWeightDecay: decoupled, step: t))
+                    try device.adamStep(
+                        p, gradient: g, m: m, v: v, count: 1,
+                        hyper: AdamHyperparameters(learningRate: 0.1, weightDecay: wd, decoupledWeightDecay: decoupled, step: t))
                 }
                 expectTrajectory(trajectory, expected, "\(device.backend) adam wd \(wd) decoupled \(decoupled)")
             }
-            for (momentum, nesterov, expected) in [(Float(0.9), false, [0.94, 0.9766, 0.974774]),
-                                                   (0.9, true, [0.886, 1.010566, 0.973948646]),
-                                                   (0, false, [0.94, 1.0306, 0.995294])] {
+            for (momentum, nesterov, expected) in [
+                (Float(0.9), false, [0.94, 0.9766, 0.974774]),
+                (0.9, true, [0.886, 1.010566, 0.973948646]),
+                (0, false, [0.94, 1.0306, 0.995294]),
+            ] {
                 let buffer = try device.upload([Float(123)])  // overwritten on the first step; untouched without momentum
                 let trajectory = try optimizerTrajectory(device) { device, p, g, t in
-                    try device.sgdStep(p, gradient: g, momentumBuffer: buffer, count: 1,
-                                       hyper: SGDHyperparameters(learningRate: 0.1, momentum: momentum, weightDecay: 0.1,
-                                                                 nesterov: nesterov, firstStep: t == 1))
+                    try device.sgdStep(
+                        p, gradient: g, momentumBuffer: buffer, count: 1,
+                        hyper: SGDHyperparameters(
+                            learningRate: 0.1, momentum: momentum, weightDecay: 0.1,
+                            nesterov: nesterov, firstStep: t == 1))
                 }
                 expectTrajectory(trajectory, expected, "\(device.backend) sgd momentum \(momentum) nesterov \(nesterov)")
                 if momentum == 0 { #expect(try device.download(buffer, count: 1) == [123]) }

@@ -4,10 +4,14 @@ import Testing
 
 private func sampleCheckpoint() throws -> Checkpoint {
     Checkpoint(
-        weights: ["down.0.0.conv1.weight": try SafeTensor(floats: (0..<18).map { Float($0) / 7 }, shape: [2, 1, 3, 3]),
-                  "down.0.0.conv1.bias": try SafeTensor(floats: [0.25, -0.5], shape: [2])],
-        optimizerState: ["m.down.0.0.conv1.bias": try SafeTensor(floats: [1, 2], shape: [2]),
-                         "step": try SafeTensor(int32s: [1000], shape: [])],
+        weights: [
+            "down.0.0.conv1.weight": try SafeTensor(floats: (0..<18).map { Float($0) / 7 }, shape: [2, 1, 3, 3]),
+            "down.0.0.conv1.bias": try SafeTensor(floats: [0.25, -0.5], shape: [2]),
+        ],
+        optimizerState: [
+            "m.down.0.0.conv1.bias": try SafeTensor(floats: [1, 2], shape: [2]),
+            "step": try SafeTensor(int32s: [1000], shape: []),
+        ],
         modelType: "vae", modelConfig: "{\"latent\": 16, \"channels\": [32, 64]}", step: 1000,
         rng: RandomState(seed: 0xDEAD_BEEF_0000_0001, offset: 123_456_789_012),
         dataPosition: BatchPosition(epoch: 3, batch: 17), extra: ["dataset": "fashion-mnist"])
@@ -41,8 +45,10 @@ private func sampleCheckpoint() throws -> Checkpoint {
 
     @Test func weightMismatchListsEveryName() throws {
         let checkpoint = try sampleCheckpoint()
-        expectFileError(.mismatch, "c.safetensors", "missing tensors: down.0.0.conv2.weight",
-                        "'down.0.0.conv1.weight' has shape [2, 1, 3, 3], expected [4, 1, 3, 3]", "unexpected tensors: down.0.0.conv1.bias") {
+        expectFileError(
+            .mismatch, "c.safetensors", "missing tensors: down.0.0.conv2.weight",
+            "'down.0.0.conv1.weight' has shape [2, 1, 3, 3], expected [4, 1, 3, 3]", "unexpected tensors: down.0.0.conv1.bias"
+        ) {
             try checkpoint.checkWeights(against: ["down.0.0.conv1.weight": [4, 1, 3, 3], "down.0.0.conv2.weight": [4]], path: "c.safetensors")
         }
     }
@@ -75,8 +81,9 @@ private func sampleCheckpoint() throws -> Checkpoint {
 
     @Test func samplesFileRoundTrip() throws {
         let folder = TempFolder()
-        let samples = SampleFile(samples: (0..<24).map { Float($0) / 12 - 1 }, shape: [2, 3, 2, 2], range: -1...1,
-                                 labels: [4, 9], extra: ["model": "ddpm", "steps": "50"])
+        let samples = SampleFile(
+            samples: (0..<24).map { Float($0) / 12 - 1 }, shape: [2, 3, 2, 2], range: -1...1,
+            labels: [4, 9], extra: ["model": "ddpm", "steps": "50"])
         try samples.write(to: folder.file("samples.safetensors"))
         #expect(try SampleFile.read(folder.file("samples.safetensors")) == samples)
         let raw = try SafeTensors.read(folder.file("samples.safetensors"))
@@ -85,7 +92,9 @@ private func sampleCheckpoint() throws -> Checkpoint {
         let unlabelled = SampleFile(samples: [0.5], shape: [1, 1, 1, 1], range: 0...1)
         try unlabelled.write(to: folder.file("u.safetensors"))
         #expect(try SampleFile.read(folder.file("u.safetensors")).labels == nil)
-        #expect(throws: ComputeError.self) { try SampleFile(samples: [0], shape: [1, 1, 1, 1], range: 0...1, labels: [1, 2]).write(to: folder.file("bad")) }
+        #expect(throws: ComputeError.self) {
+            try SampleFile(samples: [0], shape: [1, 1, 1, 1], range: 0...1, labels: [1, 2]).write(to: folder.file("bad"))
+        }
         expectFileError(.malformed, "no N×C×H×W tensor 'samples'") { _ = try SampleFile.read(fixture("python_metadata.safetensors")) }
     }
 }

@@ -27,10 +27,11 @@ import Testing
 
     @Test func layoutNamesAndParameterCount() throws {
         let model = try ConvClassifier(configJSON: "{}", device: CPUDevice.shared, seed: 1)
-        #expect(model.namedParameters().map(\.0) == [
-            "body.0.weight", "body.0.bias", "body.2.weight", "body.2.bias", "body.5.weight", "body.5.bias",
-            "body.9.weight", "body.9.bias", "head.weight", "head.bias",
-        ])
+        #expect(
+            model.namedParameters().map(\.0) == [
+                "body.0.weight", "body.0.bias", "body.2.weight", "body.2.bias", "body.5.weight", "body.5.bias",
+                "body.9.weight", "body.9.bias", "head.weight", "head.bias",
+            ])
         #expect(model.body.layers.count == 11)
         // 320 + 9248 + 9248 + 1568·128 + 128 + 128·10 + 10: a checkpoint with Adam moments stays under 3 MB.
         #expect(model.parameterCount == 220_938)
@@ -72,11 +73,15 @@ import Testing
         let data = try Self.barImages(count: 160, seed: 3)
         let model = try ConvClassifier(configJSON: #"{"channels": [8, 8], "features": 32}"#, device: device, seed: 2)
         let loader = try BatchLoader(dataset: data, batchSize: 32, seed: 4, scaling: ConvClassifier.pixelScaling)
-        let trainer = try Trainer(model: model, configuration: TrainingConfiguration(steps: 30, batchSize: 32, learningRate: 3e-3),
-                                  loader: loader, device: device)
+        let trainer = try Trainer(
+            model: model, configuration: TrainingConfiguration(steps: 30, batchSize: 32, learningRate: 3e-3),
+            loader: loader, device: device)
         let before = try model.evaluate(data, on: device)
         var reports: [StepReport] = []
-        try trainer.run { reports.append($0); return true }
+        try trainer.run {
+            reports.append($0)
+            return true
+        }
         #expect(reports.count == 30)
         #expect(reports.allSatisfy { $0.metrics.map(\.0) == ["accuracy"] })
         let first = reports[0].loss, last = reports.suffix(5).map(\.loss).reduce(0, +) / 5
@@ -112,8 +117,9 @@ import Testing
         #expect(fid.reference.count == 40 && fid.reference.dimension == 16)
         #expect(try fid.floor(train: data, count: 40, seed: 2) < 1e-9)
         let same = FeatureCollector(classifier: model)
-        try same.add(BatchLoader(dataset: data, batchSize: 40, seed: 0, shuffle: false, scaling: .minusOneToOne)
-            .batch(at: .start).imagesTensor(on: device))
+        try same.add(
+            BatchLoader(dataset: data, batchSize: 40, seed: 0, shuffle: false, scaling: .minusOneToOne)
+                .batch(at: .start).imagesTensor(on: device))
         #expect(same.accuracy == nil && same.count == 40)
         #expect(try fid.distance(same) < 1e-9)
         #expect(try fid.floor(train: Self.barImages(count: 40, seed: 9), count: 20, seed: 2) > 1e-6)

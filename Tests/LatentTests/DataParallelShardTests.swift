@@ -39,8 +39,9 @@ struct DataParallelShardTests {
     /// A batch's shard rows hold that shard's images and labels.
     @Test func batchRowsAreTheShardsImages() throws {
         let images = (0..<(5 * 4)).map(Float.init)
-        let batch = Batch(images: images, labels: [0, 1, 2, 3, 4], shape: [5, 1, 2, 2], indices: [10, 11, 12, 13, 14],
-                          position: .start, next: BatchPosition(epoch: 0, batch: 1))
+        let batch = Batch(
+            images: images, labels: [0, 1, 2, 3, 4], shape: [5, 1, 2, 2], indices: [10, 11, 12, 13, 14],
+            position: .start, next: BatchPosition(epoch: 0, batch: 1))
         let part = batch.rows(BatchShard(rank: 1, of: 2, total: 5))
         #expect(part.shape == [3, 1, 2, 2] && part.labels == [2, 3, 4] && part.indices == [12, 13, 14])
         #expect(part.images == Array(images[8...]))

@@ -10,8 +10,9 @@ enum TinyDiTFixture {
 
     static func model(_ name: String, file: SafeTensors, on device: any Device = CPUDevice.shared) throws -> DiT {
         let json = try #require(file.metadata?[name])
-        let dit = try DiT(try JSONDecoder().decode(DiTConfiguration.self, from: Data(json.utf8)),
-                          initializer: ParameterInitializer(seed: 3, device: device))
+        let dit = try DiT(
+            try JSONDecoder().decode(DiTConfiguration.self, from: Data(json.utf8)),
+            initializer: ParameterInitializer(seed: 3, device: device))
         var weights: [String: (shape: [Int], values: [Float])] = [:]
         for (key, tensor) in file.tensors where key.hasPrefix(name + ".") {
             weights[String(key.dropFirst(name.count + 1))] = (tensor.shape, try tensor.floats())
@@ -76,9 +77,11 @@ enum TinyDiTFixture {
         let c = try DiTConfiguration(preset: "DiT-S/2", inputSize: 8, inChannels: 4)
         let dit = try DiT(c, initializer: ParameterInitializer(seed: 0, device: CPUDevice.shared))
         let names = Set(dit.namedParameters().map(\.0))
-        for name in ["x_embedder.proj.weight", "t_embedder.mlp.0.weight", "t_embedder.mlp.2.bias", "y_embedder.embedding_table.weight",
-                     "blocks.0.attn.qkv.weight", "blocks.0.attn.proj.weight", "blocks.0.mlp.fc1.weight", "blocks.11.mlp.fc2.bias",
-                     "blocks.0.adaLN_modulation.1.weight", "final_layer.adaLN_modulation.1.weight", "final_layer.linear.weight"] {
+        for name in [
+            "x_embedder.proj.weight", "t_embedder.mlp.0.weight", "t_embedder.mlp.2.bias", "y_embedder.embedding_table.weight",
+            "blocks.0.attn.qkv.weight", "blocks.0.attn.proj.weight", "blocks.0.mlp.fc1.weight", "blocks.11.mlp.fc2.bias",
+            "blocks.0.adaLN_modulation.1.weight", "final_layer.adaLN_modulation.1.weight", "final_layer.linear.weight",
+        ] {
             #expect(names.contains(name), "\(name)")
         }
         #expect(names.count == 4 + 2 + 1 + 12 * 10 + 4)
@@ -112,8 +115,9 @@ enum TinyDiTFixture {
         let labels = try Tensor(indices: [0, 1, 2, 3], shape: [4], on: CPUDevice.shared)
         let loss = try model.trainingLoss(images: images, labels: labels, noise: NoiseStream(seed: 4))
         #expect(try loss.loss.item().isFinite)
-        let samples = try model.sample(count: 3, labels: [1, 2, 10], options: SamplerOptions(method: .ddim(steps: 3, eta: 0), guidanceScale: 1),
-                                       progress: nil)
+        let samples = try model.sample(
+            count: 3, labels: [1, 2, 10], options: SamplerOptions(method: .ddim(steps: 3, eta: 0), guidanceScale: 1),
+            progress: nil)
         #expect(samples.shape == [3, 1, 8, 8])
     }
 }
@@ -125,8 +129,9 @@ enum TinyDiTFixture {
         let file = try TinyDiTFixture.file()
         let dit = try TinyDiTFixture.model("sigma", file: file, on: device)
         func f(_ key: String) throws -> SafeTensor { try #require(file["fixture.sigma.\(key)"]) }
-        let out = try dit(f("x").tensor(on: device), timesteps: f("t").int32s().map(Int.init), labels: f("y").tensor(on: device),
-                          nullMask: nil, dropoutNoise: nil)
+        let out = try dit(
+            f("x").tensor(on: device), timesteps: f("t").int32s().map(Int.init), labels: f("y").tensor(on: device),
+            nullMask: nil, dropoutNoise: nil)
         #expect(maxRelativeError(try out.toArray(), try f("out_cond").floats()) < 1e-4)
         let losses = try GaussianDiffusion().denoisingLosses(
             dit, x0: f("loss_x0").tensor(on: device), timesteps: f("loss_t").int32s().map(Int.init),
@@ -155,11 +160,12 @@ enum TinyDiTFixture {
         let noise = try #require(file["fixture.sigma.sample_noise"])
         let rows = try noise.floats(), size = noise.shape.dropFirst().reduce(1, *)
         let small = try GaussianDiffusion(DiffusionConfiguration(timesteps: 10))
-        let out = try small.sample(dit, shape: [2, 2, 3, 3], labels: try #require(file["fixture.sigma.sample_y"]).int32s(),
-                                   options: SamplerOptions(method: .ddpm(variance: .beta), guidanceScale: 1.5, clipDenoised: false),
-                                   noise: { slot, shape, device in
-                                       try Tensor(Array(rows[(slot * size)..<((slot + 1) * size)]), shape: shape, on: device)
-                                   }, progress: nil)
+        let out = try small.sample(
+            dit, shape: [2, 2, 3, 3], labels: try #require(file["fixture.sigma.sample_y"]).int32s(),
+            options: SamplerOptions(method: .ddpm(variance: .beta), guidanceScale: 1.5, clipDenoised: false),
+            noise: { slot, shape, device in
+                try Tensor(Array(rows[(slot * size)..<((slot + 1) * size)]), shape: shape, on: device)
+            }, progress: nil)
         let expected = try #require(file["fixture.sigma.sample_out"]).floats()
         #expect(maxRelativeError(try out.toArray(), expected) < 1e-4)
     }

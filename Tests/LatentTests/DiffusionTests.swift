@@ -5,9 +5,10 @@ import Testing
 
 /// The tiny reference U-Net of tools/make_unet_fixtures.py (unet_tiny.safetensors).
 enum TinyUNetFixture {
-    static let configuration = UNetConfiguration(inChannels: 1, channels: 32, channelMultipliers: [1, 1], resBlocks: 1,
-                                                 attentionResolutions: [4], dropout: 0.1, resolution: 8, numClasses: 10,
-                                                 normGroups: 8)
+    static let configuration = UNetConfiguration(
+        inChannels: 1, channels: 32, channelMultipliers: [1, 1], resBlocks: 1,
+        attentionResolutions: [4], dropout: 0.1, resolution: 8, numClasses: 10,
+        normGroups: 8)
 
     static func file() throws -> SafeTensors { try SafeTensors.read(fixture("unet_tiny.safetensors")) }
 
@@ -177,13 +178,15 @@ func timesteps(_ tensor: SafeTensor?) throws -> [Int] { try #require(tensor).int
         #expect(maxRelativeError(try ddim.toArray(), try file["ddim_out"]!.floats()) < 1e-4)
 
         let small = try GaussianDiffusion(DiffusionConfiguration(timesteps: 10))
-        let ddpm = try small.sample(unet, shape: shape, labels: file["ddpm_y"]!.int32s(),
-                                    options: SamplerOptions(method: .ddpm(variance: .posterior)), noise: rows("ddpm_noise"),
-                                    progress: nil)
+        let ddpm = try small.sample(
+            unet, shape: shape, labels: file["ddpm_y"]!.int32s(),
+            options: SamplerOptions(method: .ddpm(variance: .posterior)), noise: rows("ddpm_noise"),
+            progress: nil)
         #expect(maxRelativeError(try ddpm.toArray(), try file["ddpm_out"]!.floats()) < 1e-4)
-        let ddpmBeta = try small.sample(unet, shape: shape, labels: file["ddpm_y"]!.int32s(),
-                                        options: SamplerOptions(method: .ddpm(variance: .beta), guidanceScale: 1),
-                                        noise: rows("ddpm_noise"), progress: nil)
+        let ddpmBeta = try small.sample(
+            unet, shape: shape, labels: file["ddpm_y"]!.int32s(),
+            options: SamplerOptions(method: .ddpm(variance: .beta), guidanceScale: 1),
+            noise: rows("ddpm_noise"), progress: nil)
         #expect(maxRelativeError(try ddpmBeta.toArray(), try file["ddpm_beta_out"]!.floats()) < 1e-4)
     }
 
@@ -196,7 +199,8 @@ func timesteps(_ tensor: SafeTensor?) throws -> [Int] { try #require(tensor).int
         var reported: [Int] = []
         let terms = try small.variationalBound(
             unet, images: file["vlb_x0"]!.floats(), shape: [2, 1, 8, 8], labels: file["vlb_y"]!.int32s(),
-            options: VariationalBoundOptions(), noise: { slot, shape, device in
+            options: VariationalBoundOptions(),
+            noise: { slot, shape, device in
                 try Tensor(Array(noise[(slot * size)..<((slot + 1) * size)]), shape: shape, on: device)
             }, progress: { step, _ in reported.append(step) })
         #expect(reported == Array(1...10))
@@ -275,8 +279,9 @@ func timesteps(_ tensor: SafeTensor?) throws -> [Int] { try #require(tensor).int
 
     @Test func trainingStepIsTheSameOnCPUAndOpenCL() throws {
         let gpu = try Self.openCL()
-        let configuration = DDPMConfiguration(unet: TinyUNetFixture.configuration,
-                                              diffusion: DiffusionConfiguration(unconditionalProbability: 0.5))
+        let configuration = DDPMConfiguration(
+            unet: TinyUNetFixture.configuration,
+            diffusion: DiffusionConfiguration(unconditionalProbability: 0.5))
         let file = try TinyUNetFixture.file()
         func step(_ device: any Device) throws -> (Float, [String: [Float]]) {
             // The fixture's non-zero weights: with the zero-initialised conv_out every other gradient is 0.

@@ -41,10 +41,12 @@ import Testing
             for i in d.indices { m[i * d.count + i] = d[i] }
             return m
         }
-        let closedForm = zip(a, b).reduce(0) { $0 + pow($1.0.squareRoot() - $1.1.squareRoot(), 2) }
+        let closedForm =
+            zip(a, b).reduce(0) { $0 + pow($1.0.squareRoot() - $1.1.squareRoot(), 2) }
             + zip(m1, m2).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
-        let distance = try FrechetDistance.between(GaussianStatistics(mean: m1, covariance: diagonal(a), count: 10),
-                                                   GaussianStatistics(mean: m2, covariance: diagonal(b), count: 10))
+        let distance = try FrechetDistance.between(
+            GaussianStatistics(mean: m1, covariance: diagonal(a), count: 10),
+            GaussianStatistics(mean: m2, covariance: diagonal(b), count: 10))
         #expect(abs(distance - closedForm) < 1e-12 * closedForm, "\(distance) vs \(closedForm)")
     }
 

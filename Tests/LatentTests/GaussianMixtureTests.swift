@@ -11,13 +11,16 @@ import Testing
     static let tiny: [Float] = [0, 0, 1, 0.5, 0.2, 1.1, -0.4, 0.3, 5, 5, 6, 4.2, 5.5, 6.1, 4.4, 5.3]
     static let tinyMeans: [Double] = [0.5, 0.5, 5, 5]
 
-    static func close(_ a: [Double], _ b: [Double], relative: Double, _ what: String,
-                      sourceLocation: SourceLocation = #_sourceLocation) {
+    static func close(
+        _ a: [Double], _ b: [Double], relative: Double, _ what: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(a.count == b.count, "\(what): \(a.count) vs \(b.count) values", sourceLocation: sourceLocation)
         let scale = max(b.map(Swift.abs).max() ?? 0, 1e-12)
         let worst = zip(a, b).map { Swift.abs($0 - $1) }.max() ?? 0
-        #expect(worst / scale <= relative, "\(what): relative difference \(worst / scale)\n\(a)\n\(b)",
-                sourceLocation: sourceLocation)
+        #expect(
+            worst / scale <= relative, "\(what): relative difference \(worst / scale)\n\(a)\n\(b)",
+            sourceLocation: sourceLocation)
     }
 
     /// Naive Float64 EM for full 2×2 covariances: density by explicit inverse and determinant.
@@ -31,11 +34,18 @@ import Testing
                 let nk = x.indices.reduce(0.0) { $0 + r[$1][c] } + 10 * Double.ulpOfOne
                 let mean = (0..<2).map { j in x.indices.reduce(0.0) { $0 + r[$1][c] * x[$1][j] } / nk }
                 var cov = [0.0, 0, 0, 0]
-                for n in x.indices { for i in 0..<2 { for j in 0..<2 {
-                    cov[i * 2 + j] += r[n][c] * (x[n][i] - mean[i]) * (x[n][j] - mean[j]) / nk
-                } } }
-                cov[0] += reg; cov[3] += reg
-                out.weights.append(nk); out.means.append(mean); out.covariances.append(cov)
+                for n in x.indices {
+                    for i in 0..<2 {
+                        for j in 0..<2 {
+                            cov[i * 2 + j] += r[n][c] * (x[n][i] - mean[i]) * (x[n][j] - mean[j]) / nk
+                        }
+                    }
+                }
+                cov[0] += reg
+                cov[3] += reg
+                out.weights.append(nk)
+                out.means.append(mean)
+                out.covariances.append(cov)
             }
             let total = normalize ? out.weights.reduce(0, +) : Double(x.count)
             out.weights = out.weights.map { $0 / total }
@@ -77,7 +87,8 @@ import Testing
     static func sklearnFixture() throws -> [String: [Double]] {
         let file = try SafeTensors.read(fixture("gmm_sklearn.safetensors"))
         return try file.tensors.mapValues { t in
-            t.dtype == .f64 ? t.bytes.withUnsafeBytes { raw in (0..<(raw.count / 8)).map { raw.loadUnaligned(fromByteOffset: $0 * 8, as: Double.self) } }
+            t.dtype == .f64
+                ? t.bytes.withUnsafeBytes { raw in (0..<(raw.count / 8)).map { raw.loadUnaligned(fromByteOffset: $0 * 8, as: Double.self) } }
                 : try t.floats().map(Double.init)
         }
     }
@@ -117,14 +128,18 @@ import Testing
         let x = try Tensor(f["x"]!.map(Float.init), shape: [180, 3], on: Self.cpu)
         var bounds: [Double] = []
         for seed in 0..<4 as Range<UInt64> {
-            let single = try GaussianMixture(GaussianMixtureConfiguration(components: 3, covarianceType: .spherical, maxIterations: 2,
-                                                                          initialization: .random, seed: seed))
+            let single = try GaussianMixture(
+                GaussianMixtureConfiguration(
+                    components: 3, covarianceType: .spherical, maxIterations: 2,
+                    initialization: .random, seed: seed))
             try single.fit(x)
             bounds.append(single.lowerBound)
         }
         // Attempt i of n_init draws what a single run draws at attempt i; attempt 0 is seed's own.
-        let several = try GaussianMixture(GaussianMixtureConfiguration(components: 3, covarianceType: .spherical, maxIterations: 2,
-                                                                       initializations: 3, initialization: .random))
+        let several = try GaussianMixture(
+            GaussianMixtureConfiguration(
+                components: 3, covarianceType: .spherical, maxIterations: 2,
+                initializations: 3, initialization: .random))
         try several.fit(x)
         #expect(several.lowerBound >= bounds[0])
     }
@@ -135,7 +150,8 @@ import Testing
         let cold = try GaussianMixture(GaussianMixtureConfiguration(components: 3, covarianceType: .full, tolerance: 0, maxIterations: 4))
         cold.initialMeans = f["means_init"]!
         try cold.fit(x)
-        let warm = try GaussianMixture(GaussianMixtureConfiguration(components: 3, covarianceType: .full, tolerance: 0, maxIterations: 2, warmStart: true))
+        let warm = try GaussianMixture(
+            GaussianMixtureConfiguration(components: 3, covarianceType: .full, tolerance: 0, maxIterations: 2, warmStart: true))
         warm.initialMeans = f["means_init"]!
         try warm.fit(x)
         try warm.fit(x)
@@ -158,8 +174,9 @@ import Testing
     }
 
     @Test func samplesFollowTheFittedComponents() throws {
-        let p = try GaussianMixtureParameters(covarianceType: .diag, weights: [0.25, 0.75], means: [-3, 1, 4, 2],
-                                              covariances: [0.25, 1, 4, 0.01])
+        let p = try GaussianMixtureParameters(
+            covarianceType: .diag, weights: [0.25, 0.75], means: [-3, 1, 4, 2],
+            covariances: [0.25, 1, 4, 0.01])
         let mixture = try GaussianMixture(GaussianMixtureConfiguration(components: 2, covarianceType: .diag), parameters: p)
         let (samples, components) = try mixture.sample(count: 4000, seed: 5, on: Self.cpu)
         let values = try samples.toArray()

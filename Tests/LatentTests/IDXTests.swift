@@ -22,8 +22,10 @@ private func idxHeader(_ rank: UInt8, _ dims: [Int], typeCode: UInt8 = 0x08) -> 
 }
 
 /// A small valid MNIST-format folder: `count` images of 4×3, pixel = (image*7 + k) % 256, label = image % 10.
-private func makeFolder(_ folder: TempFolder, count: Int = 5, labelCount: Int? = nil, gzip: Bool, split: String = "train",
-                        spelling: String = "-") throws {
+private func makeFolder(
+    _ folder: TempFolder, count: Int = 5, labelCount: Int? = nil, gzip: Bool, split: String = "train",
+    spelling: String = "-"
+) throws {
     let pixels = (0..<(count * 12)).map { (k: Int) -> UInt8 in UInt8((k / 12 * 7 + k % 12) % 256) }
     let labels = (0..<(labelCount ?? count)).map { UInt8($0 % 10) }
     let ext = gzip ? ".gz" : ""

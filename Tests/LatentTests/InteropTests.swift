@@ -19,8 +19,9 @@ import LatentCompute
         let loss = try withoutGrad { try vae.loss(images: x, eps: eps.tensor(on: CPUDevice.shared), klWeight: 1) }
         let expected = try JSONSerialization.jsonObject(with: Data(figures.metadata!["figures"]!.utf8)) as! [String: Double]
         let elbo = Double(try loss.negativeELBO().item())
-        #expect(abs(elbo - expected["vae_neg_elbo_nats"]!) < 1e-4 * expected["vae_neg_elbo_nats"]!,
-                "Latent \(elbo), PyTorch \(expected["vae_neg_elbo_nats"]!)")
+        #expect(
+            abs(elbo - expected["vae_neg_elbo_nats"]!) < 1e-4 * expected["vae_neg_elbo_nats"]!,
+            "Latent \(elbo), PyTorch \(expected["vae_neg_elbo_nats"]!)")
         #expect(abs(Double(try loss.kl.item()) - expected["vae_kl_nats"]!) < 1e-4 * expected["vae_kl_nats"]!)
     }
 
@@ -51,9 +52,13 @@ import LatentCompute
     /// The export holds the weights (or the EMA over them) in F32 and names the model in its metadata.
     @Test func exportedStateDictHoldsTheWeights() throws {
         let weights = ["a.weight": try SafeTensor(floats: [1, 2], shape: [2], as: .f16), "b": try SafeTensor(floats: [3], shape: [1])]
-        let checkpoint = Checkpoint(weights: weights, optimizerState: ["ema.b": try SafeTensor(floats: [4], shape: [1]),
-                                                                       "exp_avg.b": try SafeTensor(floats: [9], shape: [1])],
-                                    modelType: "vae", rng: RandomState(seed: 0))
+        let checkpoint = Checkpoint(
+            weights: weights,
+            optimizerState: [
+                "ema.b": try SafeTensor(floats: [4], shape: [1]),
+                "exp_avg.b": try SafeTensor(floats: [9], shape: [1]),
+            ],
+            modelType: "vae", rng: RandomState(seed: 0))
         let plain = try checkpoint.stateDict(path: "c")
         #expect(plain.tensors.keys.sorted() == ["a.weight", "b"])
         #expect(plain["a.weight"]?.dtype == .f32)

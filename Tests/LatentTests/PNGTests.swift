@@ -92,9 +92,9 @@ import Testing
         #expect(shape == [1, 9, 10])  // 2·3 + 3 rows, 3·2 + 4 columns
         func at(_ y: Int, _ x: Int) -> Float { values[y * 10 + x] }
         #expect(at(0, 0) == -1 && at(1, 0) == -1 && at(0, 1) == -1)
-        #expect(at(1, 1) == 1 && at(3, 2) == 1 && at(1, 3) == -1)     // image 0 at rows 1-3, columns 1-2
+        #expect(at(1, 1) == 1 && at(3, 2) == 1 && at(1, 3) == -1)  // image 0 at rows 1-3, columns 1-2
         #expect(at(1, 4) == 2 && at(1, 7) == 3 && at(5, 1) == 4 && at(7, 5) == 5)
-        #expect(at(5, 7) == -1 && at(7, 8) == -1)                     // the empty sixth cell
+        #expect(at(5, 7) == -1 && at(7, 8) == -1)  // the empty sixth cell
         #expect(values.filter { $0 == 3 }.count == 6)
         let wide = ImageGrid(columns: 8, padding: 0)
         #expect(wide.layout(count: 5) == (5, 1))
@@ -115,8 +115,10 @@ import Testing
 
 @Suite struct ImageFolderTests {
     private func writePNG(_ path: String, width: Int = 3, height: Int = 2, channels: Int = 1, value: UInt8) throws {
-        try PNG.write(try PNGImage(width: width, height: height, channels: channels,
-                                   pixels: [UInt8](repeating: value, count: width * height * channels)), to: path)
+        try PNG.write(
+            try PNGImage(
+                width: width, height: height, channels: channels,
+                pixels: [UInt8](repeating: value, count: width * height * channels)), to: path)
     }
 
     @Test func classSubfoldersGiveLabels() throws {

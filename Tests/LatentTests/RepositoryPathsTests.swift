@@ -30,7 +30,8 @@ import Testing
                 continue
             }
             guard let data = FileManager.default.contents(atPath: url.path), data.count < 4 << 20,
-                  !data.prefix(8192).contains(0) else { continue }  // binary files (weights, pictures) carry no paths
+                !data.prefix(8192).contains(0)
+            else { continue }  // binary files (weights, pictures) carry no paths
             checked += 1
             let text = String(decoding: data, as: UTF8.self)
             for pattern in Self.forbidden where text.contains(pattern) {

@@ -94,7 +94,8 @@ private func decode(_ bytes: [UInt8]) throws { _ = try SafeTensors.decode(bytes,
 
     @Test func shapeTimesDtypeSizeMustMatchTheByteRange() {
         expectFileError(.malformed, "tensor 'w': shape [2, 3] of F32 needs 24 bytes but data_offsets [0, 20] hold 20") {
-            try decode(file(header: "{\"w\": {\"dtype\": \"F32\", \"shape\": [2, 3], \"data_offsets\": [0, 20]}}", data: [UInt8](repeating: 0, count: 20)))
+            try decode(
+                file(header: "{\"w\": {\"dtype\": \"F32\", \"shape\": [2, 3], \"data_offsets\": [0, 20]}}", data: [UInt8](repeating: 0, count: 20)))
         }
         expectFileError(.malformed, "tensor 'w': shape [4611686018427387904, 4] is too large") {
             try decode(file(header: "{\"w\": {\"dtype\": \"F32\", \"shape\": [4611686018427387904, 4], \"data_offsets\": [0, 0]}}", data: []))
@@ -104,13 +105,25 @@ private func decode(_ bytes: [UInt8]) throws { _ = try SafeTensors.decode(bytes,
     @Test func offsetsOutOfRangeOverlappingOrWithGaps() {
         let data = [UInt8](repeating: 0, count: 16)
         expectFileError(.truncated, "tensor 'b': data_offsets [8, 24] reach past the data section, which has 16 bytes") {
-            try decode(file(header: "{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]}, \"b\": {\"dtype\": \"F32\", \"shape\": [4], \"data_offsets\": [8, 24]}}", data: data))
+            try decode(
+                file(
+                    header:
+                        "{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]}, \"b\": {\"dtype\": \"F32\", \"shape\": [4], \"data_offsets\": [8, 24]}}",
+                    data: data))
         }
         expectFileError(.malformed, "tensors 'a' [0, 12] and 'b' [8, 16] overlap") {
-            try decode(file(header: "{\"a\": {\"dtype\": \"F32\", \"shape\": [3], \"data_offsets\": [0, 12]}, \"b\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [8, 16]}}", data: data))
+            try decode(
+                file(
+                    header:
+                        "{\"a\": {\"dtype\": \"F32\", \"shape\": [3], \"data_offsets\": [0, 12]}, \"b\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [8, 16]}}",
+                    data: data))
         }
         expectFileError(.malformed, "4 unused bytes after 'a', before 'b' at offset 8") {
-            try decode(file(header: "{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}, \"b\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [8, 16]}}", data: data))
+            try decode(
+                file(
+                    header:
+                        "{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}, \"b\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [8, 16]}}",
+                    data: data))
         }
         expectFileError(.malformed, "4 unused bytes at the start of the data section, before 'a'") {
             try decode(file(header: "{\"a\": {\"dtype\": \"F32\", \"shape\": [3], \"data_offsets\": [4, 16]}}", data: data))
@@ -123,7 +136,11 @@ private func decode(_ bytes: [UInt8]) throws { _ = try SafeTensors.decode(bytes,
         }
         // Out of order in the header but contiguous in the data: valid.
         #expect(throws: Never.self) {
-            try decode(file(header: "{\"b\": {\"dtype\": \"I32\", \"shape\": [2], \"data_offsets\": [8, 16]}, \"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]}}", data: data))
+            try decode(
+                file(
+                    header:
+                        "{\"b\": {\"dtype\": \"I32\", \"shape\": [2], \"data_offsets\": [8, 16]}, \"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]}}",
+                    data: data))
         }
     }
 

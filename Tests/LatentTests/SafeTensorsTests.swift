@@ -7,19 +7,22 @@ enum ReferenceFixture {
     static let weight: [Float] = (0..<24).map { (Float($0) - 12) * 0.125 }
     static let bias: [Float] = (0..<6).map { Float(1) / (Float($0) + 1) }
     static let labels: [Int32] = (0..<10).map { Int32($0) * 7 - 20 }
-    static let halfSource: [Float] = [0.0, -0.0, 1.0, -2.5, 0.1, 3.14159265, 65504.0, 65520.0, 70000.0,
-                                      6.0e-8, 2.9802322e-8, 1.0e-7, 6.1035156e-5, 1.0009765625 + 0x1p-11,
-                                      .infinity, -.infinity, .nan]
+    static let halfSource: [Float] = [
+        0.0, -0.0, 1.0, -2.5, 0.1, 3.14159265, 65504.0, 65520.0, 70000.0,
+        6.0e-8, 2.9802322e-8, 1.0e-7, 6.1035156e-5, 1.0009765625 + 0x1p-11,
+        .infinity, -.infinity, .nan,
+    ]
     static let config = "{\"kind\": \"vae\", \"latent\": 16, \"note\": \"quote \\\" slash / é\"}\n\ttab \u{01}"
 
     static func tensors() throws -> SafeTensors {
-        SafeTensors(tensors: [
-            "encoder.conv1.weight": try SafeTensor(floats: weight, shape: [4, 6]),
-            "encoder.conv1.bias": try SafeTensor(floats: bias, shape: [6]),
-            "labels": try SafeTensor(int32s: labels, shape: [2, 5]),
-            "half_source": try SafeTensor(floats: halfSource, shape: [17]),
-            "half": try SafeTensor(floats: halfSource, shape: [17], as: .f16),
-        ], metadata: ["config": config])
+        SafeTensors(
+            tensors: [
+                "encoder.conv1.weight": try SafeTensor(floats: weight, shape: [4, 6]),
+                "encoder.conv1.bias": try SafeTensor(floats: bias, shape: [6]),
+                "labels": try SafeTensor(int32s: labels, shape: [2, 5]),
+                "half_source": try SafeTensor(floats: halfSource, shape: [17]),
+                "half": try SafeTensor(floats: halfSource, shape: [17], as: .f16),
+            ], metadata: ["config": config])
     }
 }
 
@@ -116,13 +119,13 @@ private func f16Bits(_ tensor: SafeTensor) -> [UInt16] {
                 Issue.record("F16 \(bits) → \(value) → \(HalfFloat.f16Bits(from: value))")
             }
         }
-        #expect(HalfFloat.f16Bits(from: 1 + 0x1p-11) == 0x3c00)          // tie → even (down)
-        #expect(HalfFloat.f16Bits(from: 1 + 3 * 0x1p-11) == 0x3c02)      // tie → even (up)
-        #expect(HalfFloat.f16Bits(from: 65520) == 0x7c00)                // rounds to infinity
-        #expect(HalfFloat.f16Bits(from: 0x1p-25) == 0)                    // tie → 0
+        #expect(HalfFloat.f16Bits(from: 1 + 0x1p-11) == 0x3c00)  // tie → even (down)
+        #expect(HalfFloat.f16Bits(from: 1 + 3 * 0x1p-11) == 0x3c02)  // tie → even (up)
+        #expect(HalfFloat.f16Bits(from: 65520) == 0x7c00)  // rounds to infinity
+        #expect(HalfFloat.f16Bits(from: 0x1p-25) == 0)  // tie → 0
         #expect(HalfFloat.f16Bits(from: 0x1.8p-25) == 1)
-        #expect(HalfFloat.f16Bits(from: -0x1p-14) == 0x8400)             // smallest normal
-        #expect(HalfFloat.bf16Bits(from: 1 + 0x1p-8) == 0x3f80)          // tie → even
+        #expect(HalfFloat.f16Bits(from: -0x1p-14) == 0x8400)  // smallest normal
+        #expect(HalfFloat.bf16Bits(from: 1 + 0x1p-8) == 0x3f80)  // tie → even
         #expect(HalfFloat.bf16Bits(from: 1 + 3 * 0x1p-8) == 0x3f82)
         #expect(HalfFloat.float(fromBF16: HalfFloat.bf16Bits(from: .pi)) == 3.140625)
         #expect(HalfFloat.float(fromBF16: HalfFloat.bf16Bits(from: .nan)).isNaN)

@@ -39,8 +39,10 @@ func readBytes(_ path: String) -> [UInt8] {
 
 /// Runs `body`, expecting a `FileError` of `kind` whose description contains every fragment.
 @discardableResult
-func expectFileError(_ kind: FileError.Kind, _ fragments: String..., sourceLocation: SourceLocation = #_sourceLocation,
-                     _ body: () throws -> Void) -> FileError? {
+func expectFileError(
+    _ kind: FileError.Kind, _ fragments: String..., sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () throws -> Void
+) -> FileError? {
     do {
         try body()
         Issue.record("expected a \(kind) error, got success", sourceLocation: sourceLocation)

@@ -24,8 +24,9 @@ enum ModelTestSupport {
 
     static func dataset(_ file: SafeTensors, _ name: String) throws -> ImageDataset {
         let t = try #require(file["fixture." + name])
-        return try ImageDataset(pixels: t.int32s().map { UInt8($0) }, labels: [Int32](repeating: 0, count: t.shape[0]),
-                                channels: 1, height: 28, width: 28)
+        return try ImageDataset(
+            pixels: t.int32s().map { UInt8($0) }, labels: [Int32](repeating: 0, count: t.shape[0]),
+            channels: 1, height: 28, width: 28)
     }
 
     static func floats(_ file: SafeTensors, _ name: String) throws -> [Float] {
@@ -51,8 +52,10 @@ enum ModelTestSupport {
 
     /// One training step as the training loop runs it; returns the loss and the gradients by name.
     @discardableResult
-    static func step(_ model: some GenerativeModel, images: Tensor, noise: NoiseStream,
-                     optimizer: Adam?) throws -> (loss: Float, gradients: [String: [Float]]) {
+    static func step(
+        _ model: some GenerativeModel, images: Tensor, noise: NoiseStream,
+        optimizer: Adam?
+    ) throws -> (loss: Float, gradients: [String: [Float]]) {
         let labels = try Tensor(indices: [Int32](repeating: 0, count: images.shape[0]), shape: [images.shape[0]], on: images.device)
         let out = try model.trainingLoss(images: images, labels: labels, noise: noise)
         let gradients = try out.loss.backward()
@@ -106,8 +109,9 @@ enum ModelTestSupport {
         for (name, tensor) in model.stateDict() { #expect(file[name]?.shape == tensor.shape, "\(name)") }
         #expect(model.parameterCount == Int(try #require(file.metadata?["parameters"])))
         #expect(model.parameterCount == 220_385)
-        #expect(try ConvVAE(config: VAEConfig(decoder: .gaussianLearned), initializer: ParameterInitializer(seed: 1, device: CPUDevice.shared))
-            .stateDict().map(\.0) == ["log_sigma"] + keys)
+        #expect(
+            try ConvVAE(config: VAEConfig(decoder: .gaussianLearned), initializer: ParameterInitializer(seed: 1, device: CPUDevice.shared))
+                .stateDict().map(\.0) == ["log_sigma"] + keys)
     }
 
     /// The reference's loss and gradients from its own weights, batch and noise (fixture made by PyTorch).
@@ -141,8 +145,10 @@ enum ModelTestSupport {
         var results: [(loss: Float, gradients: [String: [Float]])] = []
         for device in [CPUDevice.shared, try S.openCL()] {
             let model = try ConvVAE(configJSON: "{}", device: device, seed: 21)
-            results.append(try S.step(model, images: S.images(file, "images", on: device), noise: NoiseStream(seed: 4),
-                                      optimizer: nil))
+            results.append(
+                try S.step(
+                    model, images: S.images(file, "images", on: device), noise: NoiseStream(seed: 4),
+                    optimizer: nil))
         }
         #expect(S.relative(results[1].loss, results[0].loss) < 1e-5)
         #expect(results[0].gradients.count == 12)
@@ -155,8 +161,9 @@ enum ModelTestSupport {
     @Test func trainingCurveAgreesOnCPUAndOpenCLAndDecreases() throws {
         let data = try S.dataset(S.file("vae_reference.safetensors"), "curve_images")
         let steps = 200
-        let cpu = try S.curve(ConvVAE(configJSON: "{}", device: CPUDevice.shared, seed: 8), dataset: data, steps: steps,
-                              device: CPUDevice.shared)
+        let cpu = try S.curve(
+            ConvVAE(configJSON: "{}", device: CPUDevice.shared, seed: 8), dataset: data, steps: steps,
+            device: CPUDevice.shared)
         let device = try S.openCL()
         let gpu = try S.curve(ConvVAE(configJSON: "{}", device: device, seed: 8), dataset: data, steps: steps, device: device)
         let worst = zip(cpu, gpu).map { S.relative($1, $0) }.max()!
@@ -191,8 +198,9 @@ enum ModelTestSupport {
         let eps = try Tensor.randomNormal([2, 4], seed: 6, on: device)
         var losses: [Float] = []
         for decoder in [VAEConfig.Decoder.gaussian, .gaussianLearned] {
-            let model = try ConvVAE(config: VAEConfig(latent: 4, decoder: decoder, sigma: 0.3),
-                                    initializer: ParameterInitializer(seed: 2, device: device))
+            let model = try ConvVAE(
+                config: VAEConfig(latent: 4, decoder: decoder, sigma: 0.3),
+                initializer: ParameterInitializer(seed: 2, device: device))
             let result = try model.loss(images: x, eps: eps)
             let mu = try result.output.toArray(), xs = try x.toArray()
             let squared = zip(mu, xs).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }

@@ -89,8 +89,9 @@ import LatentCompute
         let data = try S.dataset(S.file("vae_reference.safetensors"), "curve_images")
         let steps = 60
         let config = VQVAEConfig(ema: true, restartAfter: 5, restartEvery: 10, kmeansInit: true).json
-        let cpu = try S.curve(VQVAE(configJSON: config, device: CPUDevice.shared, seed: 8), dataset: data, steps: steps,
-                              device: CPUDevice.shared)
+        let cpu = try S.curve(
+            VQVAE(configJSON: config, device: CPUDevice.shared, seed: 8), dataset: data, steps: steps,
+            device: CPUDevice.shared)
         let device = try S.openCL()
         let gpu = try S.curve(VQVAE(configJSON: config, device: device, seed: 8), dataset: data, steps: steps, device: device)
         let worst = zip(cpu, gpu).map { S.relative($1, $0) }.max()!
@@ -125,8 +126,10 @@ import LatentCompute
         let vq = try VectorQuantizer(codes: 6, dimension: 2, ema: true, initializer: ParameterInitializer(seed: 3, device: device))
         // Codes 0 and 1 near the data, 2…5 far away.
         let codebook: [Float] = [1, 1, -1, -1, 50, 50, 60, 60, 70, 70, 80, 80]
-        try vq.load(["embedding": ([6, 2], codebook), "embed_sum": ([6, 2], codebook),
-                     "cluster_size": ([6], [Float](repeating: 1, count: 6))])
+        try vq.load([
+            "embedding": ([6, 2], codebook), "embed_sum": ([6, 2], codebook),
+            "cluster_size": ([6], [Float](repeating: 1, count: 6)),
+        ])
         let z = try Tensor([1.1, 0.9, -1.2, -0.8, 0.8, 1.3, -0.9, -1.1], shape: [1, 2, 2, 2], on: device)
         vq.train()
         for _ in 0..<2 { _ = try vq(z) }
@@ -154,8 +157,11 @@ import LatentCompute
         func trainer() throws -> (Trainer, VQVAE) {
             let model = try VQVAE(configJSON: config, device: device, seed: 2)
             let loader = try BatchLoader(dataset: data, batchSize: 4, seed: 1)
-            return (try Trainer(model: model, configuration: TrainingConfiguration(steps: 3, batchSize: 4),
-                                loader: loader, device: device), model)
+            return (
+                try Trainer(
+                    model: model, configuration: TrainingConfiguration(steps: 3, batchSize: 4),
+                    loader: loader, device: device), model
+            )
         }
         let (first, model) = try trainer()
         try first.run { _ in true }

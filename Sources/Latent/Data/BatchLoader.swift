@@ -64,8 +64,10 @@ public struct BatchLoader: Sendable {
     public let dropLast: Bool
     public let scaling: PixelScaling
 
-    public init(dataset: ImageDataset, batchSize: Int, seed: UInt64, shuffle: Bool = true,
-                dropLast: Bool = false, scaling: PixelScaling = .zeroToOne) throws {
+    public init(
+        dataset: ImageDataset, batchSize: Int, seed: UInt64, shuffle: Bool = true,
+        dropLast: Bool = false, scaling: PixelScaling = .zeroToOne
+    ) throws {
         guard batchSize > 0 else { throw ComputeError.invalidArgument("batch size must be positive, not \(batchSize)") }
         self.dataset = dataset
         self.batchSize = batchSize
@@ -114,9 +116,10 @@ public struct BatchLoader: Sendable {
                 }
             }
         }
-        return Batch(images: images, labels: indices.map { dataset.labels[$0] },
-                     shape: [indices.count, dataset.channels, dataset.height, dataset.width],
-                     indices: indices, position: position, next: self.position(after: position))
+        return Batch(
+            images: images, labels: indices.map { dataset.labels[$0] },
+            shape: [indices.count, dataset.channels, dataset.height, dataset.width],
+            indices: indices, position: position, next: self.position(after: position))
     }
 
     /// Streams batches from `start` up to (not including) epoch `toEpoch` (nil: forever), with a

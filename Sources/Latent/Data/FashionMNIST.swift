@@ -30,17 +30,20 @@ public enum MNISTFormat {
         let images = try IDX.read(imagesPath, expectedRank: 3)
         let labels = try IDX.read(labelsPath, expectedRank: 1)
         guard images.dimensions[0] == labels.dimensions[0] else {
-            throw FileError(.mismatch, path: labelsPath,
-                            "has \(labels.dimensions[0]) labels but \(imagesPath) has \(images.dimensions[0]) images")
+            throw FileError(
+                .mismatch, path: labelsPath,
+                "has \(labels.dimensions[0]) labels but \(imagesPath) has \(images.dimensions[0]) images")
         }
         let labelValues = labels.bytes.map { Int32($0) }
         let isFashion = folder.hasSuffix("fashion-mnist") || folder.hasSuffix("fashion-mnist/")
         let classCount = Int(labelValues.max() ?? -1) + 1
-        let names = isFashion && classCount <= 10
+        let names =
+            isFashion && classCount <= 10
             ? fashionMNISTClassNames : (0..<classCount).map(String.init)
-        return try ImageDataset(pixels: images.bytes, labels: labelValues, channels: 1,
-                                height: images.dimensions[1], width: images.dimensions[2],
-                                classNames: names, source: "\(folder) (\(split.rawValue))")
+        return try ImageDataset(
+            pixels: images.bytes, labels: labelValues, channels: 1,
+            height: images.dimensions[1], width: images.dimensions[2],
+            classNames: names, source: "\(folder) (\(split.rawValue))")
     }
 
     /// The first existing spelling of a file, or a not-found error naming all that were tried.
@@ -49,8 +52,9 @@ public enum MNISTFormat {
         let candidates = stems.flatMap { [$0 + ".gz", $0] }.map { folder + "/" + $0 }
         if let found = candidates.first(where: fileExists) { return found }
         let others = candidates.dropFirst().map { String($0.split(separator: "/").last!) }
-        throw FileError(.notFound, path: candidates[0],
-                        "no such file (also tried \(others.joined(separator: ", "))); \(installHint)")
+        throw FileError(
+            .notFound, path: candidates[0],
+            "no such file (also tried \(others.joined(separator: ", "))); \(installHint)")
     }
 }
 

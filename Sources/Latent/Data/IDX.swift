@@ -45,14 +45,16 @@ public enum IDX {
             throw FileError(.malformed, path: path, "bad magic \(hex): not an IDX file")
         }
         guard magic[2] == 0x08 else {
-            throw FileError(.unsupported, path: path,
-                            "magic \(hex): element type 0x\(String(magic[2], radix: 16)) is not supported, only unsigned bytes (0x08)")
+            throw FileError(
+                .unsupported, path: path,
+                "magic \(hex): element type 0x\(String(magic[2], radix: 16)) is not supported, only unsigned bytes (0x08)")
         }
         let rank = Int(magic[3])
         if let expectedRank, rank != expectedRank {
             let expectedMagic = "0x000008" + String(expectedRank, radix: 16).leftPadded(to: 2)
-            throw FileError(.malformed, path: path,
-                            "magic \(hex) announces \(rank) dimensions, expected \(expectedRank) (magic \(expectedMagic))")
+            throw FileError(
+                .malformed, path: path,
+                "magic \(hex) announces \(rank) dimensions, expected \(expectedRank) (magic \(expectedMagic))")
         }
         let header = try reader.read(4 * rank)
         guard header.count == 4 * rank else {
@@ -75,7 +77,8 @@ public enum IDX {
         }
         let data = try reader.read(total)
         guard data.count == total else {
-            throw FileError(.truncated, path: path, "header says \(describe(dimensions)), file has \(data.count) bytes of \(rank == 3 ? "pixels" : "data")")
+            throw FileError(
+                .truncated, path: path, "header says \(describe(dimensions)), file has \(data.count) bytes of \(rank == 3 ? "pixels" : "data")")
         }
         let extra = try reader.read(1)
         guard extra.isEmpty else {
@@ -92,8 +95,10 @@ public enum IDX {
         }
         var content: [UInt8] = [0, 0, 0x08, UInt8(array.dimensions.count)]
         for d in array.dimensions {
-            content += [UInt8(truncatingIfNeeded: d >> 24), UInt8(truncatingIfNeeded: d >> 16),
-                        UInt8(truncatingIfNeeded: d >> 8), UInt8(truncatingIfNeeded: d)]
+            content += [
+                UInt8(truncatingIfNeeded: d >> 24), UInt8(truncatingIfNeeded: d >> 16),
+                UInt8(truncatingIfNeeded: d >> 8), UInt8(truncatingIfNeeded: d),
+            ]
         }
         content += array.bytes
         var offset = 0
@@ -158,4 +163,3 @@ extension String {
         count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }
-

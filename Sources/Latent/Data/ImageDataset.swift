@@ -19,8 +19,10 @@ public struct ImageDataset: Sendable {
     /// Values per image: C·H·W.
     public var imageSize: Int { channels * height * width }
 
-    public init(pixels: [UInt8], labels: [Int32], channels: Int, height: Int, width: Int,
-                classNames: [String] = [], source: String = "") throws {
+    public init(
+        pixels: [UInt8], labels: [Int32], channels: Int, height: Int, width: Int,
+        classNames: [String] = [], source: String = ""
+    ) throws {
         guard channels > 0, height > 0, width > 0, pixels.count == labels.count * channels * height * width else {
             throw ComputeError.shapeMismatch(
                 "\(pixels.count) pixels for \(labels.count) images of \(channels)x\(height)x\(width)")

@@ -9,8 +9,9 @@ extension ImageDataset {
         var selected: [UInt8] = []
         selected.reserveCapacity(indices.count * imageSize)
         for index in indices { selected += image(index) }
-        return try ImageDataset(pixels: selected, labels: indices.map { labels[$0] }, channels: channels, height: height,
-                                width: width, classNames: classNames, source: source)
+        return try ImageDataset(
+            pixels: selected, labels: indices.map { labels[$0] }, channels: channels, height: height,
+            width: width, classNames: classNames, source: source)
     }
 
     /// `n` images drawn without replacement by a seeded shuffle (the first `n` of epoch 0's order

@@ -40,13 +40,16 @@ public enum ImageFolder {
         for file in files {
             let image = file.path == first.path ? firstImage : try PNG.read(file.path, channels: c)
             guard image.width == firstImage.width, image.height == firstImage.height else {
-                throw FileError(.mismatch, path: file.path,
-                                "is \(image.width)x\(image.height) but \(first.path) is \(firstImage.width)x\(firstImage.height); all images must have the same size")
+                throw FileError(
+                    .mismatch, path: file.path,
+                    "is \(image.width)x\(image.height) but \(first.path) is \(firstImage.width)x\(firstImage.height); all images must have the same size"
+                )
             }
             pixels += image.planarPixels
         }
-        return try ImageDataset(pixels: pixels, labels: files.map(\.label), channels: c,
-                                height: firstImage.height, width: firstImage.width, classNames: classNames, source: folder)
+        return try ImageDataset(
+            pixels: pixels, labels: files.map(\.label), channels: c,
+            height: firstImage.height, width: firstImage.width, classNames: classNames, source: folder)
     }
 
     private static func listing(_ folder: String) throws -> [String] {

@@ -21,9 +21,10 @@ extension Batch {
     public func rows(_ shard: BatchShard) -> Batch {
         let imageSize = shape.dropFirst().reduce(1, *)
         let range = shard.start..<(shard.start + shard.count)
-        return Batch(images: Array(images[(range.lowerBound * imageSize)..<(range.upperBound * imageSize)]),
-                     labels: Array(labels[range]), shape: [shard.count] + shape.dropFirst(),
-                     indices: Array(indices[range]), position: position, next: next)
+        return Batch(
+            images: Array(images[(range.lowerBound * imageSize)..<(range.upperBound * imageSize)]),
+            labels: Array(labels[range]), shape: [shard.count] + shape.dropFirst(),
+            indices: Array(indices[range]), position: position, next: next)
     }
 }
 

@@ -1,8 +1,8 @@
 import CMPI
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The MPI entry points and predefined handles data-parallel training uses, resolved with dlsym from
@@ -38,8 +38,9 @@ struct MPILibrary: @unchecked Sendable {
     private init(handle: UnsafeMutableRawPointer) throws(DistributedError) {
         func address(_ name: String) throws(DistributedError) -> UnsafeMutableRawPointer {
             guard let pointer = dlsym(handle, name) else {
-                throw .mpiUnavailable("the MPI library lacks \(name); Latent supports Open MPI (libmpi.so.40), "
-                    + "see the README's MPI section for MPICH")
+                throw .mpiUnavailable(
+                    "the MPI library lacks \(name); Latent supports Open MPI (libmpi.so.40), "
+                        + "see the README's MPI section for MPICH")
             }
             return pointer
         }

@@ -54,8 +54,9 @@ public final class MPIProcessGroup: ProcessGroup {
         try values.withUnsafeBufferPointer { send in
             try result.withUnsafeMutableBufferPointer { receive in
                 var request: LatentMPIHandle? = nil
-                let code = mpi.iallreduce(send.baseAddress, receive.baseAddress, Int32(values.count), mpi.float, mpi.sum,
-                                          mpi.commWorld, &request)
+                let code = mpi.iallreduce(
+                    send.baseAddress, receive.baseAddress, Int32(values.count), mpi.float, mpi.sum,
+                    mpi.commWorld, &request)
                 guard code == 0 else { throw DistributedError.mpiCall("MPI_Iallreduce", code: code) }
                 try wait(&request, "an all-reduce of \(values.count) numbers")
             }

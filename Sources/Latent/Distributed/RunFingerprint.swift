@@ -14,8 +14,9 @@ public struct RunFingerprint: Sendable, Equatable {
 
     /// The fingerprint of this process's executable, a configuration text and a dataset.
     public init(configuration: String, dataset: ImageDataset) {
-        self.init(binary: Self.executableHash(), configuration: Self.hash(Array(configuration.utf8)),
-                  data: Self.hash(dataset.pixels, seed: Self.hash(dataset.labels.map { UInt8(truncatingIfNeeded: $0) })))
+        self.init(
+            binary: Self.executableHash(), configuration: Self.hash(Array(configuration.utf8)),
+            data: Self.hash(dataset.pixels, seed: Self.hash(dataset.labels.map { UInt8(truncatingIfNeeded: $0) })))
     }
 
     /// 64-bit FNV-1a of `bytes`, continuing from `seed`.
@@ -46,8 +47,9 @@ public struct RunFingerprint: Sendable, Equatable {
             .filter { $0.1 > 0 }.map { "\($0.0) differs on \(Int($0.1)) rank(s)" }
         guard parts.isEmpty else {
             let local = differs.contains(1) ? " (rank \(group.rank) differs from rank 0)" : ""
-            throw DistributedError.mismatchedRanks("the ranks disagree: \(parts.joined(separator: ", "))\(local); "
-                + "launch the same latent binary with the same arguments and data on every rank")
+            throw DistributedError.mismatchedRanks(
+                "the ranks disagree: \(parts.joined(separator: ", "))\(local); "
+                    + "launch the same latent binary with the same arguments and data on every rank")
         }
     }
 }

@@ -15,8 +15,9 @@ public struct GradientSyncTimes: Sendable {
     /// One line for the end of a run: the all-reduce volume and its mean time per step.
     public var summary: String {
         let n = Double(max(steps, 1))
-        return String(format: "gradient all-reduce: %d numbers (%.2f MB) per step, %.2f ms per step in MPI, %.2f ms host copies",
-                      floatsPerStep, Double(floatsPerStep) * 4 / 1e6, allReduceSeconds / n * 1e3, hostCopySeconds / n * 1e3)
+        return String(
+            format: "gradient all-reduce: %d numbers (%.2f MB) per step, %.2f ms per step in MPI, %.2f ms host copies",
+            floatsPerStep, Double(floatsPerStep) * 4 / 1e6, allReduceSeconds / n * 1e3, hostCopySeconds / n * 1e3)
     }
 }
 
@@ -25,8 +26,10 @@ extension Trainer {
     /// contiguous buffer. Each rank's values are means over its shard, so they are weighted by the
     /// shard's share of the global batch (`weight`) before summing: the result is the mean over the
     /// global batch, as one process computes it (up to the order of float additions).
-    func averageAcrossRanks(_ gradients: inout Gradients, parameters: [(String, Tensor)], loss: Float,
-                            metrics: [(String, Tensor)], weight: Float) throws -> (loss: Float, metrics: [(String, Float)]) {
+    func averageAcrossRanks(
+        _ gradients: inout Gradients, parameters: [(String, Tensor)], loss: Float,
+        metrics: [(String, Tensor)], weight: Float
+    ) throws -> (loss: Float, metrics: [(String, Float)]) {
         try device.synchronize()  // so the host-copy time below excludes an OpenCL queue still running the backward pass
         let start = Date()
         // Parameters that never get a gradient (e.g. an EMA codebook) stay out of the buffer; a

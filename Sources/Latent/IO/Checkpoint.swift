@@ -49,9 +49,11 @@ public struct Checkpoint: Sendable, Equatable {
     /// The file's format version (`currentFormatVersion` for new checkpoints).
     public private(set) var formatVersion: Int = Checkpoint.currentFormatVersion
 
-    public init(weights: [String: SafeTensor], optimizerState: [String: SafeTensor] = [:],
-                modelType: String, modelConfig: String = "{}", step: Int = 0, rng: RandomState,
-                dataPosition: BatchPosition? = nil, extra: [String: String] = [:]) {
+    public init(
+        weights: [String: SafeTensor], optimizerState: [String: SafeTensor] = [:],
+        modelType: String, modelConfig: String = "{}", step: Int = 0, rng: RandomState,
+        dataPosition: BatchPosition? = nil, extra: [String: String] = [:]
+    ) {
         self.weights = weights
         self.optimizerState = optimizerState
         self.modelType = modelType
@@ -121,8 +123,9 @@ public struct Checkpoint: Sendable, Equatable {
         }
         let version = try number("format_version", Int.self)
         guard version <= Self.currentFormatVersion else {
-            throw FileError(.unsupported, path: path,
-                            "checkpoint format version \(version) is newer than this build reads (\(Self.currentFormatVersion)); update Latent")
+            throw FileError(
+                .unsupported, path: path,
+                "checkpoint format version \(version) is newer than this build reads (\(Self.currentFormatVersion)); update Latent")
         }
         let config = try field("model_config")
         guard case .success(.object) = JSONValue.parse(ArraySlice(config.utf8)) else {
@@ -141,10 +144,11 @@ public struct Checkpoint: Sendable, Equatable {
                 weights[name] = tensor
             }
         }
-        self.init(weights: weights, optimizerState: optimizer, modelType: try field("model_type"), modelConfig: config,
-                  step: try number("step", Int.self),
-                  rng: RandomState(seed: try number("rng_seed", UInt64.self), offset: try number("rng_offset", UInt64.self)),
-                  dataPosition: position, extra: metadata.filter { !Self.reservedKeys.contains($0.key) })
+        self.init(
+            weights: weights, optimizerState: optimizer, modelType: try field("model_type"), modelConfig: config,
+            step: try number("step", Int.self),
+            rng: RandomState(seed: try number("rng_seed", UInt64.self), offset: try number("rng_offset", UInt64.self)),
+            dataPosition: position, extra: metadata.filter { !Self.reservedKeys.contains($0.key) })
         self.formatVersion = version
     }
 

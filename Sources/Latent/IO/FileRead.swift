@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Reads a whole file into memory with plain `read(2)` calls (no memory mapping, so a file that
@@ -30,7 +30,10 @@ enum WholeFile {
             while filled < expected {
                 let n = systemRead(fd, buffer.baseAddress! + filled, expected - filled)
                 if n < 0 && errno == EINTR { continue }
-                if n < 0 { failure = errno; break }
+                if n < 0 {
+                    failure = errno
+                    break
+                }
                 if n == 0 { break }
                 filled += n
             }
@@ -56,11 +59,11 @@ enum WholeFile {
 @inline(__always)
 private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
     #if canImport(Glibc)
-    return Glibc.read(fd, buffer, count)
+        return Glibc.read(fd, buffer, count)
     #elseif canImport(Musl)
-    return Musl.read(fd, buffer, count)
+        return Musl.read(fd, buffer, count)
     #else
-    return Darwin.read(fd, buffer, count)
+        return Darwin.read(fd, buffer, count)
     #endif
 }
 

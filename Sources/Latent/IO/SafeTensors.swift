@@ -2,8 +2,19 @@
 /// `safetensors` crate's `Dtype` enum, which the Python package uses to lay tensors out (largest
 /// first); `SafeTensors.encoded()` follows it so its output matches the Python package byte for byte.
 public enum SafeTensorDType: String, Sendable, CaseIterable {
-    case bool = "BOOL", u8 = "U8", i8 = "I8", i16 = "I16", u16 = "U16", f16 = "F16", bf16 = "BF16"
-    case i32 = "I32", u32 = "U32", f32 = "F32", f64 = "F64", i64 = "I64", u64 = "U64"
+    case bool = "BOOL"
+    case u8 = "U8"
+    case i8 = "I8"
+    case i16 = "I16"
+    case u16 = "U16"
+    case f16 = "F16"
+    case bf16 = "BF16"
+    case i32 = "I32"
+    case u32 = "U32"
+    case f32 = "F32"
+    case f64 = "F64"
+    case i64 = "I64"
+    case u64 = "U64"
 
     /// Bytes per element.
     public var byteSize: Int {

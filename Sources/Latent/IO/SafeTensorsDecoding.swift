@@ -56,7 +56,13 @@ extension SafeTensors {
             metadata = strings
         }
 
-        struct Entry { let name: String; let dtype: SafeTensorDType; let shape: [Int]; let begin: Int; let end: Int }
+        struct Entry {
+            let name: String
+            let dtype: SafeTensorDType
+            let shape: [Int]
+            let begin: Int
+            let end: Int
+        }
         let dataStart = 8 + headerLength
         let dataLength = bytes.count - dataStart
         var layout = [Entry]()
@@ -74,7 +80,8 @@ extension SafeTensors {
                 shape.append(d)
             }
             guard case .array(let offsets)? = info["data_offsets"], offsets.count == 2,
-                  case .integer(let begin) = offsets[0], case .integer(let end) = offsets[1], begin >= 0, end >= 0 else {
+                case .integer(let begin) = offsets[0], case .integer(let end) = offsets[1], begin >= 0, end >= 0
+            else {
                 throw bad("\"data_offsets\" must be two non-negative integers")
             }
             guard begin <= end else { throw bad("data_offsets [\(begin), \(end)] end before they begin") }
@@ -83,8 +90,9 @@ extension SafeTensors {
                 throw bad("shape \(shape) of \(dtype.rawValue) needs \(needed) bytes but data_offsets [\(begin), \(end)] hold \(end - begin)")
             }
             guard end <= dataLength else {
-                throw FileError(.truncated, path: path,
-                                "tensor '\(name)': data_offsets [\(begin), \(end)] reach past the data section, which has \(dataLength) bytes")
+                throw FileError(
+                    .truncated, path: path,
+                    "tensor '\(name)': data_offsets [\(begin), \(end)] reach past the data section, which has \(dataLength) bytes")
             }
             layout.append(Entry(name: name, dtype: dtype, shape: shape, begin: begin, end: end))
         }
@@ -94,7 +102,9 @@ extension SafeTensors {
         var previous: Entry? = nil
         for entry in layout {
             if entry.begin < position, let previous {
-                throw fail(.malformed, "tensors '\(previous.name)' [\(previous.begin), \(previous.end)] and '\(entry.name)' [\(entry.begin), \(entry.end)] overlap")
+                throw fail(
+                    .malformed,
+                    "tensors '\(previous.name)' [\(previous.begin), \(previous.end)] and '\(entry.name)' [\(entry.begin), \(entry.end)] overlap")
             }
             if entry.begin > position {
                 let after = previous.map { "after '\($0.name)'" } ?? "at the start of the data section"

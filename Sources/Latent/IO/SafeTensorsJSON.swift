@@ -15,12 +15,30 @@ enum JSONValue: Decodable, Sendable {
         let container = try decoder.singleValueContainer()
         // Most likely types first (a failed attempt costs an error value): strings and integers
         // fill safetensors headers. Int refuses booleans and fractions, so the order is safe.
-        if container.decodeNil() { self = .null; return }
-        if let value = try? container.decode(String.self) { self = .string(value); return }
-        if let value = try? container.decode(Int.self) { self = .integer(value); return }
-        if let value = try? container.decode([String: JSONValue].self) { self = .object(value); return }
-        if let value = try? container.decode([JSONValue].self) { self = .array(value); return }
-        if let value = try? container.decode(Bool.self) { self = .bool(value); return }
+        if container.decodeNil() {
+            self = .null
+            return
+        }
+        if let value = try? container.decode(String.self) {
+            self = .string(value)
+            return
+        }
+        if let value = try? container.decode(Int.self) {
+            self = .integer(value)
+            return
+        }
+        if let value = try? container.decode([String: JSONValue].self) {
+            self = .object(value)
+            return
+        }
+        if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+            return
+        }
+        if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+            return
+        }
         self = .number(try container.decode(Double.self))
     }
 

@@ -46,7 +46,10 @@ extension SafeTensors {
             present[String(name.dropFirst(prefix.count))] = tensor.shape
         }
         for name in expected.keys.sorted() {
-            guard let found = present[name] else { report.missing.append(name); continue }
+            guard let found = present[name] else {
+                report.missing.append(name)
+                continue
+            }
             if found != expected[name]! { report.shapeMismatches.append((name, expected[name]!, found)) }
         }
         report.unexpected = present.keys.filter { expected[$0] == nil }.sorted()

@@ -20,7 +20,11 @@ extension Checkpoint {
         for (name, tensor) in tensors where tensor.dtype != .f32 {
             tensors[name] = try SafeTensor(floats: tensor.floats(), shape: tensor.shape)
         }
-        return SafeTensors(tensors: tensors, metadata: ["format": "pt", Self.exportedModelTypeKey: modelType,
-                                                        "model_config": modelConfig])
+        return SafeTensors(
+            tensors: tensors,
+            metadata: [
+                "format": "pt", Self.exportedModelTypeKey: modelType,
+                "model_config": modelConfig,
+            ])
     }
 }

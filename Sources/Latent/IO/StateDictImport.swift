@@ -12,8 +12,10 @@ public enum StateDictImport {
     /// model's configuration) holding the weights of `file`. Throws one error that
     /// lists every missing, unexpected and wrongly shaped tensor and every tensor of another element
     /// type; `path` labels it.
-    public static func checkpoint(from file: SafeTensors, path: String, modelType: String,
-                                  configJSON: String? = nil) throws -> Checkpoint {
+    public static func checkpoint(
+        from file: SafeTensors, path: String, modelType: String,
+        configJSON: String? = nil
+    ) throws -> Checkpoint {
         let type = try ModelRegistry.type(named: modelType)
         let exported = file.metadata?[Checkpoint.exportedModelTypeKey] == modelType ? file.metadata?["model_config"] : nil
         let config = configJSON ?? exported ?? ShippedConfigurations.byModelType[modelType] ?? "{}"
@@ -28,7 +30,9 @@ public enum StateDictImport {
             problems.append("element types other than F32, F16 or BF16: \(list)")
         }
         guard problems.isEmpty else {
-            let hint = configJSON == nil && exported == nil ? " (the shipped \(modelType) configuration; pass --config if the weights are of another size)"
+            let hint =
+                configJSON == nil && exported == nil
+                ? " (the shipped \(modelType) configuration; pass --config if the weights are of another size)"
                 : " (for the configuration \(config))"
             throw FileError(.mismatch, path: path, "does not fit a \(modelType) model\(hint): " + problems.joined(separator: "; "))
         }
@@ -36,7 +40,8 @@ public enum StateDictImport {
         for (name, tensor) in file.tensors {
             weights[name] = tensor.dtype == .f32 ? tensor : try SafeTensor(floats: tensor.floats(), shape: tensor.shape)
         }
-        return Checkpoint(weights: weights, modelType: modelType, modelConfig: model.configJSON, rng: RandomState(seed: 0),
-                          extra: ["imported_from": "state_dict"])
+        return Checkpoint(
+            weights: weights, modelType: modelType, modelConfig: model.configJSON, rng: RandomState(seed: 0),
+            extra: ["imported_from": "state_dict"])
     }
 }

@@ -72,7 +72,8 @@ public final class AutoencoderKL: Module, GenerativeModel {
     /// Images [N, C, H, W] (unclamped, about [−1, 1]) from unscaled latents z [N, z, H/f, W/f].
     public func decode(_ z: Tensor, dropoutNoise: NoiseStream? = nil) throws -> Tensor {
         guard z.rank == 4, Array(z.shape.dropFirst()) == latentShape else {
-            throw ComputeError.shapeMismatch("the autoencoder decodes latents [N, \(latentShape.map(String.init).joined(separator: ", "))], got \(z.shape)")
+            throw ComputeError.shapeMismatch(
+                "the autoencoder decodes latents [N, \(latentShape.map(String.init).joined(separator: ", "))], got \(z.shape)")
         }
         return try decoder(postQuantConv(z), dropoutNoise: dropoutNoise)
     }
@@ -95,8 +96,9 @@ public final class AutoencoderKL: Module, GenerativeModel {
     public func trainingLoss(images: Tensor, labels: Tensor, noise: NoiseStream) throws -> TrainingLoss {
         let shape = [images.shape[0]] + latentShape
         // Per image rows of the stream, so a data-parallel shard draws what one process would.
-        let eps = try Tensor.randomNormal(shape, seed: noise.seed, offset: noise.takeRows(shape[0], perRow: latentShape.reduce(1, *)),
-                                          on: images.device)
+        let eps = try Tensor.randomNormal(
+            shape, seed: noise.seed, offset: noise.takeRows(shape[0], perRow: latentShape.reduce(1, *)),
+            on: images.device)
         let result = try loss(images: images, eps: eps, dropoutNoise: noise)
         let mse = try result.reconstruction.affine(scale: 1 / Float(images.count / images.shape[0]))
         return TrainingLoss(loss: result.loss, metrics: [("rec", result.reconstruction), ("kl", result.kl), ("mse", mse)])

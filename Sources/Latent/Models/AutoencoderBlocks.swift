@@ -140,8 +140,10 @@ final class AutoencoderDecoder: Module {
         for i in c.channelMultipliers.indices.reversed() {
             var blocks: [AutoencoderResBlock] = []
             for _ in 0...c.resBlocks {
-                blocks.append(try AutoencoderResBlock(current, c.channels * c.channelMultipliers[i], groups: c.normGroups,
-                                                      dropout: c.dropout, initializer: initializer))
+                blocks.append(
+                    try AutoencoderResBlock(
+                        current, c.channels * c.channelMultipliers[i], groups: c.normGroups,
+                        dropout: c.dropout, initializer: initializer))
                 current = c.channels * c.channelMultipliers[i]
             }
             byLevel[i] = try AutoencoderLevel(blocks: blocks, resample: i == 0 ? .none : .up, channels: current, initializer: initializer)

@@ -24,8 +24,10 @@ public struct AutoencoderConfig: Codable, Sendable, Equatable {
         "base": AutoencoderConfig(channels: 64, channelMultipliers: [1, 2, 2], resBlocks: 2, normGroups: 32),
     ]
 
-    public init(inChannels: Int = 1, channels: Int = 32, channelMultipliers: [Int] = [1, 2, 2], resBlocks: Int = 1,
-                latentChannels: Int = 4, normGroups: Int = 32, dropout: Float = 0, klWeight: Double = 1e-6, resolution: Int = 28) {
+    public init(
+        inChannels: Int = 1, channels: Int = 32, channelMultipliers: [Int] = [1, 2, 2], resBlocks: Int = 1,
+        latentChannels: Int = 4, normGroups: Int = 32, dropout: Float = 0, klWeight: Double = 1e-6, resolution: Int = 28
+    ) {
         self.inChannels = inChannels
         self.channels = channels
         self.channelMultipliers = channelMultipliers
@@ -48,8 +50,16 @@ public struct AutoencoderConfig: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case preset, inChannels = "in_ch", channels = "ch", channelMultipliers = "ch_mult", resBlocks = "num_res_blocks"
-        case latentChannels = "z_channels", normGroups = "norm_groups", dropout, klWeight = "kl_weight", resolution
+        case preset
+        case inChannels = "in_ch"
+        case channels = "ch"
+        case channelMultipliers = "ch_mult"
+        case resBlocks = "num_res_blocks"
+        case latentChannels = "z_channels"
+        case normGroups = "norm_groups"
+        case dropout
+        case klWeight = "kl_weight"
+        case resolution
     }
 
     public init(from decoder: any Decoder) throws {
@@ -92,14 +102,16 @@ public struct AutoencoderConfig: Codable, Sendable, Equatable {
 
     public func validate() throws {
         guard inChannels >= 1, channels >= 1, !channelMultipliers.isEmpty, channelMultipliers.allSatisfy({ $0 >= 1 }),
-              resBlocks >= 1, latentChannels >= 1, normGroups >= 1, dropout >= 0, dropout < 1, klWeight >= 0, resolution >= 1 else {
+            resBlocks >= 1, latentChannels >= 1, normGroups >= 1, dropout >= 0, dropout < 1, klWeight >= 0, resolution >= 1
+        else {
             throw ComputeError.invalidArgument("autoencoder config out of range: \(json)")
         }
         for m in channelMultipliers where (channels * m) % normGroups != 0 {
             throw ComputeError.invalidArgument("autoencoder: \(channels * m) channels are not divisible by \(normGroups) GroupNorm groups")
         }
         guard resolution % downsamplingFactor == 0 else {
-            throw ComputeError.invalidArgument("autoencoder: resolution \(resolution) is not divisible by the downsampling factor \(downsamplingFactor)")
+            throw ComputeError.invalidArgument(
+                "autoencoder: resolution \(resolution) is not divisible by the downsampling factor \(downsamplingFactor)")
         }
     }
 

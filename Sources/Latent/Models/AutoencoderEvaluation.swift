@@ -16,8 +16,10 @@ public struct AutoencoderEvaluation: Sendable {
 extension AutoencoderKL {
     /// Reconstructs the first `limit` images of `dataset` (all when nil) `batchSize` at a time; with
     /// `fid`, their classifier features give the reconstructions' FID-FMNIST.
-    public func evaluate(_ dataset: ImageDataset, on device: any Device, limit: Int? = nil, batchSize: Int = 250,
-                         fid: FIDFMNIST? = nil) throws -> AutoencoderEvaluation {
+    public func evaluate(
+        _ dataset: ImageDataset, on device: any Device, limit: Int? = nil, batchSize: Int = 250,
+        fid: FIDFMNIST? = nil
+    ) throws -> AutoencoderEvaluation {
         let total = Swift.min(limit ?? dataset.count, dataset.count)
         let loader = try BatchLoader(dataset: dataset, batchSize: batchSize, seed: 0, shuffle: false, scaling: .minusOneToOne)
         let collector = fid.map { FeatureCollector(classifier: $0.classifier) }
@@ -42,8 +44,10 @@ extension AutoencoderKL {
 
     /// 1 / the standard deviation of posterior samples z = mean + std·ε over the first `limit` images of
     /// `dataset` (LDM's scale_factor, which LDM takes from one batch), ε from Philox stream `seed`.
-    public func latentScale(_ dataset: ImageDataset, on device: any Device, limit: Int = 5000, batchSize: Int = 250,
-                            seed: UInt64 = 0x5CA1E) throws -> Float {
+    public func latentScale(
+        _ dataset: ImageDataset, on device: any Device, limit: Int = 5000, batchSize: Int = 250,
+        seed: UInt64 = 0x5CA1E
+    ) throws -> Float {
         let total = Swift.min(limit, dataset.count)
         let loader = try BatchLoader(dataset: dataset, batchSize: batchSize, seed: 0, shuffle: false, scaling: .minusOneToOne)
         var sum = 0.0, sumSquares = 0.0, count = 0, done = 0

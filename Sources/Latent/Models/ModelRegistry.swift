@@ -3,10 +3,12 @@ import LatentCompute
 /// The model families `latent train`, `sample` and `eval` know, by their command-line names (the
 /// FID-FMNIST classifier among them, so it trains, checkpoints and resumes the same way).
 public enum ModelRegistry {
-    public static var types: [any GenerativeModel.Type] { [
-        ConvVAE.self, VQVAE.self, DDPMModel.self, ConvClassifier.self, AutoencoderKL.self, DiTDiffusionModel.self,
-        LatentDiffusionModel.self,
-    ] }
+    public static var types: [any GenerativeModel.Type] {
+        [
+            ConvVAE.self, VQVAE.self, DDPMModel.self, ConvClassifier.self, AutoencoderKL.self, DiTDiffusionModel.self,
+            LatentDiffusionModel.self,
+        ]
+    }
 
     public static var names: [String] { types.map { $0.modelType } }
 

@@ -44,7 +44,8 @@ public final class ConvVAE: Module, GenerativeModel {
             try ConvTranspose2d(64, 32, kernelSize: 4, stride: 2, padding: 1, initializer: initializer), Activation(.relu),
             try ConvTranspose2d(32, 1, kernelSize: 4, stride: 2, padding: 1, initializer: initializer),
         ])
-        logSigma = try config.decoder == .gaussianLearned
+        logSigma =
+            try config.decoder == .gaussianLearned
             ? initializer.constant([1], Float(Foundation.log(config.sigma))) : nil
     }
 

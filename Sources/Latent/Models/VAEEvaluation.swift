@@ -18,8 +18,10 @@ extension ConvVAE {
     /// without gradients. Noise comes from Philox stream `seed`: the ELBO's eps of image i are numbers
     /// i·latent ..< (i+1)·latent; the IWAE's are drawn by `importanceWeightedBound` from stream seed + 1.
     /// Memory stays bounded by `batchSize` images and `maxDecodes` decoder evaluations at a time.
-    public func evaluate(_ dataset: ImageDataset, on device: any Device, limit: Int? = nil, batchSize: Int = 500,
-                         iwaeSamples: Int = 1000, maxDecodes: Int = 1000, seed: UInt64 = 0) throws -> VAEEvaluation {
+    public func evaluate(
+        _ dataset: ImageDataset, on device: any Device, limit: Int? = nil, batchSize: Int = 500,
+        iwaeSamples: Int = 1000, maxDecodes: Int = 1000, seed: UInt64 = 0
+    ) throws -> VAEEvaluation {
         let count = min(limit ?? dataset.count, dataset.count)
         guard count > 0 else { throw ComputeError.invalidArgument("VAE evaluation of an empty dataset") }
         let loader = try BatchLoader(dataset: dataset, batchSize: batchSize, seed: 0, shuffle: false, scaling: .zeroToOne)
@@ -37,16 +39,18 @@ extension ConvVAE {
                 rec += Double(try parts.reconstruction.item()) * Double(n)
                 kl += Double(try parts.kl.item()) * Double(n)
                 if iwaeSamples > 0 {
-                    let bounds = try importanceWeightedBound(images: x, samples: iwaeSamples, seed: seed &+ 1,
-                                                             firstImage: done, maxDecodes: maxDecodes)
+                    let bounds = try importanceWeightedBound(
+                        images: x, samples: iwaeSamples, seed: seed &+ 1,
+                        firstImage: done, maxDecodes: maxDecodes)
                     iwae += bounds.reduce(0, +)
                 }
                 done += n
             }
         }
         let c = Double(count)
-        return VAEEvaluation(images: count, negativeELBO: (rec + kl) / c, reconstruction: rec / c, kl: kl / c,
-                             negativeIWAE: iwaeSamples > 0 ? -iwae / c : nil, iwaeSamples: iwaeSamples)
+        return VAEEvaluation(
+            images: count, negativeELBO: (rec + kl) / c, reconstruction: rec / c, kl: kl / c,
+            negativeIWAE: iwaeSamples > 0 ? -iwae / c : nil, iwaeSamples: iwaeSamples)
     }
 
     /// The importance-weighted bound IWAE_k = log (1/k) Σ_s p(x|z_s)·p(z_s)/q(z_s|x) ≤ log p(x) for each
@@ -55,8 +59,10 @@ extension ConvVAE {
     /// (i·k + s)·latent ..< (i·k + s + 1)·latent of stream `seed`. At most `maxDecodes` decoder
     /// evaluations run at once (images × samples chunks); the log-sum-exp over k runs on the device
     /// per chunk and the chunks are combined on the host in Double, stably (max-shifted).
-    public func importanceWeightedBound(images: Tensor, samples k: Int, seed: UInt64, firstImage: Int = 0,
-                                        maxDecodes: Int = 1000) throws -> [Double] {
+    public func importanceWeightedBound(
+        images: Tensor, samples k: Int, seed: UInt64, firstImage: Int = 0,
+        maxDecodes: Int = 1000
+    ) throws -> [Double] {
         guard k >= 1, maxDecodes >= 1 else {
             throw ComputeError.invalidArgument("IWAE needs k >= 1 samples and maxDecodes >= 1, got \(k), \(maxDecodes)")
         }

@@ -35,8 +35,9 @@ public final class VQVAE: Module, GenerativeModel {
             try Conv2d(64, 128, kernelSize: 4, stride: 2, padding: 1, initializer: initializer), Activation(.relu),
             try Conv2d(128, d, kernelSize: 1, initializer: initializer),
         ])
-        vq = try VectorQuantizer(codes: config.codes, dimension: d, beta: Float(config.beta), ema: config.ema,
-                                 decay: Float(config.decay), epsilon: Float(config.epsilon), initializer: initializer)
+        vq = try VectorQuantizer(
+            codes: config.codes, dimension: d, beta: Float(config.beta), ema: config.ema,
+            decay: Float(config.decay), epsilon: Float(config.epsilon), initializer: initializer)
         dec = Sequential([
             try Conv2d(d, 128, kernelSize: 1, initializer: initializer), Activation(.relu),
             try ConvTranspose2d(128, 64, kernelSize: 4, stride: 2, padding: 1, initializer: initializer), Activation(.relu),
@@ -84,8 +85,9 @@ public final class VQVAE: Module, GenerativeModel {
         let q = try vq(encode(images))
         let output = try dec(q.quantized)
         let rec = try Tensor.mseLoss(output, images)
-        return VQVAELoss(loss: try rec + q.loss, reconstruction: rec, vq: q.loss, perplexity: q.perplexity,
-                         usage: q.usage, output: output, indices: q.indices)
+        return VQVAELoss(
+            loss: try rec + q.loss, reconstruction: rec, vq: q.loss, perplexity: q.perplexity,
+            usage: q.usage, output: output, indices: q.indices)
     }
 
     /// The training loss; metrics rec, vq, perplexity and usage (fraction of codes in use), per batch.
@@ -95,8 +97,12 @@ public final class VQVAE: Module, GenerativeModel {
             try initializeCodebook(images: images, noise: noise)
         }
         let result = try loss(images: images)
-        return TrainingLoss(loss: result.loss, metrics: [("rec", result.reconstruction), ("vq", result.vq),
-                                                         ("perplexity", result.perplexity), ("usage", result.usage)])
+        return TrainingLoss(
+            loss: result.loss,
+            metrics: [
+                ("rec", result.reconstruction), ("vq", result.vq),
+                ("perplexity", result.perplexity), ("usage", result.usage),
+            ])
     }
 
     /// k-means initialisation of the codebook from the encoder outputs of `images`.

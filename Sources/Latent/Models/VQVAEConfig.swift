@@ -28,14 +28,20 @@ public struct VQVAEConfig: Codable, Sendable, Equatable {
     public var kmeansIterations: Int
 
     enum CodingKeys: String, CodingKey {
-        case codes = "K", dimension = "D", beta, ema, decay, epsilon
-        case restartAfter = "restart_after", restartEvery = "restart_every"
-        case kmeansInit = "kmeans_init", kmeansIterations = "kmeans_iterations"
+        case codes = "K"
+        case dimension = "D"
+        case beta, ema, decay, epsilon
+        case restartAfter = "restart_after"
+        case restartEvery = "restart_every"
+        case kmeansInit = "kmeans_init"
+        case kmeansIterations = "kmeans_iterations"
     }
 
-    public init(codes: Int = 256, dimension: Int = 64, beta: Double = 0.25, ema: Bool = false, decay: Double = 0.99,
-                epsilon: Double = 1e-5, restartAfter: Int = 0, restartEvery: Int = 100, kmeansInit: Bool = false,
-                kmeansIterations: Int = 10) {
+    public init(
+        codes: Int = 256, dimension: Int = 64, beta: Double = 0.25, ema: Bool = false, decay: Double = 0.99,
+        epsilon: Double = 1e-5, restartAfter: Int = 0, restartEvery: Int = 100, kmeansInit: Bool = false,
+        kmeansIterations: Int = 10
+    ) {
         self.codes = codes
         self.dimension = dimension
         self.beta = beta

@@ -17,8 +17,10 @@ public struct VQVAEEvaluation: Sendable, Equatable {
 extension VQVAE {
     /// Reconstruction MSE, perplexity and codes in use over the first `limit` images of `dataset`
     /// (all when nil), in eval mode (no EMA update) without gradients, `batchSize` images at a time.
-    public func evaluate(_ dataset: ImageDataset, on device: any Device, limit: Int? = nil,
-                         batchSize: Int = 500) throws -> VQVAEEvaluation {
+    public func evaluate(
+        _ dataset: ImageDataset, on device: any Device, limit: Int? = nil,
+        batchSize: Int = 500
+    ) throws -> VQVAEEvaluation {
         let count = min(limit ?? dataset.count, dataset.count)
         guard count > 0 else { throw ComputeError.invalidArgument("VQ-VAE evaluation of an empty dataset") }
         let loader = try BatchLoader(dataset: dataset, batchSize: batchSize, seed: 0, shuffle: false, scaling: .zeroToOne)
@@ -41,9 +43,10 @@ extension VQVAE {
                 batches += 1
             }
             let (perplexity, usage) = try VectorQuantizer.codeStatistics(histogram)
-            return VQVAEEvaluation(images: count, reconstructionMSE: squaredError / Double(count * 28 * 28),
-                                   perplexity: Double(try perplexity.item()), codesInUse: Double(try usage.item()),
-                                   meanBatchPerplexity: batchPerplexity / Double(batches))
+            return VQVAEEvaluation(
+                images: count, reconstructionMSE: squaredError / Double(count * 28 * 28),
+                perplexity: Double(try perplexity.item()), codesInUse: Double(try usage.item()),
+                meanBatchPerplexity: batchPerplexity / Double(batches))
         }
     }
 }

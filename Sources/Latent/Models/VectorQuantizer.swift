@@ -30,8 +30,10 @@ public final class VectorQuantizer: Module {
     public var group: (any ProcessGroup)?
 
     /// The reference initialisation: embedding U(−1/K, 1/K); with EMA cluster_size 0, embed_sum = embedding.
-    public init(codes: Int, dimension: Int, beta: Float = 0.25, ema: Bool = false, decay: Float = 0.99,
-                epsilon: Float = 1e-5, initializer: ParameterInitializer) throws {
+    public init(
+        codes: Int, dimension: Int, beta: Float = 0.25, ema: Bool = false, decay: Float = 0.99,
+        epsilon: Float = 1e-5, initializer: ParameterInitializer
+    ) throws {
         (self.codes, self.dimension, self.beta, self.ema, self.decay, self.epsilon) = (codes, dimension, beta, ema, decay, epsilon)
         let table = try initializer.uniform([codes, dimension], bound: 1 / Float(codes))
         embedding = ema ? table.detached() : table
@@ -74,13 +76,16 @@ public final class VectorQuantizer: Module {
             recentVectors = flat.detached()
         }
         let commitment = try Tensor.mseLoss(flat, quantized.detached())
-        let loss = try ema ? commitment * beta
+        let loss =
+            try ema
+            ? commitment * beta
             : Tensor.mseLoss(quantized, flat.detached()) + commitment * beta
         let straightThrough = try flat.straightThrough(quantized)
         let (perplexity, usage) = try withoutGrad { try Self.codeStatistics(counts) }
-        return Quantized(quantized: try straightThrough.reshaped([b, h, w, dimension]).permuted([0, 3, 1, 2]),
-                         loss: loss, perplexity: perplexity, usage: usage,
-                         indices: try indices.reshaped([b, h, w]), counts: counts)
+        return Quantized(
+            quantized: try straightThrough.reshaped([b, h, w, dimension]).permuted([0, 3, 1, 2]),
+            loss: loss, perplexity: perplexity, usage: usage,
+            indices: try indices.reshaped([b, h, w]), counts: counts)
     }
 
     /// The nearest code of each row of `vectors` [N, D] (Int32 [N]), by the fused device kernel.

@@ -40,8 +40,10 @@ public final class Conv2d: Module, UnaryLayer {
     public let bias: Tensor?
     public let stride: Int, padding: Int, dilation: Int, groups: Int
 
-    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-                dilation: Int = 1, groups: Int = 1, bias: Bool = true, initializer: ParameterInitializer) throws {
+    public init(
+        _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+        dilation: Int = 1, groups: Int = 1, bias: Bool = true, initializer: ParameterInitializer
+    ) throws {
         let bound = 1 / Float(inChannels / groups * kernelSize * kernelSize).squareRoot()
         weight = try initializer.uniform([outChannels, inChannels / groups, kernelSize, kernelSize], bound: bound)
         self.bias = bias ? try initializer.uniform([outChannels], bound: bound) : nil
@@ -68,8 +70,10 @@ public final class ConvTranspose2d: Module, UnaryLayer {
     public let bias: Tensor?
     public let stride: Int, padding: Int, outputPadding: Int
 
-    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-                outputPadding: Int = 0, bias: Bool = true, initializer: ParameterInitializer) throws {
+    public init(
+        _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+        outputPadding: Int = 0, bias: Bool = true, initializer: ParameterInitializer
+    ) throws {
         // PyTorch computes fan-in from weight.size(1)·k·k, i.e. the output channels.
         let bound = 1 / Float(outChannels * kernelSize * kernelSize).squareRoot()
         weight = try initializer.uniform([inChannels, outChannels, kernelSize, kernelSize], bound: bound)
@@ -212,9 +216,9 @@ public final class MultiheadSelfAttention: Module, UnaryLayer {
         let (n, l, e) = (x.shape[0], x.shape[1], x.shape[2])
         let d = e / heads
         let qkv = try (x.matmul(inProjectionWeight, transposeOther: true) + inProjectionBias)  // [N, L, 3E]
-            .reshaped([n, l, 3, heads, d]).permuted([2, 0, 3, 1, 4])                          // [3, N, H, L, d]
+            .reshaped([n, l, 3, heads, d]).permuted([2, 0, 3, 1, 4])  // [3, N, H, L, d]
         func part(_ i: Int) throws -> Tensor { try qkv.slice(axis: 0, i..<(i + 1)).reshaped([n * heads, l, d]) }
-        let attended = try Tensor.attention(query: part(0), key: part(1), value: part(2))     // [N·H, L, d]
+        let attended = try Tensor.attention(query: part(0), key: part(1), value: part(2))  // [N·H, L, d]
         let merged = try attended.reshaped([n, heads, l, d]).permuted([0, 2, 1, 3]).reshaped([n, l, e])
         return try outProjection(merged)
     }

@@ -20,8 +20,10 @@ public final class Adam: Optimizer {
     private var moments: [String: (m: Tensor, v: Tensor)] = [:]
     private var order: [String] = []
 
-    public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
-                weightDecay: Float = 0, decoupled: Bool = false) {
+    public init(
+        learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+        weightDecay: Float = 0, decoupled: Bool = false
+    ) {
         self.learningRate = learningRate
         (self.beta1, self.beta2, self.epsilon, self.weightDecay, self.decoupled) = (beta1, beta2, epsilon, weightDecay, decoupled)
     }
@@ -33,14 +35,17 @@ public final class Adam: Optimizer {
 
     public func step(_ parameters: [(String, Tensor)], gradients: Gradients) throws {
         stepCount += 1
-        let hyper = AdamHyperparameters(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-                                        weightDecay: weightDecay, decoupledWeightDecay: decoupled, step: stepCount)
+        let hyper = AdamHyperparameters(
+            learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+            weightDecay: weightDecay, decoupledWeightDecay: decoupled, step: stepCount)
         for (name, p) in parameters {
             guard let g = gradients[p] else { continue }
-            let state = try moments[name] ?? {
-                order.append(name)
-                return (try Tensor.zeros(p.shape, on: p.device), try Tensor.zeros(p.shape, on: p.device))
-            }()
+            let state =
+                try moments[name]
+                ?? {
+                    order.append(name)
+                    return (try Tensor.zeros(p.shape, on: p.device), try Tensor.zeros(p.shape, on: p.device))
+                }()
             moments[name] = state
             try p.adamStep(gradient: g, m: state.m, v: state.v, hyper: hyper)
         }
@@ -86,9 +91,11 @@ public final class SGD: Optimizer {
                 buffers[name] = try Tensor.zeros(p.shape, on: p.device)
                 order.append(name)
             }
-            try p.sgdStep(gradient: g, momentumBuffer: buffers[name]!,
-                          hyper: SGDHyperparameters(learningRate: learningRate, momentum: momentum,
-                                                           weightDecay: weightDecay, nesterov: nesterov, firstStep: first))
+            try p.sgdStep(
+                gradient: g, momentumBuffer: buffers[name]!,
+                hyper: SGDHyperparameters(
+                    learningRate: learningRate, momentum: momentum,
+                    weightDecay: weightDecay, nesterov: nesterov, firstStep: first))
         }
     }
 

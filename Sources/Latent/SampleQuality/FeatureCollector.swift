@@ -47,8 +47,9 @@ public final class FeatureCollector {
     /// [−1, 1], `batchSize` at a time, on `device` (the classifier's).
     public func add(_ dataset: ImageDataset, limit: Int? = nil, batchSize: Int = 500, on device: any Device) throws {
         let total = min(limit ?? dataset.count, dataset.count)
-        let loader = try BatchLoader(dataset: dataset, batchSize: batchSize, seed: 0, shuffle: false,
-                                     scaling: ConvClassifier.pixelScaling)
+        let loader = try BatchLoader(
+            dataset: dataset, batchSize: batchSize, seed: 0, shuffle: false,
+            scaling: ConvClassifier.pixelScaling)
         var done = 0
         for b in 0..<loader.batchesPerEpoch where done < total {
             let batch = try loader.batch(at: BatchPosition(epoch: 0, batch: b))

@@ -14,8 +14,9 @@ public struct GaussianStatistics: Sendable, Equatable {
     /// Statistics given directly (e.g. a closed-form Gaussian).
     public init(mean: [Double], covariance: [Double], count: Int) throws {
         guard !mean.isEmpty, covariance.count == mean.count * mean.count else {
-            throw ComputeError.shapeMismatch("a mean of \(mean.count) values needs a \(mean.count)×\(mean.count) covariance, "
-                + "got \(covariance.count) values")
+            throw ComputeError.shapeMismatch(
+                "a mean of \(mean.count) values needs a \(mean.count)×\(mean.count) covariance, "
+                    + "got \(covariance.count) values")
         }
         self.mean = mean
         self.covariance = covariance

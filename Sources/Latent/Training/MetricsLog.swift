@@ -40,7 +40,8 @@ public final class MetricsLog {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
         return text.split(separator: "\n").compactMap { line in
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let step = object["step"] as? Int, let loss = object["loss"] as? Double else { return nil }
+                let step = object["step"] as? Int, let loss = object["loss"] as? Double
+            else { return nil }
             return (step, Float(loss))
         }
     }
@@ -65,7 +66,8 @@ public enum LossCurve {
             let path = finite.map { String(format: "%.1f,%.1f", x($0.step), y(Double($0.loss))) }.joined(separator: " ")
             body += "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\" points=\"\(path)\"/>\n"
             for (value, label) in [(high, high), (low, low)] {
-                body += String(format: "<text x=\"%.0f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%.4g</text>\n", left - 6, y(value) + 4, label)
+                body += String(
+                    format: "<text x=\"%.0f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%.4g</text>\n", left - 6, y(value) + 4, label)
             }
             body += String(format: "<text x=\"%.0f\" y=\"%.0f\" font-size=\"11\">step %d</text>\n", left, bottom + 18, first.step)
             body += String(format: "<text x=\"%.0f\" y=\"%.0f\" font-size=\"11\" text-anchor=\"end\">step %d</text>\n", right, bottom + 18, last.step)

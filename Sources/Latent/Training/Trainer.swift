@@ -27,16 +27,19 @@ public final class Trainer {
 
     /// A trainer on `loader`'s batches. With a `group` of several ranks, `configuration.batchSize`
     /// and the loader's batches are global: each rank trains on its `BatchShard` of every batch.
-    public init(model: any GenerativeModel, configuration: TrainingConfiguration, loader: BatchLoader, device: any Device,
-                group: any ProcessGroup = SingleProcess()) throws {
+    public init(
+        model: any GenerativeModel, configuration: TrainingConfiguration, loader: BatchLoader, device: any Device,
+        group: any ProcessGroup = SingleProcess()
+    ) throws {
         self.model = model
         self.configuration = configuration
         self.loader = loader
         self.device = device
         self.group = group
         if group.size > 1 { model.join(group) }
-        optimizer = Adam(learningRate: configuration.learningRate, weightDecay: configuration.weightDecay,
-                         decoupled: configuration.weightDecay > 0)
+        optimizer = Adam(
+            learningRate: configuration.learningRate, weightDecay: configuration.weightDecay,
+            decoupled: configuration.weightDecay > 0)
         noise = NoiseStream(seed: configuration.seed &+ 0x5EED)
         ema = try configuration.emaDecay.map { try ExponentialMovingAverage(model.namedParameters(), decay: $0) }
     }
@@ -70,14 +73,16 @@ public final class Trainer {
         // folded into it on the device (NaN if any is not finite), so no bad update is applied;
         // otherwise a bad update shows in the next step's loss, and `checkpoint()` refuses to
         // save non-finite weights, so the last good checkpoint survives either way.
-        var loss = configuration.skipNonFinite > 0
+        var loss =
+            configuration.skipNonFinite > 0
             ? try NonFiniteCheck.probe(loss: lossTensor, gradients: gradients, parameters: parameters)
             : try lossTensor.item()
         var averagedMetrics: [(String, Float)]?
         if group.size > 1 {
             // The average is NaN when any rank's is, so every rank takes the same decision below.
-            (loss, averagedMetrics) = try averageAcrossRanks(&gradients, parameters: parameters, loss: loss,
-                                                              metrics: output.metrics, weight: shard.weight)
+            (loss, averagedMetrics) = try averageAcrossRanks(
+                &gradients, parameters: parameters, loss: loss,
+                metrics: output.metrics, weight: shard.weight)
         }
         guard loss.isFinite else {
             let culprit = try NonFiniteCheck.diagnose(loss: lossTensor, gradients: gradients, parameters: parameters)
@@ -121,8 +126,9 @@ public final class Trainer {
             let saved = try SafeTensor(t)
             // The values are on the host now anyway: never overwrite a good checkpoint with NaN.
             if saved.dtype == .f32, let bad = try saved.floats().first(where: { !$0.isFinite }) {
-                throw TrainingError.nonFiniteLoss(step: step, culprit: "parameter \(name) holds \(bad); not saved",
-                                                  skipped: skippedNonFinite, lastCheckpoint: nil)
+                throw TrainingError.nonFiniteLoss(
+                    step: step, culprit: "parameter \(name) holds \(bad); not saved",
+                    skipped: skippedNonFinite, lastCheckpoint: nil)
             }
             weights[name] = saved
         }
@@ -130,11 +136,14 @@ public final class Trainer {
         for (name, t) in optimizer.state { state[name] = try SafeTensor(t) }
         for (name, t) in ema?.shadow ?? [] { state[Trainer.emaPrefix + name] = try SafeTensor(t) }
         for (name, t) in model.namedTrainingState() { state[Trainer.modelStatePrefix + name] = try SafeTensor(t) }
-        return Checkpoint(weights: weights, optimizerState: state, modelType: type(of: model).modelType,
-                          modelConfig: model.configJSON, step: step,
-                          rng: RandomState(seed: noise.seed, offset: noise.offset), dataPosition: position,
-                          extra: ["optimizer_step": "\(optimizer.stepCount)", "training": trainingJSON,
-                                  "skipped_nonfinite": "\(skippedNonFinite)"])
+        return Checkpoint(
+            weights: weights, optimizerState: state, modelType: type(of: model).modelType,
+            modelConfig: model.configJSON, step: step,
+            rng: RandomState(seed: noise.seed, offset: noise.offset), dataPosition: position,
+            extra: [
+                "optimizer_step": "\(optimizer.stepCount)", "training": trainingJSON,
+                "skipped_nonfinite": "\(skippedNonFinite)",
+            ])
     }
 
     /// Restores weights, optimizer, EMA, the model's training state, noise and data position from a

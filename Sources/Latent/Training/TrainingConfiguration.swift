@@ -16,9 +16,11 @@ public struct TrainingConfiguration: Sendable, Equatable {
     /// stops with `TrainingError.nonFiniteLoss`; 0 stops at the first.
     public var skipNonFinite: Int
 
-    public init(steps: Int, batchSize: Int = 128, learningRate: Float = 1e-3, warmupSteps: Int = 0,
-                cosineDecay: Bool = false, weightDecay: Float = 0, gradientClip: Float? = nil,
-                emaDecay: Float? = nil, seed: UInt64 = 0, skipNonFinite: Int = 0) {
+    public init(
+        steps: Int, batchSize: Int = 128, learningRate: Float = 1e-3, warmupSteps: Int = 0,
+        cosineDecay: Bool = false, weightDecay: Float = 0, gradientClip: Float? = nil,
+        emaDecay: Float? = nil, seed: UInt64 = 0, skipNonFinite: Int = 0
+    ) {
         self.steps = steps
         self.batchSize = batchSize
         self.learningRate = learningRate

@@ -61,11 +61,16 @@ extension Tensor {
         // Iterative depth-first search: deep networks would overflow a recursive one.
         var stack: [(Tensor, Bool)] = [(self, false)]
         while let (tensor, expanded) = stack.popLast() {
-            if expanded { order.append(tensor); continue }
+            if expanded {
+                order.append(tensor)
+                continue
+            }
             guard visited.insert(ObjectIdentifier(tensor)).inserted else { continue }
             stack.append((tensor, true))
-            for input in tensor.gradFunction?.inputs ?? [] where input.requiresGrad
-                && !visited.contains(ObjectIdentifier(input)) {
+            for input in tensor.gradFunction?.inputs ?? []
+            where input.requiresGrad
+                && !visited.contains(ObjectIdentifier(input))
+            {
                 stack.append((input, false))
             }
         }

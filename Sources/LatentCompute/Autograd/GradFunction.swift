@@ -37,10 +37,13 @@ extension Tensor {
 
     /// Attaches a backward rule to `result` when recording is on and any input requires a gradient.
     /// The rule is called with the output gradient and returns one gradient per input, shaped like it.
-    static func record(_ result: Tensor, _ name: String, _ inputs: [Tensor],
-                       backward: @escaping @Sendable (Tensor) throws -> [Tensor?]) -> Tensor {
+    static func record(
+        _ result: Tensor, _ name: String, _ inputs: [Tensor],
+        backward: @escaping @Sendable (Tensor) throws -> [Tensor?]
+    ) -> Tensor {
         guard GradMode.isEnabled, inputs.contains(where: \.requiresGrad) else { return result }
-        return Tensor(shape: result.shape, dtype: result.dtype, device: result.device, buffer: result.buffer,
-                      gradFunction: GradFunction(name: name, inputs: inputs, backward: backward))
+        return Tensor(
+            shape: result.shape, dtype: result.dtype, device: result.device, buffer: result.buffer,
+            gradFunction: GradFunction(name: name, inputs: inputs, backward: backward))
     }
 }

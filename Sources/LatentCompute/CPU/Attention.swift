@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Fused scaled dot-product attention on the CPU backend (forward pass; the backward pass is in
@@ -17,8 +17,10 @@ extension CPUDevice {
     static let attentionQueryBlock = 64
     static let attentionKeyBlock = 128
 
-    public func attention(q: any DeviceBuffer, k: any DeviceBuffer, v: any DeviceBuffer, mask: (any DeviceBuffer)?,
-                          _ out: any DeviceBuffer, logsumexp: any DeviceBuffer, shape: AttentionShape) throws {
+    public func attention(
+        q: any DeviceBuffer, k: any DeviceBuffer, v: any DeviceBuffer, mask: (any DeviceBuffer)?,
+        _ out: any DeviceBuffer, logsumexp: any DeviceBuffer, shape: AttentionShape
+    ) throws {
         let s = shape
         guard s.batch >= 0, s.queryLength >= 0, s.keyLength >= 0, s.headDimension >= 0 else {
             throw ComputeError.invalidArgument("attention: negative size in \(s)")
@@ -41,8 +43,10 @@ struct AttentionPointers {
     var q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>
     var mask: UnsafePointer<Float>?
 
-    init(q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
-         mask: UnsafePointer<Float>?) {
+    init(
+        q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+        mask: UnsafePointer<Float>?
+    ) {
         self.q = UnsafePointer(q)
         self.k = UnsafePointer(k)
         self.v = UnsafePointer(v)
@@ -85,8 +89,10 @@ func attentionPackTransposed(_ x: UnsafePointer<Float>, rows: Int, dimension: In
 
 /// x [rows × D] as a B operand with 16-column panels: x itself when D is a multiple of 16
 /// (ld = D), else a zero-padded copy with ld = D rounded up to 16.
-func attentionPaddedRows(_ x: UnsafePointer<Float>, rows: Int, dimension: Int,
-                         scratch: UnsafeMutablePointer<Float>) -> (UnsafePointer<Float>, Int) {
+func attentionPaddedRows(
+    _ x: UnsafePointer<Float>, rows: Int, dimension: Int,
+    scratch: UnsafeMutablePointer<Float>
+) -> (UnsafePointer<Float>, Int) {
     if dimension % 16 == 0 { return (x, dimension) }
     let ld = AttentionTile.roundUp16(dimension)
     for j in 0..<rows {
@@ -123,8 +129,9 @@ struct AttentionForward {
             let m = min(qb, s.queryLength - q0)
             if b != packed {
                 attentionPackTransposed(inputs.k + b * s.keyLength * d, rows: s.keyLength, dimension: d, into: kt.base)
-                vOperand = attentionPaddedRows(inputs.v + b * s.keyLength * d, rows: s.keyLength, dimension: d,
-                                               scratch: vPad.base)
+                vOperand = attentionPaddedRows(
+                    inputs.v + b * s.keyLength * d, rows: s.keyLength, dimension: d,
+                    scratch: vPad.base)
                 packed = b
             }
             acc.base.update(repeating: 0, count: m * dPad)
@@ -135,16 +142,19 @@ struct AttentionForward {
             while k0 < s.keyLength {
                 let nk = min(kb, s.keyLength - k0)
                 let panels = (nk + 15) / 16
-                AttentionTile.product(m: m, panels: panels, k: d, a: qRows, aRow: d, aColumn: 1,
-                                      b: kt.base + k0, ldb: lkPad, c: scores.base, ldc: kb, accumulate: false)
+                AttentionTile.product(
+                    m: m, panels: panels, k: d, a: qRows, aRow: d, aColumn: 1,
+                    b: kt.base + k0, ldb: lkPad, c: scores.base, ldc: kb, accumulate: false)
                 for i in 0..<m {
                     let maskRow = inputs.mask.map { $0 + (q0 + i) * s.keyLength + k0 }
-                    onlineSoftmax(row: scores.base + i * kb, count: nk, mask: maskRow,
-                                  max: rowMax.base + i, sum: rowSum.base + i, acc: acc.base + i * dPad, dPad: dPad)
+                    onlineSoftmax(
+                        row: scores.base + i * kb, count: nk, mask: maskRow,
+                        max: rowMax.base + i, sum: rowSum.base + i, acc: acc.base + i * dPad, dPad: dPad)
                 }
-                AttentionTile.product(m: m, panels: dPad / 16, k: nk, a: scores.base, aRow: kb, aColumn: 1,
-                                      b: vOperand.0 + k0 * vOperand.1, ldb: vOperand.1,
-                                      c: acc.base, ldc: dPad, accumulate: true)
+                AttentionTile.product(
+                    m: m, panels: dPad / 16, k: nk, a: scores.base, aRow: kb, aColumn: 1,
+                    b: vOperand.0 + k0 * vOperand.1, ldb: vOperand.1,
+                    c: acc.base, ldc: dPad, accumulate: true)
                 k0 += nk
             }
             for i in 0..<m {
@@ -157,7 +167,10 @@ struct AttentionForward {
                     AttentionTile.store(AttentionTile.load(source + p) * inverse, target + p)
                     p += 16
                 }
-                while p < d { target[p] = source[p] * inverse; p += 1 }
+                while p < d {
+                    target[p] = source[p] * inverse
+                    p += 1
+                }
                 logsumexp[row] = l > 0 ? rowMax.base[i] + logf(l) : -.infinity
             }
         }
@@ -166,9 +179,11 @@ struct AttentionForward {
     /// Turns one row of raw scores into unnormalised probabilities p = e^(scale·s + mask − m′) in place
     /// (lanes ≥ count become 0), updating the running max m and sum l and rescaling the accumulator row.
     @inline(__always)
-    func onlineSoftmax(row: UnsafeMutablePointer<Float>, count: Int, mask: UnsafePointer<Float>?,
-                       max runningMax: UnsafeMutablePointer<Float>, sum: UnsafeMutablePointer<Float>,
-                       acc: UnsafeMutablePointer<Float>, dPad: Int) {
+    func onlineSoftmax(
+        row: UnsafeMutablePointer<Float>, count: Int, mask: UnsafePointer<Float>?,
+        max runningMax: UnsafeMutablePointer<Float>, sum: UnsafeMutablePointer<Float>,
+        acc: UnsafeMutablePointer<Float>, dPad: Int
+    ) {
         let scale = V(repeating: shape.scale)
         var best = V(repeating: -.infinity)
         var j = 0
@@ -186,7 +201,10 @@ struct AttentionForward {
         if newMax == -.infinity {
             // Everything so far is masked: no probability mass yet.
             j = 0
-            while j < count { AttentionTile.store(V(), row + j); j += 16 }
+            while j < count {
+                AttentionTile.store(V(), row + j)
+                j += 16
+            }
             return
         }
         let shift = V(repeating: newMax)
@@ -204,7 +222,10 @@ struct AttentionForward {
         if alpha != 1 {
             let a = V(repeating: alpha)
             var p = 0
-            while p < dPad { AttentionTile.store(AttentionTile.load(acc + p) * a, acc + p); p += 16 }
+            while p < dPad {
+                AttentionTile.store(AttentionTile.load(acc + p) * a, acc + p)
+                p += 16
+            }
         }
     }
 }

@@ -8,19 +8,23 @@
 /// writes a partial [Lq × D] and the partials are summed in chunk order afterwards (deterministic).
 /// Scratch is O((Lq + Lk)·D) per item, never Lq×Lk.
 extension CPUDevice {
-    public func attentionBackward(q: any DeviceBuffer, k: any DeviceBuffer, v: any DeviceBuffer, mask: (any DeviceBuffer)?,
-                                  out: any DeviceBuffer, logsumexp: any DeviceBuffer, gradOut: any DeviceBuffer,
-                                  gradQ: any DeviceBuffer, gradK: any DeviceBuffer, gradV: any DeviceBuffer,
-                                  shape: AttentionShape) throws {
+    public func attentionBackward(
+        q: any DeviceBuffer, k: any DeviceBuffer, v: any DeviceBuffer, mask: (any DeviceBuffer)?,
+        out: any DeviceBuffer, logsumexp: any DeviceBuffer, gradOut: any DeviceBuffer,
+        gradQ: any DeviceBuffer, gradK: any DeviceBuffer, gradV: any DeviceBuffer,
+        shape: AttentionShape
+    ) throws {
         let s = shape
         guard s.batch >= 0, s.queryLength >= 0, s.keyLength >= 0, s.headDimension >= 0 else {
             throw ComputeError.invalidArgument("attentionBackward: negative size in \(s)")
         }
-        let inputs = AttentionPointers(q: try cpu(q).floats, k: try cpu(k).floats, v: try cpu(v).floats,
-                                       mask: try mask.map { UnsafePointer(try cpu($0).floats) })
-        let saved = AttentionBackwardPass.Saved(out: UnsafePointer(try cpu(out).floats),
-                                                logsumexp: UnsafePointer(try cpu(logsumexp).floats),
-                                                gradOut: UnsafePointer(try cpu(gradOut).floats))
+        let inputs = AttentionPointers(
+            q: try cpu(q).floats, k: try cpu(k).floats, v: try cpu(v).floats,
+            mask: try mask.map { UnsafePointer(try cpu($0).floats) })
+        let saved = AttentionBackwardPass.Saved(
+            out: UnsafePointer(try cpu(out).floats),
+            logsumexp: UnsafePointer(try cpu(logsumexp).floats),
+            gradOut: UnsafePointer(try cpu(gradOut).floats))
         let gq = try cpu(gradQ).floats, gk = try cpu(gradK).floats, gv = try cpu(gradV).floats
         let d = s.headDimension
         if s.batch == 0 { return }
@@ -33,8 +37,9 @@ extension CPUDevice {
         let keyPanels = (s.keyLength + 15) / 16
         let chunks = s.batch >= threads ? 1 : min(keyPanels, (threads + s.batch - 1) / s.batch)
         let partials = chunks > 1 ? AttentionTile.Scratch(s.batch * chunks * s.queryLength * d) : nil
-        let pass = AttentionBackwardPass(shape: s, inputs: inputs, saved: saved, gradQ: gq, gradK: gk, gradV: gv,
-                                         chunks: chunks, partials: partials?.base)
+        let pass = AttentionBackwardPass(
+            shape: s, inputs: inputs, saved: saved, gradQ: gq, gradK: gk, gradV: gv,
+            chunks: chunks, partials: partials?.base)
         parallelFor(s.batch * chunks, grain: 1) { start, end in pass.run(items: start..<end) }
         if let partials {
             // dQ = Σ over chunks, in chunk order.
@@ -120,27 +125,33 @@ struct AttentionBackwardPass {
                 while q0 < lq {
                     let m = min(qb, lq - q0)
                     let p = probabilities.base, g = gradScores.base
-                    AttentionTile.product(m: m, panels: panels, k: d, a: qRows + q0 * d, aRow: d, aColumn: 1,
-                                          b: kt.base + k0, ldb: ckPad, c: p, ldc: kb, accumulate: false)
-                    AttentionTile.product(m: m, panels: panels, k: d, a: dORows + q0 * d, aRow: d, aColumn: 1,
-                                          b: vt.base + k0, ldb: ckPad, c: g, ldc: kb, accumulate: false)
+                    AttentionTile.product(
+                        m: m, panels: panels, k: d, a: qRows + q0 * d, aRow: d, aColumn: 1,
+                        b: kt.base + k0, ldb: ckPad, c: p, ldc: kb, accumulate: false)
+                    AttentionTile.product(
+                        m: m, panels: panels, k: d, a: dORows + q0 * d, aRow: d, aColumn: 1,
+                        b: vt.base + k0, ldb: ckPad, c: g, ldc: kb, accumulate: false)
                     for i in 0..<m {
                         let row = q0 + i
                         let maskRow = inputs.mask.map { $0 + row * lk + c0 + k0 }
-                        gradientRow(p: p + i * kb, dp: g + i * kb, count: nk, mask: maskRow,
-                                    lse: saved.logsumexp[b * lq + row], di: di.base[row])
+                        gradientRow(
+                            p: p + i * kb, dp: g + i * kb, count: nk, mask: maskRow,
+                            lse: saved.logsumexp[b * lq + row], di: di.base[row])
                     }
                     let dPanels = dPad / 16
                     // dV += Pᵀ·dO, dK += dSᵀ·Q (A read transposed), dQ += dS·K.
-                    AttentionTile.product(m: nk, panels: dPanels, k: m, a: p, aRow: 1, aColumn: kb,
-                                          b: dOOperand.0 + q0 * dOOperand.1, ldb: dOOperand.1,
-                                          c: dV.base + k0 * dPad, ldc: dPad, accumulate: true)
-                    AttentionTile.product(m: nk, panels: dPanels, k: m, a: g, aRow: 1, aColumn: kb,
-                                          b: qOperand.0 + q0 * qOperand.1, ldb: qOperand.1,
-                                          c: dK.base + k0 * dPad, ldc: dPad, accumulate: true)
-                    AttentionTile.product(m: m, panels: dPanels, k: nk, a: g, aRow: kb, aColumn: 1,
-                                          b: kOperand.0 + k0 * kOperand.1, ldb: kOperand.1,
-                                          c: dQ.base + q0 * dPad, ldc: dPad, accumulate: true)
+                    AttentionTile.product(
+                        m: nk, panels: dPanels, k: m, a: p, aRow: 1, aColumn: kb,
+                        b: dOOperand.0 + q0 * dOOperand.1, ldb: dOOperand.1,
+                        c: dV.base + k0 * dPad, ldc: dPad, accumulate: true)
+                    AttentionTile.product(
+                        m: nk, panels: dPanels, k: m, a: g, aRow: 1, aColumn: kb,
+                        b: qOperand.0 + q0 * qOperand.1, ldb: qOperand.1,
+                        c: dK.base + k0 * dPad, ldc: dPad, accumulate: true)
+                    AttentionTile.product(
+                        m: m, panels: dPanels, k: nk, a: g, aRow: kb, aColumn: 1,
+                        b: kOperand.0 + k0 * kOperand.1, ldb: kOperand.1,
+                        c: dQ.base + q0 * dPad, ldc: dPad, accumulate: true)
                     q0 += m
                 }
                 k0 += nk
@@ -164,8 +175,10 @@ struct AttentionBackwardPass {
     /// For one query row: p ← e^(scale·s + mask − lse) (raw scores in, lanes ≥ count → 0) and
     /// dp ← scale·p·(dp − Di) in place.
     @inline(__always)
-    func gradientRow(p: UnsafeMutablePointer<Float>, dp: UnsafeMutablePointer<Float>, count: Int,
-                     mask: UnsafePointer<Float>?, lse: Float, di: Float) {
+    func gradientRow(
+        p: UnsafeMutablePointer<Float>, dp: UnsafeMutablePointer<Float>, count: Int,
+        mask: UnsafePointer<Float>?, lse: Float, di: Float
+    ) {
         let scale = V(repeating: shape.scale), shift = V(repeating: lse), dv = V(repeating: di)
         // A fully masked row (lse = −∞) has no probability mass and no gradient.
         let dead = lse == -.infinity

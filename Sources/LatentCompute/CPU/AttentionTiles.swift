@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Small in-cache matrix products and a vector exp, shared by the CPU attention and codebook kernels.
@@ -37,16 +37,19 @@ enum AttentionTile {
     @inline(__always) static func roundUp16(_ x: Int) -> Int { (x + 15) / 16 * 16 }
 
     /// C (+)= A·B over `panels` 16-column panels (see the type's comment).
-    static func product(m: Int, panels: Int, k: Int,
-                        a: UnsafePointer<Float>, aRow: Int, aColumn: Int,
-                        b: UnsafePointer<Float>, ldb: Int,
-                        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+    static func product(
+        m: Int, panels: Int, k: Int,
+        a: UnsafePointer<Float>, aRow: Int, aColumn: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+    ) {
         if m <= 0 || panels <= 0 { return }
         for j in 0..<panels {
             var r = 0
             while r < m {
-                microKernel(rows: min(rowsPerTile, m - r), k: k, a: a + r * aRow, aRow: aRow, aColumn: aColumn,
-                            b: b + 16 * j, ldb: ldb, c: c + r * ldc + 16 * j, ldc: ldc, accumulate: accumulate)
+                microKernel(
+                    rows: min(rowsPerTile, m - r), k: k, a: a + r * aRow, aRow: aRow, aColumn: aColumn,
+                    b: b + 16 * j, ldb: ldb, c: c + r * ldc + 16 * j, ldc: ldc, accumulate: accumulate)
                 r += rowsPerTile
             }
         }
@@ -55,9 +58,11 @@ enum AttentionTile {
     /// Up to six rows × 16 columns. Rows past `rows` repeat the last valid row (valid memory,
     /// results discarded), so the loop never branches.
     @inline(never)
-    static func microKernel(rows: Int, k: Int, a: UnsafePointer<Float>, aRow: Int, aColumn: Int,
-                            b: UnsafePointer<Float>, ldb: Int,
-                            c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+    static func microKernel(
+        rows: Int, k: Int, a: UnsafePointer<Float>, aRow: Int, aColumn: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+    ) {
         let last = rows - 1
         var a0 = a, a1 = a + min(1, last) * aRow, a2 = a + min(2, last) * aRow
         var a3 = a + min(3, last) * aRow, a4 = a + min(4, last) * aRow, a5 = a + min(5, last) * aRow
@@ -72,7 +77,12 @@ enum AttentionTile {
             c3.addProduct(a3.pointee, bv)
             c4.addProduct(a4.pointee, bv)
             c5.addProduct(a5.pointee, bv)
-            a0 += aColumn; a1 += aColumn; a2 += aColumn; a3 += aColumn; a4 += aColumn; a5 += aColumn
+            a0 += aColumn
+            a1 += aColumn
+            a2 += aColumn
+            a3 += aColumn
+            a4 += aColumn
+            a5 += aColumn
             bp += bStep
         }
         store(c0, c, accumulate)

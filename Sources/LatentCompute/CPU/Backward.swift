@@ -1,13 +1,15 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Elementwise backward kernels, dropout, one-hot and BCE-with-logits on the CPU backend.
 extension CPUDevice {
-    public func unaryBackward(_ op: UnaryOp, _ x: any DeviceBuffer, gradOut: any DeviceBuffer, gradIn: any DeviceBuffer,
-                              count: Int) throws {
+    public func unaryBackward(
+        _ op: UnaryOp, _ x: any DeviceBuffer, gradOut: any DeviceBuffer, gradIn: any DeviceBuffer,
+        count: Int
+    ) throws {
         let px = try cpu(x).floats, pg = try cpu(gradOut).floats, po = try cpu(gradIn).floats
         switch op {
         case .neg: mapGradient(NegGradient.self, px, pg, po, count)
@@ -27,8 +29,10 @@ extension CPUDevice {
         }
     }
 
-    private func mapGradient<F: GradientFunctor>(_: F.Type, _ x: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
-                                                 _ out: UnsafeMutablePointer<Float>, _ count: Int) {
+    private func mapGradient<F: GradientFunctor>(
+        _: F.Type, _ x: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
+        _ out: UnsafeMutablePointer<Float>, _ count: Int
+    ) {
         parallelFor(count, grain: 32_768) { start, end in
             var i = start
             while i + FloatLanes.scalarCount <= end {
@@ -42,8 +46,10 @@ extension CPUDevice {
         }
     }
 
-    public func softmaxBackward(_ y: any DeviceBuffer, gradOut: any DeviceBuffer, gradIn: any DeviceBuffer,
-                                rows: Int, columns: Int, log: Bool) throws {
+    public func softmaxBackward(
+        _ y: any DeviceBuffer, gradOut: any DeviceBuffer, gradIn: any DeviceBuffer,
+        rows: Int, columns: Int, log: Bool
+    ) throws {
         let py = try cpu(y).floats, pg = try cpu(gradOut).floats, po = try cpu(gradIn).floats
         guard columns > 0 else { return }
         parallelFor(rows, grain: max(1, 16_384 / columns)) { start, end in
@@ -70,8 +76,10 @@ extension CPUDevice {
 
     /// The kept elements are scaled by 1/(1 − p) rounded to Float once (`dropoutScale`), so every
     /// backend multiplies by the same Float and the outputs are bit-identical.
-    public func dropout(_ x: any DeviceBuffer, _ out: any DeviceBuffer, count: Int, probability: Float,
-                        seed: UInt64, offset: UInt64) throws {
+    public func dropout(
+        _ x: any DeviceBuffer, _ out: any DeviceBuffer, count: Int, probability: Float,
+        seed: UInt64, offset: UInt64
+    ) throws {
         let px = try cpu(x).floats, po = try cpu(out).floats
         let scale = dropoutScale(probability)
         parallelFor(count, grain: 8_192) { start, end in
@@ -100,8 +108,10 @@ extension CPUDevice {
         }
     }
 
-    public func bceWithLogits(_ logits: any DeviceBuffer, targets: any DeviceBuffer, _ out: any DeviceBuffer,
-                              count: Int) throws {
+    public func bceWithLogits(
+        _ logits: any DeviceBuffer, targets: any DeviceBuffer, _ out: any DeviceBuffer,
+        count: Int
+    ) throws {
         let px = try cpu(logits).floats, pt = try cpu(targets).floats, po = try cpu(out).floats
         parallelFor(count, grain: 16_384) { start, end in
             for i in start..<end {

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The derivative of one `UnaryOp` applied to an output gradient: gradIn = g·op′(x). A type per op
@@ -52,11 +52,17 @@ enum SquareGradient: GradientFunctor {
 }
 /// g·(1 − tanh²x).
 enum TanhGradient: GradientFunctor {
-    static func scalar(_ x: Float, _ g: Float) -> Float { let t = tanhf(x); return g * (1 - t * t) }
+    static func scalar(_ x: Float, _ g: Float) -> Float {
+        let t = tanhf(x)
+        return g * (1 - t * t)
+    }
 }
 /// g·σ(x)·(1 − σ(x)).
 enum SigmoidGradient: GradientFunctor {
-    static func scalar(_ x: Float, _ g: Float) -> Float { let s = 1 / (1 + expf(-x)); return g * s * (1 - s) }
+    static func scalar(_ x: Float, _ g: Float) -> Float {
+        let s = 1 / (1 + expf(-x))
+        return g * s * (1 - s)
+    }
 }
 enum ReluGradient: GradientFunctor {
     static func scalar(_ x: Float, _ g: Float) -> Float { x > 0 ? g : 0 }
@@ -66,7 +72,10 @@ enum ReluGradient: GradientFunctor {
 }
 /// d/dx x·σ(x) = σ(x)·(1 + x·(1 − σ(x))).
 enum SiluGradient: GradientFunctor {
-    static func scalar(_ x: Float, _ g: Float) -> Float { let s = 1 / (1 + expf(-x)); return g * s * (1 + x * (1 - s)) }
+    static func scalar(_ x: Float, _ g: Float) -> Float {
+        let s = 1 / (1 + expf(-x))
+        return g * s * (1 + x * (1 - s))
+    }
 }
 /// d/dx x·Φ(x) = Φ(x) + x·φ(x), Φ(x) = ½(1 + erf(x/√2)), φ(x) = e^(−x²/2)/√(2π).
 enum GeluGradient: GradientFunctor {

@@ -1,6 +1,6 @@
 import Dispatch
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Host memory for the CPU backend, 64-byte aligned so SIMD loads never straddle cache lines.
@@ -92,7 +92,10 @@ public final class CPUDevice: Device {
     /// Runs body(start, end) over 0..<count split into at most `threads` chunks of at least `grain`.
     func parallelFor(_ count: Int, grain: Int = 16_384, _ body: (Int, Int) -> Void) {
         let chunks = min(threads, max(1, count / max(grain, 1)))
-        if chunks <= 1 { body(0, count); return }
+        if chunks <= 1 {
+            body(0, count)
+            return
+        }
         // Chunks write disjoint ranges, so sharing the non-Sendable body (and the raw pointers it
         // captures) across worker threads is safe; concurrentPerform returns only when all finish.
         withoutActuallyEscaping(body) { body in

@@ -10,8 +10,10 @@ extension CPUDevice {
     static let codebookRowBlock = 48
     static let codebookCodeBlock = 256
 
-    public func nearestCode(_ x: any DeviceBuffer, codebook: any DeviceBuffer, indices: any DeviceBuffer,
-                            distances: any DeviceBuffer, count: Int, codes: Int, dimension: Int) throws {
+    public func nearestCode(
+        _ x: any DeviceBuffer, codebook: any DeviceBuffer, indices: any DeviceBuffer,
+        distances: any DeviceBuffer, count: Int, codes: Int, dimension: Int
+    ) throws {
         guard count >= 0, codes >= 0, dimension >= 0 else {
             throw ComputeError.invalidArgument("nearestCode: negative size (\(count), \(codes), \(dimension))")
         }
@@ -31,8 +33,9 @@ extension CPUDevice {
             if c < codes { for p in 0..<dimension { t += pe[c * dimension + p] * pe[c * dimension + p] } }
             norms.base[c] = c < codes ? t : .infinity
         }
-        let search = CodebookSearch(x: px, codebook: pe, packed: UnsafePointer(et.base), norms: UnsafePointer(norms.base),
-                                    codes: codes, dimension: dimension)
+        let search = CodebookSearch(
+            x: px, codebook: pe, packed: UnsafePointer(et.base), norms: UnsafePointer(norms.base),
+            codes: codes, dimension: dimension)
         let blocks = (count + Self.codebookRowBlock - 1) / Self.codebookRowBlock
         parallelFor(blocks, grain: 1) { start, end in
             search.run(blocks: start..<end, count: count, indices: pi, distances: pd)
@@ -55,15 +58,22 @@ struct CodebookSearch {
         var best = [Float](repeating: 0, count: rb), bestIndex = [Int32](repeating: 0, count: rb)
         for block in blocks {
             let r0 = block * rb, m = min(rb, count - r0)
-            for i in 0..<m { best[i] = .infinity; bestIndex[i] = -1 }
+            for i in 0..<m {
+                best[i] = .infinity
+                bestIndex[i] = -1
+            }
             var c0 = 0
             while c0 < kPad {
                 let width = min(cb, kPad - c0)
-                AttentionTile.product(m: m, panels: width / 16, k: dimension, a: x + r0 * dimension, aRow: dimension,
-                                      aColumn: 1, b: packed + c0, ldb: kPad, c: dots.base, ldc: cb, accumulate: false)
+                AttentionTile.product(
+                    m: m, panels: width / 16, k: dimension, a: x + r0 * dimension, aRow: dimension,
+                    aColumn: 1, b: packed + c0, ldb: kPad, c: dots.base, ldc: cb, accumulate: false)
                 for i in 0..<m {
                     let (value, index) = argmin(dots.base + i * cb, width: width, firstCode: c0)
-                    if value < best[i] || bestIndex[i] < 0 { best[i] = value; bestIndex[i] = index }
+                    if value < best[i] || bestIndex[i] < 0 {
+                        best[i] = value
+                        bestIndex[i] = index
+                    }
                 }
                 c0 += width
             }
@@ -107,7 +117,11 @@ struct CodebookSearch {
             p += 16
         }
         var total = acc.sum()
-        while p < dimension { let diff = a[p] - b[p]; total += diff * diff; p += 1 }
+        while p < dimension {
+            let diff = a[p] - b[p]
+            total += diff * diff
+            p += 1
+        }
         return total
     }
 }

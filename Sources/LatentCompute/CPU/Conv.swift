@@ -11,8 +11,9 @@ extension CPUDevice {
         parallelFor(rows, grain: max(1, 32_768 / rowLength)) { start, end in
             for r in start..<end {
                 let tap = r % taps
-                g.fillColumnRow(plane: src + (r / taps) * plane, tapY: tap / g.kernelWidth, tapX: tap % g.kernelWidth,
-                                into: dst + r * rowLength)
+                g.fillColumnRow(
+                    plane: src + (r / taps) * plane, tapY: tap / g.kernelWidth, tapX: tap % g.kernelWidth,
+                    into: dst + r * rowLength)
             }
         }
     }
@@ -37,8 +38,10 @@ extension ConvGeometry {
     /// Writes one column-matrix row: kernel tap (i, j) over one input plane, outH·outW values
     /// (0 where the tap reads padding).
     @inline(__always)
-    func fillColumnRow(plane source: UnsafePointer<Float>, tapY i: Int, tapX j: Int,
-                       into row: UnsafeMutablePointer<Float>) {
+    func fillColumnRow(
+        plane source: UnsafePointer<Float>, tapY i: Int, tapX j: Int,
+        into row: UnsafeMutablePointer<Float>
+    ) {
         let outH = outHeight, outW = outWidth
         let xOffset = j * dilationX - padX
         let (xLow, xHigh) = convValidRange(outputs: outW, stride: strideX, offset: xOffset, size: width)
@@ -102,8 +105,9 @@ extension ConvGeometry {
 func convCopyShortRow(from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
     var i = 0
     while i + 8 <= count {
-        UnsafeMutableRawPointer(target + i).storeBytes(of: UnsafeRawPointer(source + i).loadUnaligned(as: SIMD8<Float>.self),
-                                                       as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(target + i).storeBytes(
+            of: UnsafeRawPointer(source + i).loadUnaligned(as: SIMD8<Float>.self),
+            as: SIMD8<Float>.self)
         i += 8
     }
     while i < count {

@@ -7,8 +7,10 @@ import Dispatch
 /// scheduling. Batches too small to give every thread work use the composite path, whose GEMMs
 /// split across threads instead.
 extension CPUDevice {
-    public func conv2d(_ input: any DeviceBuffer, weight: any DeviceBuffer, _ output: any DeviceBuffer,
-                       geometry g: ConvGeometry, outChannels: Int) throws {
+    public func conv2d(
+        _ input: any DeviceBuffer, weight: any DeviceBuffer, _ output: any DeviceBuffer,
+        geometry g: ConvGeometry, outChannels: Int
+    ) throws {
         guard let plan = ConvImagePlan(g, outChannels: outChannels, threads: threads) else {
             return try composedConv2d(input, weight: weight, output, geometry: g, outChannels: outChannels)
         }
@@ -19,15 +21,19 @@ extension CPUDevice {
             let columns = plan.columns(of: UnsafePointer(x), images: images, scratch: scratch)
             let direct = images.count == 1
             let product = direct ? y + images.lowerBound * outChannels * plan.pixels : scratch.staging
-            SGEMMKernel.run(plan.problem(m: outChannels, n: plan.width(images), k: g.columnRows,
-                                         a: UnsafePointer(w), lda: g.columnRows, b: columns, ldb: plan.width(images),
-                                         c: product, ldc: plan.width(images)), scratch: scratch.gemm)
+            SGEMMKernel.run(
+                plan.problem(
+                    m: outChannels, n: plan.width(images), k: g.columnRows,
+                    a: UnsafePointer(w), lda: g.columnRows, b: columns, ldb: plan.width(images),
+                    c: product, ldc: plan.width(images)), scratch: scratch.gemm)
             if !direct { plan.scatter(UnsafePointer(scratch.staging), images: images, into: y) }
         }
     }
 
-    public func conv2dBackwardInput(_ gradOutput: any DeviceBuffer, weight: any DeviceBuffer, _ gradInput: any DeviceBuffer,
-                                    geometry g: ConvGeometry, outChannels: Int) throws {
+    public func conv2dBackwardInput(
+        _ gradOutput: any DeviceBuffer, weight: any DeviceBuffer, _ gradInput: any DeviceBuffer,
+        geometry g: ConvGeometry, outChannels: Int
+    ) throws {
         guard let plan = ConvImagePlan(g, outChannels: outChannels, threads: threads) else {
             return try composedConv2dBackwardInput(gradOutput, weight: weight, gradInput, geometry: g, outChannels: outChannels)
         }
@@ -37,9 +43,11 @@ extension CPUDevice {
         plan.forEachTask { images, scratch, _ in
             let width = plan.width(images)
             let gathered = plan.gather(UnsafePointer(gy), images: images, scratch: scratch)
-            SGEMMKernel.run(plan.problem(m: g.columnRows, n: width, k: outChannels, transposeA: true,
-                                         a: UnsafePointer(w), lda: g.columnRows, b: gathered, ldb: width,
-                                         c: scratch.columns, ldc: width), scratch: scratch.gemm)
+            SGEMMKernel.run(
+                plan.problem(
+                    m: g.columnRows, n: width, k: outChannels, transposeA: true,
+                    a: UnsafePointer(w), lda: g.columnRows, b: gathered, ldb: width,
+                    c: scratch.columns, ldc: width), scratch: scratch.gemm)
             let taps = g.kernelHeight * g.kernelWidth, plane = g.height * g.width
             for (j, image) in images.enumerated() {
                 for c in 0..<g.channels {
@@ -55,8 +63,10 @@ extension CPUDevice {
         }
     }
 
-    public func conv2dBackwardWeight(_ input: any DeviceBuffer, _ gradOutput: any DeviceBuffer, _ gradWeight: any DeviceBuffer,
-                                     geometry g: ConvGeometry, outChannels: Int) throws {
+    public func conv2dBackwardWeight(
+        _ input: any DeviceBuffer, _ gradOutput: any DeviceBuffer, _ gradWeight: any DeviceBuffer,
+        geometry g: ConvGeometry, outChannels: Int
+    ) throws {
         guard let plan = ConvImagePlan(g, outChannels: outChannels, threads: threads) else {
             return try composedConv2dBackwardWeight(input, gradOutput, gradWeight, geometry: g, outChannels: outChannels)
         }
@@ -71,9 +81,10 @@ extension CPUDevice {
             let width = plan.width(images)
             let columns = plan.columns(of: UnsafePointer(x), images: images, scratch: scratch)
             let gathered = plan.gather(UnsafePointer(gy), images: images, scratch: scratch)
-            var problem = plan.problem(m: outChannels, n: g.columnRows, k: width, transposeB: true,
-                                       a: gathered, lda: width, b: columns, ldb: width,
-                                       c: partials + worker.index * size, ldc: g.columnRows)
+            var problem = plan.problem(
+                m: outChannels, n: g.columnRows, k: width, transposeB: true,
+                a: gathered, lda: width, b: columns, ldb: width,
+                c: partials + worker.index * size, ldc: g.columnRows)
             problem.beta = worker.firstTask ? 0 : 1
             SGEMMKernel.run(problem, scratch: scratch.gemm)
         }
@@ -142,9 +153,11 @@ struct ConvImagePlan: @unchecked Sendable {
         init(_ plan: ConvImagePlan) {
             let g = plan.geometry, width = plan.imagesPerTask * plan.pixels
             buffers = SGEMMKernel.Scratch(aCount: g.columnRows * width, bCount: plan.outChannels * width)
-            let sizes = [SGEMMKernel.Scratch.sizes(m: plan.outChannels, n: width, k: g.columnRows),
-                         SGEMMKernel.Scratch.sizes(m: g.columnRows, n: width, k: plan.outChannels),
-                         SGEMMKernel.Scratch.sizes(m: plan.outChannels, n: g.columnRows, k: width)]
+            let sizes = [
+                SGEMMKernel.Scratch.sizes(m: plan.outChannels, n: width, k: g.columnRows),
+                SGEMMKernel.Scratch.sizes(m: g.columnRows, n: width, k: plan.outChannels),
+                SGEMMKernel.Scratch.sizes(m: plan.outChannels, n: g.columnRows, k: width),
+            ]
             gemm = SGEMMKernel.Scratch(aCount: sizes.map(\.a).max()!, bCount: sizes.map(\.b).max()!)
             padded = ConvPaddedPlane.suits(g) ? ConvPaddedPlane(g) : nil
         }
@@ -160,8 +173,9 @@ struct ConvImagePlan: @unchecked Sendable {
                 let first = self.tasks * w / self.workers, last = self.tasks * (w + 1) / self.workers
                 for task in first..<last {
                     let start = task * self.imagesPerTask
-                    shared(start..<min(self.geometry.batch, start + self.imagesPerTask), scratch,
-                           Worker(index: w, firstTask: task == first))
+                    shared(
+                        start..<min(self.geometry.batch, start + self.imagesPerTask), scratch,
+                        Worker(index: w, firstTask: task == first))
                 }
             }
             if workers == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: workers) { run($0) } }
@@ -173,7 +187,8 @@ struct ConvImagePlan: @unchecked Sendable {
     func columns(of x: UnsafePointer<Float>, images: Range<Int>, scratch: Scratch) -> UnsafePointer<Float> {
         let g = geometry, plane = g.height * g.width, width = self.width(images)
         if images.count == 1, g.kernelHeight == 1, g.kernelWidth == 1, g.strideY == 1, g.strideX == 1,
-           g.padY == 0, g.padX == 0 {
+            g.padY == 0, g.padX == 0
+        {
             return x + images.lowerBound * g.channels * plane
         }
         if let padded = scratch.padded {
@@ -191,8 +206,9 @@ struct ConvImagePlan: @unchecked Sendable {
                 for i in 0..<g.kernelHeight {
                     for k in 0..<g.kernelWidth {
                         let row = (c * g.kernelHeight + i) * g.kernelWidth + k
-                        g.fillColumnRow(plane: x + (image * g.channels + c) * plane, tapY: i, tapX: k,
-                                        into: scratch.columns + row * width + j * pixels)
+                        g.fillColumnRow(
+                            plane: x + (image * g.channels + c) * plane, tapY: i, tapX: k,
+                            into: scratch.columns + row * width + j * pixels)
                     }
                 }
             }
@@ -222,10 +238,13 @@ struct ConvImagePlan: @unchecked Sendable {
         }
     }
 
-    func problem(m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
-                 a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                 c: UnsafeMutablePointer<Float>, ldc: Int) -> SGEMMKernel.Problem {
-        SGEMMKernel.Problem(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, alpha: 1, beta: 0,
-                            a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc)
+    func problem(
+        m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) -> SGEMMKernel.Problem {
+        SGEMMKernel.Problem(
+            m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, alpha: 1, beta: 0,
+            a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc)
     }
 }

@@ -35,8 +35,10 @@ extension CPUDevice {
         }
     }
 
-    public func gather(_ table: any DeviceBuffer, indices: any DeviceBuffer, _ out: any DeviceBuffer,
-                       indexCount: Int, rowLength: Int, tableRows: Int) throws {
+    public func gather(
+        _ table: any DeviceBuffer, indices: any DeviceBuffer, _ out: any DeviceBuffer,
+        indexCount: Int, rowLength: Int, tableRows: Int
+    ) throws {
         let t = try cpu(table).words, idx = try cpu(indices).int32s, o = try cpu(out).words
         parallelFor(indexCount, grain: max(1, 16_384 / max(rowLength, 1))) { start, end in
             for i in start..<end {
@@ -53,8 +55,10 @@ extension CPUDevice {
 
     /// Deterministic: every output element receives its contributions in increasing i. Threads split
     /// the columns when rows are long, else the output rows (each thread scans all indices).
-    public func scatterAdd(_ source: any DeviceBuffer, indices: any DeviceBuffer, _ out: any DeviceBuffer,
-                           indexCount: Int, rowLength: Int, outRows: Int) throws {
+    public func scatterAdd(
+        _ source: any DeviceBuffer, indices: any DeviceBuffer, _ out: any DeviceBuffer,
+        indexCount: Int, rowLength: Int, outRows: Int
+    ) throws {
         let s = try cpu(source).floats, idx = try cpu(indices).int32s, o = try cpu(out).floats
         let work = indexCount * rowLength
         if rowLength >= 256 || work < 65_536 {
@@ -84,7 +88,8 @@ private func addRow(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Flo
     var c = c0
     let d = UnsafeMutableRawPointer(dst), s = UnsafeRawPointer(src)
     while c + 8 <= c1 {
-        let v = d.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self)
+        let v =
+            d.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self)
             + s.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self)
         d.storeBytes(of: v, toByteOffset: 4 * c, as: SIMD8<Float>.self)
         c += 8

@@ -23,8 +23,10 @@ extension CPUDevice {
         }
     }
 
-    public func binary(_ op: BinaryOp, _ a: any DeviceBuffer, _ b: any DeviceBuffer, _ out: any DeviceBuffer,
-                       layout: BroadcastLayout) throws {
+    public func binary(
+        _ op: BinaryOp, _ a: any DeviceBuffer, _ b: any DeviceBuffer, _ out: any DeviceBuffer,
+        layout: BroadcastLayout
+    ) throws {
         let pa = try cpu(a).floats, pb = try cpu(b).floats, o = try cpu(out).floats
         switch op {
         case .add: mapBinary(AddOp.self, pa, pb, o, layout)
@@ -43,8 +45,10 @@ extension CPUDevice {
         }
     }
 
-    public func select(_ condition: any DeviceBuffer, _ a: any DeviceBuffer, _ b: any DeviceBuffer,
-                       _ out: any DeviceBuffer, layout: BroadcastLayout) throws {
+    public func select(
+        _ condition: any DeviceBuffer, _ a: any DeviceBuffer, _ b: any DeviceBuffer,
+        _ out: any DeviceBuffer, layout: BroadcastLayout
+    ) throws {
         let pc = try cpu(condition).floats, pa = try cpu(a).floats, pb = try cpu(b).floats
         let o = try cpu(out).floats
         let rows = StridedRows(shape: layout.shape, strides: layout.operandStrides)
@@ -103,8 +107,10 @@ extension CPUDevice {
         }
     }
 
-    public func modulate(_ x: any DeviceBuffer, shift: any DeviceBuffer, scale: any DeviceBuffer, _ out: any DeviceBuffer,
-                         batch: Int, tokens: Int, channels: Int) throws {
+    public func modulate(
+        _ x: any DeviceBuffer, shift: any DeviceBuffer, scale: any DeviceBuffer, _ out: any DeviceBuffer,
+        batch: Int, tokens: Int, channels: Int
+    ) throws {
         let px = try cpu(x).floats, pShift = try cpu(shift).floats, pScale = try cpu(scale).floats, o = try cpu(out).floats
         // One task per token row; the row's (1 + scale) and shift stay in cache across its image.
         parallelFor(batch * tokens, grain: max(1, 16_384 / max(channels, 1))) { start, end in
@@ -124,8 +130,10 @@ extension CPUDevice {
         }
     }
 
-    public func axpby(alpha: Float, _ x: any DeviceBuffer, beta: Float, _ y: any DeviceBuffer,
-                      _ out: any DeviceBuffer, count: Int) throws {
+    public func axpby(
+        alpha: Float, _ x: any DeviceBuffer, beta: Float, _ y: any DeviceBuffer,
+        _ out: any DeviceBuffer, count: Int
+    ) throws {
         let px = try cpu(x).floats, py = try cpu(y).floats, o = try cpu(out).floats
         parallelFor(count, grain: 65_536) { start, end in
             var i = start
@@ -141,14 +149,18 @@ extension CPUDevice {
     }
 
     /// o[i] = F(s[i]) for i < count.
-    private func mapUnary<F: UnaryFunctor>(_: F.Type, _ s: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>,
-                                           _ count: Int) {
+    private func mapUnary<F: UnaryFunctor>(
+        _: F.Type, _ s: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>,
+        _ count: Int
+    ) {
         parallelFor(count, grain: 32_768) { start, end in applyUnary(F.self, s, o, start, end) }
     }
 
     /// o = F(a, b) over a broadcast layout.
-    private func mapBinary<F: BinaryFunctor>(_: F.Type, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-                                             _ o: UnsafeMutablePointer<Float>, _ layout: BroadcastLayout) {
+    private func mapBinary<F: BinaryFunctor>(
+        _: F.Type, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+        _ o: UnsafeMutablePointer<Float>, _ layout: BroadcastLayout
+    ) {
         let rows: StridedRows
         if layout.isElementwise {
             rows = StridedRows(shape: [layout.count], strides: [[1], [1]])
@@ -174,18 +186,29 @@ extension CPUDevice {
 
 /// o[j] = F(a[j·sa], b[j·sb]) for j in start..<end, vectorised when the strides are 1 or 0.
 @inline(__always)
-private func binaryRow<F: BinaryFunctor>(_: F.Type, _ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>,
-                                         _ sb: Int, _ o: UnsafeMutablePointer<Float>, _ start: Int, _ end: Int) {
+private func binaryRow<F: BinaryFunctor>(
+    _: F.Type, _ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>,
+    _ sb: Int, _ o: UnsafeMutablePointer<Float>, _ start: Int, _ end: Int
+) {
     let w = FloatVector.scalarCount
     var j = start
     if sa == 1 && sb == 1 {
-        while j + w <= end { store(F.vector(load(a, j), load(b, j)), o, j); j += w }
+        while j + w <= end {
+            store(F.vector(load(a, j), load(b, j)), o, j)
+            j += w
+        }
     } else if sa == 1 && sb == 0 {
         let vb = FloatVector(repeating: b[0])
-        while j + w <= end { store(F.vector(load(a, j), vb), o, j); j += w }
+        while j + w <= end {
+            store(F.vector(load(a, j), vb), o, j)
+            j += w
+        }
     } else if sa == 0 && sb == 1 {
         let va = FloatVector(repeating: a[0])
-        while j + w <= end { store(F.vector(va, load(b, j)), o, j); j += w }
+        while j + w <= end {
+            store(F.vector(va, load(b, j)), o, j)
+            j += w
+        }
     }
     while j < end {
         o[j] = F.scalar(a[j * sa], b[j * sb])

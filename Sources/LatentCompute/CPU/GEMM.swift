@@ -19,13 +19,14 @@ extension CPUDevice {
         var problems: [SGEMMKernel.Problem] = []
         problems.reserveCapacity(s.batch)
         for batch in 0..<s.batch {
-            problems.append(SGEMMKernel.Problem(
-                m: s.m, n: s.n, k: s.k, transposeA: s.transposeA, transposeB: s.transposeB,
-                alpha: s.alpha, beta: s.beta,
-                a: UnsafePointer(aBuffer.floats + batch * s.strideA),
-                b: UnsafePointer(bBuffer.floats + batch * s.strideB),
-                c: cBuffer.floats + batch * s.strideC,
-                lda: s.transposeA ? s.m : s.k, ldb: s.transposeB ? s.k : s.n, ldc: s.n))
+            problems.append(
+                SGEMMKernel.Problem(
+                    m: s.m, n: s.n, k: s.k, transposeA: s.transposeA, transposeB: s.transposeB,
+                    alpha: s.alpha, beta: s.beta,
+                    a: UnsafePointer(aBuffer.floats + batch * s.strideA),
+                    b: UnsafePointer(bBuffer.floats + batch * s.strideB),
+                    c: cBuffer.floats + batch * s.strideC,
+                    lda: s.transposeA ? s.m : s.k, ldb: s.transposeB ? s.k : s.n, ldc: s.n))
         }
         // A C stride of 0 (or overlapping C matrices) would race across threads: run those serially.
         let overlapping = s.batch > 1 && s.strideC < s.m * s.n

@@ -1,8 +1,8 @@
 import Dispatch
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The packed SGEMM core of the CPU backend (GotoBLAS/BLIS structure).
@@ -110,8 +110,9 @@ enum SGEMMKernel {
                 while ic < p.m {
                     let mc = min(mcBlock, p.m - ic)
                     packA(p, row: ic, column: pc, height: mc, depth: kc, into: scratch.packedA)
-                    macroKernel(p, packedA: scratch.packedA, packedB: scratch.packedB,
-                                row: ic, column: jc, height: mc, width: nc, depth: kc, first: first)
+                    macroKernel(
+                        p, packedA: scratch.packedA, packedB: scratch.packedB,
+                        row: ic, column: jc, height: mc, width: nc, depth: kc, first: first)
                     ic += mc
                 }
                 pc += kc
@@ -136,8 +137,10 @@ enum SGEMMKernel {
 
     /// Packs alpha·op(A)[row..<row+height, column..<column+depth] as 6-row micro-panels:
     /// panel r holds depth steps of 6 consecutive values; rows past the edge are zero.
-    static func packA(_ p: Problem, row: Int, column: Int, height: Int, depth: Int,
-                      into out: UnsafeMutablePointer<Float>) {
+    static func packA(
+        _ p: Problem, row: Int, column: Int, height: Int, depth: Int,
+        into out: UnsafeMutablePointer<Float>
+    ) {
         let alpha = p.alpha
         var r = 0
         var dst = out
@@ -148,8 +151,12 @@ enum SGEMMKernel {
                 var src = p.a + column * p.lda + row + r
                 if rows == mr {
                     for _ in 0..<depth {
-                        dst[0] = alpha * src[0]; dst[1] = alpha * src[1]; dst[2] = alpha * src[2]
-                        dst[3] = alpha * src[3]; dst[4] = alpha * src[4]; dst[5] = alpha * src[5]
+                        dst[0] = alpha * src[0]
+                        dst[1] = alpha * src[1]
+                        dst[2] = alpha * src[2]
+                        dst[3] = alpha * src[3]
+                        dst[4] = alpha * src[4]
+                        dst[5] = alpha * src[5]
                         dst += mr
                         src += p.lda
                     }
@@ -167,8 +174,12 @@ enum SGEMMKernel {
                     let s0 = base, s1 = base + p.lda, s2 = base + 2 * p.lda
                     let s3 = base + 3 * p.lda, s4 = base + 4 * p.lda, s5 = base + 5 * p.lda
                     for q in 0..<depth {
-                        dst[0] = alpha * s0[q]; dst[1] = alpha * s1[q]; dst[2] = alpha * s2[q]
-                        dst[3] = alpha * s3[q]; dst[4] = alpha * s4[q]; dst[5] = alpha * s5[q]
+                        dst[0] = alpha * s0[q]
+                        dst[1] = alpha * s1[q]
+                        dst[2] = alpha * s2[q]
+                        dst[3] = alpha * s3[q]
+                        dst[4] = alpha * s4[q]
+                        dst[5] = alpha * s5[q]
                         dst += mr
                     }
                 } else {
@@ -184,8 +195,10 @@ enum SGEMMKernel {
 
     /// Packs op(B)[row..<row+depth, column..<column+width] as 16-column micro-panels:
     /// panel j holds depth steps of 16 consecutive values; columns past the edge are zero.
-    static func packB(_ p: Problem, row: Int, column: Int, depth: Int, width: Int,
-                      into out: UnsafeMutablePointer<Float>) {
+    static func packB(
+        _ p: Problem, row: Int, column: Int, depth: Int, width: Int,
+        into out: UnsafeMutablePointer<Float>
+    ) {
         var j = 0
         var dst = out
         while j < width {
@@ -199,7 +212,10 @@ enum SGEMMKernel {
                     while q + 4 <= depth {
                         for c in 0..<nr {
                             let v = UnsafeRawPointer(base + c * p.ldb + q).loadUnaligned(as: SIMD4<Float>.self)
-                            dst[c] = v[0]; dst[nr + c] = v[1]; dst[2 * nr + c] = v[2]; dst[3 * nr + c] = v[3]
+                            dst[c] = v[0]
+                            dst[nr + c] = v[1]
+                            dst[2 * nr + c] = v[2]
+                            dst[3 * nr + c] = v[3]
                         }
                         dst += 4 * nr
                         q += 4
@@ -239,8 +255,10 @@ enum SGEMMKernel {
 
     // MARK: macro- and micro-kernel
 
-    static func macroKernel(_ p: Problem, packedA: UnsafeMutablePointer<Float>, packedB: UnsafeMutablePointer<Float>,
-                            row: Int, column: Int, height: Int, width: Int, depth: Int, first: Bool) {
+    static func macroKernel(
+        _ p: Problem, packedA: UnsafeMutablePointer<Float>, packedB: UnsafeMutablePointer<Float>,
+        row: Int, column: Int, height: Int, width: Int, depth: Int, first: Bool
+    ) {
         // On the first depth block C = AB + beta·C (beta = 0: C is not read); afterwards C += AB.
         let beta: Float = first ? p.beta : 1
         var jr = 0
@@ -255,8 +273,9 @@ enum SGEMMKernel {
                 if rows == mr && cols == nr {
                     microKernel(depth: depth, a: aPanel, b: bPanel, c: cTile, ldc: p.ldc, beta: beta, tile: nil)
                 } else {
-                    edgeKernel(depth: depth, a: aPanel, b: bPanel, c: cTile, ldc: p.ldc, beta: beta,
-                               rows: rows, cols: cols)
+                    edgeKernel(
+                        depth: depth, a: aPanel, b: bPanel, c: cTile, ldc: p.ldc, beta: beta,
+                        rows: rows, cols: cols)
                 }
                 ir += mr
             }
@@ -271,9 +290,11 @@ enum SGEMMKernel {
     /// Six SIMD16 accumulators are twelve AVX2 registers; keeping this loop in its own
     /// non-inlined function lets LLVM allocate them without spills.
     @inline(never)
-    static func microKernel(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                            c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float,
-                            tile: UnsafeMutablePointer<Float>?) {
+    static func microKernel(
+        depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float,
+        tile: UnsafeMutablePointer<Float>?
+    ) {
         var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
         var a = a
         // Packed B rows are 64-byte aligned (the buffer is, and each row is 64 bytes).
@@ -320,8 +341,10 @@ enum SGEMMKernel {
     }
 
     /// A partial tile: the full 6×16 product goes to a stack tile, then the valid part into C.
-    static func edgeKernel(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                           c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float, rows: Int, cols: Int) {
+    static func edgeKernel(
+        depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float, rows: Int, cols: Int
+    ) {
         withUnsafeTemporaryAllocation(of: V.self, capacity: mr) { buffer in
             let tile = UnsafeMutableRawPointer(buffer.baseAddress!).assumingMemoryBound(to: Float.self)
             microKernel(depth: depth, a: a, b: b, c: c, ldc: ldc, beta: beta, tile: tile)

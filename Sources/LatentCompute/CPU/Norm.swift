@@ -5,19 +5,25 @@
 /// Doubles (`blockedSum`). When spatial = 1 the per-channel loops run across channels instead, so
 /// LayerNorm's many short rows are vectorised too. See `FusedKernels` for the semantics.
 extension CPUDevice {
-    public func groupNorm(_ x: any DeviceBuffer, gamma: any DeviceBuffer, beta: any DeviceBuffer, _ out: any DeviceBuffer,
-                          mean: any DeviceBuffer, rstd: any DeviceBuffer, shape: GroupNormShape) throws {
+    public func groupNorm(
+        _ x: any DeviceBuffer, gamma: any DeviceBuffer, beta: any DeviceBuffer, _ out: any DeviceBuffer,
+        mean: any DeviceBuffer, rstd: any DeviceBuffer, shape: GroupNormShape
+    ) throws {
         try groupNorm(x, gamma: gamma, beta: beta, out, mean: mean, rstd: rstd, shape: shape, silu: false)
     }
 
-    public func groupNormSiLU(_ x: any DeviceBuffer, gamma: any DeviceBuffer, beta: any DeviceBuffer, _ out: any DeviceBuffer,
-                              mean: any DeviceBuffer, rstd: any DeviceBuffer, shape: GroupNormShape) throws {
+    public func groupNormSiLU(
+        _ x: any DeviceBuffer, gamma: any DeviceBuffer, beta: any DeviceBuffer, _ out: any DeviceBuffer,
+        mean: any DeviceBuffer, rstd: any DeviceBuffer, shape: GroupNormShape
+    ) throws {
         try groupNorm(x, gamma: gamma, beta: beta, out, mean: mean, rstd: rstd, shape: shape, silu: true)
     }
 
     /// The forward pass, with SiLU applied to each block while it is still in cache when `silu`.
-    private func groupNorm(_ x: any DeviceBuffer, gamma: any DeviceBuffer, beta: any DeviceBuffer, _ out: any DeviceBuffer,
-                           mean: any DeviceBuffer, rstd: any DeviceBuffer, shape: GroupNormShape, silu: Bool) throws {
+    private func groupNorm(
+        _ x: any DeviceBuffer, gamma: any DeviceBuffer, beta: any DeviceBuffer, _ out: any DeviceBuffer,
+        mean: any DeviceBuffer, rstd: any DeviceBuffer, shape: GroupNormShape, silu: Bool
+    ) throws {
         let px = try cpu(x).floats, pg = try cpu(gamma).floats, pb = try cpu(beta).floats, po = try cpu(out).floats
         let pm = try cpu(mean).floats, pr = try cpu(rstd).floats
         let perGroup = shape.channels / shape.groups, spatial = shape.spatial, size = perGroup * spatial
@@ -29,8 +35,17 @@ extension CPUDevice {
                 let c0 = (block % shape.groups) * perGroup
                 let mu = blockedSum(size, { loadLanes(xs, $0) }, { xs[$0] }) / Double(size)
                 let m = Float(mu)
-                let variance = blockedSum(size, { let d = loadLanes(xs, $0) - m; return d * d },
-                                          { let d = xs[$0] - m; return d * d }) / Double(size)
+                let variance =
+                    blockedSum(
+                        size,
+                        {
+                            let d = loadLanes(xs, $0) - m
+                            return d * d
+                        },
+                        {
+                            let d = xs[$0] - m
+                            return d * d
+                        }) / Double(size)
                 let r = Float(1 / (variance + epsilon).squareRoot())
                 pm[block] = m
                 pr[block] = r
@@ -69,9 +84,11 @@ extension CPUDevice {
     /// gradX = rstd·(γ·dy − mean(γ·dy) − x̂·mean(γ·dy·x̂)) per (n, g), x̂ = (x − mean)·rstd;
     /// gradGamma[c] = Σ dy·x̂ and gradBeta[c] = Σ dy over batch and spatial positions. Sums over
     /// dy·(x − mean) use the saved mean directly (no cancellation-prone Σdy·x − mean·Σdy).
-    public func groupNormBackward(_ gradOut: any DeviceBuffer, x: any DeviceBuffer, gamma: any DeviceBuffer,
-                                  mean: any DeviceBuffer, rstd: any DeviceBuffer, gradX: any DeviceBuffer,
-                                  gradGamma: any DeviceBuffer, gradBeta: any DeviceBuffer, shape: GroupNormShape) throws {
+    public func groupNormBackward(
+        _ gradOut: any DeviceBuffer, x: any DeviceBuffer, gamma: any DeviceBuffer,
+        mean: any DeviceBuffer, rstd: any DeviceBuffer, gradX: any DeviceBuffer,
+        gradGamma: any DeviceBuffer, gradBeta: any DeviceBuffer, shape: GroupNormShape
+    ) throws {
         let pdy = try cpu(gradOut).floats, px = try cpu(x).floats, pg = try cpu(gamma).floats
         let pm = try cpu(mean).floats, pr = try cpu(rstd).floats, pdx = try cpu(gradX).floats
         let pgg = try cpu(gradGamma).floats, pgb = try cpu(gradBeta).floats
@@ -86,14 +103,16 @@ extension CPUDevice {
                 var sum1 = 0.0, sum2 = 0.0  // Σ γ·dy and Σ γ·dy·(x − mean)
                 if spatial == 1 {
                     sum1 = blockedSum(size, { loadLanes(gs, $0) * loadLanes(dys, $0) }, { gs[$0] * dys[$0] })
-                    sum2 = blockedSum(size, { loadLanes(gs, $0) * loadLanes(dys, $0) * (loadLanes(xs, $0) - m) },
-                                      { gs[$0] * dys[$0] * (xs[$0] - m) })
+                    sum2 = blockedSum(
+                        size, { loadLanes(gs, $0) * loadLanes(dys, $0) * (loadLanes(xs, $0) - m) },
+                        { gs[$0] * dys[$0] * (xs[$0] - m) })
                 } else {
                     for c in 0..<perGroup {
                         let dyc = dys + c * spatial, xc = xs + c * spatial
                         let a = blockedSum(spatial, { loadLanes(dyc, $0) }, { dyc[$0] })
-                        let b = blockedSum(spatial, { loadLanes(dyc, $0) * (loadLanes(xc, $0) - m) },
-                                           { dyc[$0] * (xc[$0] - m) })
+                        let b = blockedSum(
+                            spatial, { loadLanes(dyc, $0) * (loadLanes(xc, $0) - m) },
+                            { dyc[$0] * (xc[$0] - m) })
                         sum1 += Double(gs[c]) * a
                         sum2 += Double(gs[c]) * b
                     }
@@ -137,8 +156,11 @@ extension CPUDevice {
                         let offset = (n * shape.channels + c) * spatial, stat = n * shape.groups + c / perGroup
                         let dyc = pdy + offset, xc = px + offset, m = pm[stat]
                         betaSum += blockedSum(spatial, { loadLanes(dyc, $0) }, { dyc[$0] })
-                        gammaSum += Double(pr[stat]) * blockedSum(spatial, { loadLanes(dyc, $0) * (loadLanes(xc, $0) - m) },
-                                                                  { dyc[$0] * (xc[$0] - m) })
+                        gammaSum +=
+                            Double(pr[stat])
+                            * blockedSum(
+                                spatial, { loadLanes(dyc, $0) * (loadLanes(xc, $0) - m) },
+                                { dyc[$0] * (xc[$0] - m) })
                     }
                     pgg[c] = Float(gammaSum)
                     pgb[c] = Float(betaSum)
@@ -149,10 +171,12 @@ extension CPUDevice {
 
     /// gradGamma and gradBeta when spatial = 1: column sums over the batch rows, each thread owning a
     /// range of channels and vectorising across them; Float partials over 256 rows go into Doubles.
-    private func groupNormParameterGradientsOfRows(_ pdy: UnsafeMutablePointer<Float>, _ px: UnsafeMutablePointer<Float>,
-                                                   _ pm: UnsafeMutablePointer<Float>, _ pr: UnsafeMutablePointer<Float>,
-                                                   _ pgg: UnsafeMutablePointer<Float>, _ pgb: UnsafeMutablePointer<Float>,
-                                                   _ shape: GroupNormShape) {
+    private func groupNormParameterGradientsOfRows(
+        _ pdy: UnsafeMutablePointer<Float>, _ px: UnsafeMutablePointer<Float>,
+        _ pm: UnsafeMutablePointer<Float>, _ pr: UnsafeMutablePointer<Float>,
+        _ pgg: UnsafeMutablePointer<Float>, _ pgb: UnsafeMutablePointer<Float>,
+        _ shape: GroupNormShape
+    ) {
         let channels = shape.channels, perGroup = channels / shape.groups
         parallelFor(channels, grain: max(16, 65_536 / max(1, shape.batch))) { start, end in
             let width = end - start

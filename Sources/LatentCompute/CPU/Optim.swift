@@ -1,13 +1,15 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The fused optimizer steps on the CPU backend (in place, SIMD, over worker threads).
 extension CPUDevice {
-    public func adamStep(_ parameter: any DeviceBuffer, gradient: any DeviceBuffer, m: any DeviceBuffer, v: any DeviceBuffer,
-                         count: Int, hyper: AdamHyperparameters) throws {
+    public func adamStep(
+        _ parameter: any DeviceBuffer, gradient: any DeviceBuffer, m: any DeviceBuffer, v: any DeviceBuffer,
+        count: Int, hyper: AdamHyperparameters
+    ) throws {
         let pp = try cpu(parameter).floats, pg = try cpu(gradient).floats, pm = try cpu(m).floats, pv = try cpu(v).floats
         let c = AdamConstants(hyper)
         parallelFor(count, grain: 32_768) { start, end in
@@ -39,8 +41,10 @@ extension CPUDevice {
         }
     }
 
-    public func sgdStep(_ parameter: any DeviceBuffer, gradient: any DeviceBuffer, momentumBuffer: any DeviceBuffer,
-                        count: Int, hyper: SGDHyperparameters) throws {
+    public func sgdStep(
+        _ parameter: any DeviceBuffer, gradient: any DeviceBuffer, momentumBuffer: any DeviceBuffer,
+        count: Int, hyper: SGDHyperparameters
+    ) throws {
         let pp = try cpu(parameter).floats, pg = try cpu(gradient).floats, pb = try cpu(momentumBuffer).floats
         let lr = hyper.learningRate, mu = hyper.momentum, wd = hyper.weightDecay
         let useMomentum = mu != 0, first = hyper.firstStep, nesterov = hyper.nesterov

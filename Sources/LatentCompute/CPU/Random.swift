@@ -5,15 +5,19 @@ extension CPUDevice {
         try fillFromPhilox(out, count: count, seed: seed, offset: offset, grain: 8192, normal: nil)
     }
 
-    public func randomNormal(_ out: any DeviceBuffer, count: Int, seed: UInt64, offset: UInt64,
-                             mean: Float, std: Float) throws {
+    public func randomNormal(
+        _ out: any DeviceBuffer, count: Int, seed: UInt64, offset: UInt64,
+        mean: Float, std: Float
+    ) throws {
         try fillFromPhilox(out, count: count, seed: seed, offset: offset, grain: 4096, normal: (mean, std))
     }
 
     /// Element offset + i of the stream: uniform, or mean + std·normal when `normal` is given; one
     /// Philox block per four elements. (A branch, not a closure: a closure here cost a third of the speed.)
-    private func fillFromPhilox(_ out: any DeviceBuffer, count: Int, seed: UInt64, offset: UInt64, grain: Int,
-                                normal: (mean: Float, std: Float)?) throws {
+    private func fillFromPhilox(
+        _ out: any DeviceBuffer, count: Int, seed: UInt64, offset: UInt64, grain: Int,
+        normal: (mean: Float, std: Float)?
+    ) throws {
         let o = try cpu(out).floats
         parallelFor(count, grain: grain) { start, end in
             var block = UInt64.max

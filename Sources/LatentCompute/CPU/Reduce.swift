@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Reductions and softmax on the CPU backend.
@@ -14,8 +14,10 @@ import Darwin
 extension CPUDevice {
     static let columnBlock = 256
 
-    public func reduce(_ op: ReduceOp, _ x: any DeviceBuffer, _ out: any DeviceBuffer,
-                       outer: Int, length: Int, inner: Int) throws {
+    public func reduce(
+        _ op: ReduceOp, _ x: any DeviceBuffer, _ out: any DeviceBuffer,
+        outer: Int, length: Int, inner: Int
+    ) throws {
         let s = try cpu(x).floats
         let target = try cpu(out)
         let outputs = outer * inner
@@ -39,8 +41,9 @@ extension CPUDevice {
                 for unit in start..<end {
                     let o = unit / blocks, c0 = (unit % blocks) * Self.columnBlock
                     let width = min(Self.columnBlock, inner - c0)
-                    reduceColumns(op, s + o * length * inner + c0, length: length, inner: inner, width: width,
-                                  target: target, outIndex: o * inner + c0, scratch: scratch)
+                    reduceColumns(
+                        op, s + o * length * inner + c0, length: length, inner: inner, width: width,
+                        target: target, outIndex: o * inner + c0, scratch: scratch)
                 }
             }
         }
@@ -58,12 +61,24 @@ extension CPUDevice {
                 let w = FloatVector.scalarCount
                 if log {
                     let shift = m + Float(naturalLog(total))
-                    while j + w <= columns { store(load(src, j) - shift, dst, j); j += w }
-                    while j < columns { dst[j] = src[j] - shift; j += 1 }
+                    while j + w <= columns {
+                        store(load(src, j) - shift, dst, j)
+                        j += w
+                    }
+                    while j < columns {
+                        dst[j] = src[j] - shift
+                        j += 1
+                    }
                 } else {
                     let scale = Float(1 / total)
-                    while j + w <= columns { store(load(dst, j) * scale, dst, j); j += w }
-                    while j < columns { dst[j] *= scale; j += 1 }
+                    while j + w <= columns {
+                        store(load(dst, j) * scale, dst, j)
+                        j += w
+                    }
+                    while j < columns {
+                        dst[j] *= scale
+                        j += 1
+                    }
                 }
             }
         }
@@ -142,14 +157,18 @@ extension CPUDevice {
         case .variance:
             let mean = Float(partials(0.0) { q, k, _ in RangeReduce.sum(q, k) }.reduce(0, +) / Double(n))
             let parts = partials((squares: 0.0, sum: 0.0)) { q, k, _ in RangeReduce.deviations(q, k, center: mean) }
-            target.floats[index] = Float(variance(squares: parts.reduce(0) { $0 + $1.squares },
-                                                  sum: parts.reduce(0) { $0 + $1.sum }, n: n))
+            target.floats[index] = Float(
+                variance(
+                    squares: parts.reduce(0) { $0 + $1.squares },
+                    sum: parts.reduce(0) { $0 + $1.sum }, n: n))
         }
     }
 
     /// Columns c0..<c0+width of one outer slice: out[outIndex + c] = op over j of p[j·inner + c].
-    private func reduceColumns(_ op: ReduceOp, _ p: UnsafePointer<Float>, length: Int, inner: Int, width: Int,
-                               target: CPUBuffer, outIndex: Int, scratch: UnsafeMutablePointer<Double>) {
+    private func reduceColumns(
+        _ op: ReduceOp, _ p: UnsafePointer<Float>, length: Int, inner: Int, width: Int,
+        target: CPUBuffer, outIndex: Int, scratch: UnsafeMutablePointer<Double>
+    ) {
         let acc = scratch, second = scratch + Self.columnBlock
         func columnSums(center: UnsafePointer<Double>?, squares: Bool) {
             acc.update(repeating: 0, count: width)
@@ -157,7 +176,10 @@ extension CPUDevice {
                 let row = p + j * inner
                 if let center {
                     if squares {
-                        for c in 0..<width { let d = Double(row[c]) - center[c]; acc[c] += d * d }
+                        for c in 0..<width {
+                            let d = Double(row[c]) - center[c]
+                            acc[c] += d * d
+                        }
                     } else {
                         for c in 0..<width { acc[c] += Double(row[c]) - center[c] }
                     }
@@ -193,9 +215,15 @@ extension CPUDevice {
             for j in 1..<length {
                 let row = p + j * inner
                 if op == .argmax {
-                    for c in 0..<width where row[c] > best[c] { best[c] = row[c]; idx[c] = Int32(j) }
+                    for c in 0..<width where row[c] > best[c] {
+                        best[c] = row[c]
+                        idx[c] = Int32(j)
+                    }
                 } else {
-                    for c in 0..<width where row[c] < best[c] { best[c] = row[c]; idx[c] = Int32(j) }
+                    for c in 0..<width where row[c] < best[c] {
+                        best[c] = row[c]
+                        idx[c] = Int32(j)
+                    }
                 }
             }
         case .logsumexp:

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Contiguous-range reductions used by Reduce.swift: SIMD16 lanes accumulate blocks of
@@ -69,10 +69,18 @@ enum RangeReduce {
             var acc = load(p, 0)
             j = w
             if largest {
-                while j + w <= n { let v = load(p, j); acc = acc.replacing(with: v, where: v .> acc); j += w }
+                while j + w <= n {
+                    let v = load(p, j)
+                    acc = acc.replacing(with: v, where: v .> acc)
+                    j += w
+                }
                 best = acc.max()
             } else {
-                while j + w <= n { let v = load(p, j); acc = acc.replacing(with: v, where: v .< acc); j += w }
+                while j + w <= n {
+                    let v = load(p, j)
+                    acc = acc.replacing(with: v, where: v .< acc)
+                    j += w
+                }
                 best = acc.min()
             }
         }
@@ -101,8 +109,10 @@ enum RangeReduce {
 
     /// Σ f(p[j]) in blocks: f applied to 16 lanes at a time, Float within a block, Double across.
     @inline(__always)
-    private static func blocked(_ p: UnsafePointer<Float>, _ n: Int, scalar: (Float) -> Float = { $0 },
-                                _ f: (FloatVector) -> FloatVector) -> Double {
+    private static func blocked(
+        _ p: UnsafePointer<Float>, _ n: Int, scalar: (Float) -> Float = { $0 },
+        _ f: (FloatVector) -> FloatVector
+    ) -> Double {
         let w = FloatVector.scalarCount
         var total = 0.0
         var start = 0
@@ -116,7 +126,10 @@ enum RangeReduce {
                 j += 2 * w
             }
             var tail: Float = 0
-            while j < end { tail += scalar(p[j]); j += 1 }
+            while j < end {
+                tail += scalar(p[j])
+                j += 1
+            }
             total += Double((acc0 + acc1).sum()) + Double(tail)
             start = end
         }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// e^x on 16 lanes: Cody–Waite reduction x = n·ln2 + r (|r| ≤ ln2/2, ln 2 split in a short

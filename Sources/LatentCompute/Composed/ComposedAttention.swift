@@ -1,18 +1,22 @@
 /// Attention composed from batched GEMMs, a broadcast mask add, a log-sum-exp reduction and exp:
 /// it writes the [batch, Lq, Lk] probability matrix that the fused kernels never materialise.
 extension FusedKernels where Self: Device {
-    public func attention(q: any DeviceBuffer, k: any DeviceBuffer, v: any DeviceBuffer, mask: (any DeviceBuffer)?,
-                          _ out: any DeviceBuffer, logsumexp: any DeviceBuffer, shape s: AttentionShape) throws {
+    public func attention(
+        q: any DeviceBuffer, k: any DeviceBuffer, v: any DeviceBuffer, mask: (any DeviceBuffer)?,
+        _ out: any DeviceBuffer, logsumexp: any DeviceBuffer, shape s: AttentionShape
+    ) throws {
         guard s.batch > 0, s.queryLength > 0 else { return }
         let probabilities = try attentionProbabilities(q: q, k: k, mask: mask, logsumexp: logsumexp, shape: s, writeLogsumexp: true)
         try gemm(probabilities, v, out, shape: GemmShape(batch: s.batch, m: s.queryLength, n: s.headDimension, k: s.keyLength))
     }
 
     /// dV = Pᵀ·dO; dS = P∘(dO·Vᵀ − rowsum(dO∘O)); dQ = scale·dS·K; dK = scale·dSᵀ·Q.
-    public func attentionBackward(q: any DeviceBuffer, k: any DeviceBuffer, v: any DeviceBuffer, mask: (any DeviceBuffer)?,
-                                  out: any DeviceBuffer, logsumexp: any DeviceBuffer, gradOut: any DeviceBuffer,
-                                  gradQ: any DeviceBuffer, gradK: any DeviceBuffer, gradV: any DeviceBuffer,
-                                  shape s: AttentionShape) throws {
+    public func attentionBackward(
+        q: any DeviceBuffer, k: any DeviceBuffer, v: any DeviceBuffer, mask: (any DeviceBuffer)?,
+        out: any DeviceBuffer, logsumexp: any DeviceBuffer, gradOut: any DeviceBuffer,
+        gradQ: any DeviceBuffer, gradK: any DeviceBuffer, gradV: any DeviceBuffer,
+        shape s: AttentionShape
+    ) throws {
         let (b, lq, lk, d) = (s.batch, s.queryLength, s.keyLength, s.headDimension)
         guard b > 0 else { return }
         let p = try attentionProbabilities(q: q, k: k, mask: mask, logsumexp: logsumexp, shape: s, writeLogsumexp: false)
@@ -29,9 +33,11 @@ extension FusedKernels where Self: Device {
     }
 
     /// P = exp(scale·Q·Kᵀ + mask − logsumexp), from the given log-sum-exp or (forward) one computed here.
-    private func attentionProbabilities(q: any DeviceBuffer, k: any DeviceBuffer, mask: (any DeviceBuffer)?,
-                                        logsumexp: any DeviceBuffer, shape s: AttentionShape,
-                                        writeLogsumexp: Bool) throws -> any DeviceBuffer {
+    private func attentionProbabilities(
+        q: any DeviceBuffer, k: any DeviceBuffer, mask: (any DeviceBuffer)?,
+        logsumexp: any DeviceBuffer, shape s: AttentionShape,
+        writeLogsumexp: Bool
+    ) throws -> any DeviceBuffer {
         let (b, lq, lk, d) = (s.batch, s.queryLength, s.keyLength, s.headDimension)
         let scores = try scratch(b * lq * lk)
         try gemm(q, k, scores, shape: GemmShape(batch: b, m: lq, n: lk, k: d, transposeB: true, alpha: s.scale))

@@ -2,14 +2,19 @@
 /// first minimum along the codes. It writes the count×codes distance matrix the fused kernel avoids,
 /// and the expansion rounds differently from the direct sum near ties.
 extension FusedKernels where Self: Device {
-    public func nearestCode(_ x: any DeviceBuffer, codebook: any DeviceBuffer, indices: any DeviceBuffer,
-                            distances: any DeviceBuffer, count: Int, codes: Int, dimension: Int) throws {
-        try composedNearestCode(x, codebook: codebook, indices: indices, distances: distances, count: count, codes: codes,
-                                dimension: dimension)
+    public func nearestCode(
+        _ x: any DeviceBuffer, codebook: any DeviceBuffer, indices: any DeviceBuffer,
+        distances: any DeviceBuffer, count: Int, codes: Int, dimension: Int
+    ) throws {
+        try composedNearestCode(
+            x, codebook: codebook, indices: indices, distances: distances, count: count, codes: codes,
+            dimension: dimension)
     }
 
-    func composedNearestCode(_ x: any DeviceBuffer, codebook: any DeviceBuffer, indices: any DeviceBuffer,
-                             distances: any DeviceBuffer, count: Int, codes: Int, dimension: Int) throws {
+    func composedNearestCode(
+        _ x: any DeviceBuffer, codebook: any DeviceBuffer, indices: any DeviceBuffer,
+        distances: any DeviceBuffer, count: Int, codes: Int, dimension: Int
+    ) throws {
         guard count > 0 else { return }
         let distance = try scratch(count * codes)
         try gemm(x, codebook, distance, shape: GemmShape(m: count, n: codes, k: dimension, transposeB: true, alpha: -2))

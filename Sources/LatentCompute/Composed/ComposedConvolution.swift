@@ -8,23 +8,31 @@
 /// than the rest of a U-Net's sampling memory. A chunk's images are copied into small staging
 /// buffers (the kernels take whole buffers, not offsets); a batch that fits runs without copies.
 extension FusedKernels where Self: Device {
-    public func conv2d(_ input: any DeviceBuffer, weight: any DeviceBuffer, _ output: any DeviceBuffer,
-                       geometry g: ConvGeometry, outChannels: Int) throws {
+    public func conv2d(
+        _ input: any DeviceBuffer, weight: any DeviceBuffer, _ output: any DeviceBuffer,
+        geometry g: ConvGeometry, outChannels: Int
+    ) throws {
         try composedConv2d(input, weight: weight, output, geometry: g, outChannels: outChannels)
     }
 
-    public func conv2dBackwardInput(_ gradOutput: any DeviceBuffer, weight: any DeviceBuffer, _ gradInput: any DeviceBuffer,
-                                    geometry g: ConvGeometry, outChannels: Int) throws {
+    public func conv2dBackwardInput(
+        _ gradOutput: any DeviceBuffer, weight: any DeviceBuffer, _ gradInput: any DeviceBuffer,
+        geometry g: ConvGeometry, outChannels: Int
+    ) throws {
         try composedConv2dBackwardInput(gradOutput, weight: weight, gradInput, geometry: g, outChannels: outChannels)
     }
 
-    public func conv2dBackwardWeight(_ input: any DeviceBuffer, _ gradOutput: any DeviceBuffer, _ gradWeight: any DeviceBuffer,
-                                     geometry g: ConvGeometry, outChannels: Int) throws {
+    public func conv2dBackwardWeight(
+        _ input: any DeviceBuffer, _ gradOutput: any DeviceBuffer, _ gradWeight: any DeviceBuffer,
+        geometry g: ConvGeometry, outChannels: Int
+    ) throws {
         try composedConv2dBackwardWeight(input, gradOutput, gradWeight, geometry: g, outChannels: outChannels)
     }
 
-    func composedConv2d(_ input: any DeviceBuffer, weight: any DeviceBuffer, _ output: any DeviceBuffer,
-                        geometry g: ConvGeometry, outChannels: Int) throws {
+    func composedConv2d(
+        _ input: any DeviceBuffer, weight: any DeviceBuffer, _ output: any DeviceBuffer,
+        geometry g: ConvGeometry, outChannels: Int
+    ) throws {
         let rows = g.columnRows, pixels = g.outHeight * g.outWidth
         guard g.batch > 0, outChannels > 0, pixels > 0 else { return }
         let chunks = g.compositeChunks()
@@ -33,28 +41,38 @@ extension FusedKernels where Self: Device {
             images, x, y in
             let c = g.with(batch: images)
             try im2col(x, cols, geometry: c)
-            try gemm(weight, cols, y, shape: GemmShape(batch: images, m: outChannels, n: pixels, k: rows,
-                                                       strideA: 0, strideB: rows * pixels, strideC: outChannels * pixels))
+            try gemm(
+                weight, cols, y,
+                shape: GemmShape(
+                    batch: images, m: outChannels, n: pixels, k: rows,
+                    strideA: 0, strideB: rows * pixels, strideC: outChannels * pixels))
         }
     }
 
-    func composedConv2dBackwardInput(_ gradOutput: any DeviceBuffer, weight: any DeviceBuffer, _ gradInput: any DeviceBuffer,
-                                     geometry g: ConvGeometry, outChannels: Int) throws {
+    func composedConv2dBackwardInput(
+        _ gradOutput: any DeviceBuffer, weight: any DeviceBuffer, _ gradInput: any DeviceBuffer,
+        geometry g: ConvGeometry, outChannels: Int
+    ) throws {
         let rows = g.columnRows, pixels = g.outHeight * g.outWidth
         guard g.batch > 0, g.imageSize > 0 else { return }
         let chunks = g.compositeChunks()
         let cols = try makeBuffer(byteCount: max(1, chunks[0].count * rows * pixels) * 4)
         try forEachChunk(chunks, reading: gradOutput, imageSize: outChannels * pixels, writing: gradInput, imageSize: g.imageSize) {
             images, gy, gx in
-            try gemm(weight, gy, cols, shape: GemmShape(batch: images, m: rows, n: pixels, k: outChannels,
-                                                        transposeA: true, strideA: 0, strideB: outChannels * pixels,
-                                                        strideC: rows * pixels))
+            try gemm(
+                weight, gy, cols,
+                shape: GemmShape(
+                    batch: images, m: rows, n: pixels, k: outChannels,
+                    transposeA: true, strideA: 0, strideB: outChannels * pixels,
+                    strideC: rows * pixels))
             try col2im(cols, gx, geometry: g.with(batch: images))
         }
     }
 
-    func composedConv2dBackwardWeight(_ input: any DeviceBuffer, _ gradOutput: any DeviceBuffer, _ gradWeight: any DeviceBuffer,
-                                      geometry g: ConvGeometry, outChannels: Int) throws {
+    func composedConv2dBackwardWeight(
+        _ input: any DeviceBuffer, _ gradOutput: any DeviceBuffer, _ gradWeight: any DeviceBuffer,
+        geometry g: ConvGeometry, outChannels: Int
+    ) throws {
         let rows = g.columnRows, pixels = g.outHeight * g.outWidth, size = outChannels * rows
         guard size > 0 else { return }
         guard g.batch > 0, pixels > 0 else {
@@ -75,9 +93,12 @@ extension FusedKernels where Self: Device {
                 try copyImages(range, of: gradOutput, imageSize: outChannels * pixels, into: gyChunk)
             }
             try im2col(xChunk, cols, geometry: g.with(batch: range.count))
-            try gemm(gyChunk, cols, perImage, shape: GemmShape(batch: range.count, m: outChannels, n: rows, k: pixels,
-                                                               transposeB: true, strideA: outChannels * pixels,
-                                                               strideB: rows * pixels, strideC: size))
+            try gemm(
+                gyChunk, cols, perImage,
+                shape: GemmShape(
+                    batch: range.count, m: outChannels, n: rows, k: pixels,
+                    transposeB: true, strideA: outChannels * pixels,
+                    strideB: rows * pixels, strideC: size))
             try reduce(.sum, perImage, index == 0 ? gradWeight : chunkSum, outer: 1, length: range.count, inner: size)
             if index > 0 { try axpby(alpha: 1, gradWeight, beta: 1, chunkSum, gradWeight, count: size) }
         }
@@ -85,9 +106,11 @@ extension FusedKernels where Self: Device {
 
     /// Runs body(images, in, out) per chunk: with one chunk on the buffers themselves, otherwise on
     /// staging buffers that the chunk's images are copied into (from `source`) and out of (into `target`).
-    private func forEachChunk(_ chunks: [Range<Int>], reading source: any DeviceBuffer, imageSize inSize: Int,
-                              writing target: any DeviceBuffer, imageSize outSize: Int,
-                              _ body: (Int, any DeviceBuffer, any DeviceBuffer) throws -> Void) throws {
+    private func forEachChunk(
+        _ chunks: [Range<Int>], reading source: any DeviceBuffer, imageSize inSize: Int,
+        writing target: any DeviceBuffer, imageSize outSize: Int,
+        _ body: (Int, any DeviceBuffer, any DeviceBuffer) throws -> Void
+    ) throws {
         guard chunks.count > 1 else { return try body(chunks[0].count, source, target) }
         let images = chunks[0].count
         let staged = try makeBuffer(byteCount: max(1, images * inSize) * 4)
@@ -95,15 +118,21 @@ extension FusedKernels where Self: Device {
         for range in chunks {
             try copyImages(range, of: source, imageSize: inSize, into: staged)
             try body(range.count, staged, result)
-            try copyStrided(result, target, layout: StridedCopyLayout(shape: [range.count * outSize], xStrides: [1],
-                                                                      outStrides: [1], outOffset: range.lowerBound * outSize))
+            try copyStrided(
+                result, target,
+                layout: StridedCopyLayout(
+                    shape: [range.count * outSize], xStrides: [1],
+                    outStrides: [1], outOffset: range.lowerBound * outSize))
         }
     }
 
     private func copyImages(_ range: Range<Int>, of source: any DeviceBuffer, imageSize: Int, into staging: any DeviceBuffer) throws {
         guard range.count * imageSize > 0 else { return }
-        try copyStrided(source, staging, layout: StridedCopyLayout(shape: [range.count * imageSize], xStrides: [1],
-                                                                   xOffset: range.lowerBound * imageSize, outStrides: [1]))
+        try copyStrided(
+            source, staging,
+            layout: StridedCopyLayout(
+                shape: [range.count * imageSize], xStrides: [1],
+                xOffset: range.lowerBound * imageSize, outStrides: [1]))
     }
 }
 

@@ -6,24 +6,30 @@ extension FusedKernels where Self: Device {
         try broadcast(.minimum, out, [count], scalar(upper), [1], out)
     }
 
-    public func axpby(alpha: Float, _ x: any DeviceBuffer, beta: Float, _ y: any DeviceBuffer,
-                      _ out: any DeviceBuffer, count: Int) throws {
+    public func axpby(
+        alpha: Float, _ x: any DeviceBuffer, beta: Float, _ y: any DeviceBuffer,
+        _ out: any DeviceBuffer, count: Int
+    ) throws {
         let scaledX = try scratch(count)
         try affine(x, scaledX, count: count, scale: alpha, shift: 0)
         try affine(y, out, count: count, scale: beta, shift: 0)
         try elementwise(.add, scaledX, out, out, count: count)
     }
 
-    public func modulate(_ x: any DeviceBuffer, shift: any DeviceBuffer, scale: any DeviceBuffer, _ out: any DeviceBuffer,
-                         batch: Int, tokens: Int, channels: Int) throws {
+    public func modulate(
+        _ x: any DeviceBuffer, shift: any DeviceBuffer, scale: any DeviceBuffer, _ out: any DeviceBuffer,
+        batch: Int, tokens: Int, channels: Int
+    ) throws {
         let onePlusScale = try scratch(batch * channels)
         try affine(scale, onePlusScale, count: batch * channels, scale: 1, shift: 1)
         try broadcast(.mul, x, [batch, tokens, channels], onePlusScale, [batch, 1, channels], out)
         try broadcast(.add, out, [batch, tokens, channels], shift, [batch, 1, channels], out)
     }
 
-    public func softmaxBackward(_ y: any DeviceBuffer, gradOut: any DeviceBuffer, gradIn: any DeviceBuffer,
-                                rows: Int, columns: Int, log: Bool) throws {
+    public func softmaxBackward(
+        _ y: any DeviceBuffer, gradOut: any DeviceBuffer, gradIn: any DeviceBuffer,
+        rows: Int, columns: Int, log: Bool
+    ) throws {
         let count = rows * columns, rowSums = try scratch(rows), product = try scratch(count)
         if log {
             // g − exp(y)·Σ g
@@ -40,8 +46,10 @@ extension FusedKernels where Self: Device {
         }
     }
 
-    public func dropout(_ x: any DeviceBuffer, _ out: any DeviceBuffer, count: Int, probability: Float,
-                        seed: UInt64, offset: UInt64) throws {
+    public func dropout(
+        _ x: any DeviceBuffer, _ out: any DeviceBuffer, count: Int, probability: Float,
+        seed: UInt64, offset: UInt64
+    ) throws {
         let keep = try scratch(count)
         try randomUniform(keep, count: count, seed: seed, offset: offset)
         try broadcast(.greaterEqual, keep, [count], scalar(probability), [1], keep)

@@ -1,8 +1,10 @@
 /// GroupNorm (and LayerNorm, its one-group, one-pixel case) composed from reductions and
 /// broadcasting elementwise kernels. Blocks are (image, group) pairs of size channels/groups·spatial.
 extension FusedKernels where Self: Device {
-    public func groupNorm(_ x: any DeviceBuffer, gamma: any DeviceBuffer, beta: any DeviceBuffer, _ out: any DeviceBuffer,
-                          mean: any DeviceBuffer, rstd: any DeviceBuffer, shape s: GroupNormShape) throws {
+    public func groupNorm(
+        _ x: any DeviceBuffer, gamma: any DeviceBuffer, beta: any DeviceBuffer, _ out: any DeviceBuffer,
+        mean: any DeviceBuffer, rstd: any DeviceBuffer, shape s: GroupNormShape
+    ) throws {
         let blocks = s.batch * s.groups, size = s.channels / s.groups * s.spatial
         guard blocks > 0, size > 0 else { return }
         try reduce(.mean, x, mean, outer: blocks, length: size, inner: 1)
@@ -15,17 +17,21 @@ extension FusedKernels where Self: Device {
         try broadcast(.add, out, planes, beta, perChannel, out)
     }
 
-    public func groupNormSiLU(_ x: any DeviceBuffer, gamma: any DeviceBuffer, beta: any DeviceBuffer, _ out: any DeviceBuffer,
-                              mean: any DeviceBuffer, rstd: any DeviceBuffer, shape s: GroupNormShape) throws {
+    public func groupNormSiLU(
+        _ x: any DeviceBuffer, gamma: any DeviceBuffer, beta: any DeviceBuffer, _ out: any DeviceBuffer,
+        mean: any DeviceBuffer, rstd: any DeviceBuffer, shape s: GroupNormShape
+    ) throws {
         try groupNorm(x, gamma: gamma, beta: beta, out, mean: mean, rstd: rstd, shape: s)
         try unary(.silu, out, out, count: s.batch * s.channels * s.spatial)
     }
 
     /// With x̂ = (x − mean)·rstd and d = dy·γ per block: gradX = rstd·(d − mean(d) − x̂·mean(d·x̂)),
     /// gradGamma[c] = Σ dy·x̂, gradBeta[c] = Σ dy (sums over images and pixels).
-    public func groupNormBackward(_ gradOut: any DeviceBuffer, x: any DeviceBuffer, gamma: any DeviceBuffer,
-                                  mean: any DeviceBuffer, rstd: any DeviceBuffer, gradX: any DeviceBuffer,
-                                  gradGamma: any DeviceBuffer, gradBeta: any DeviceBuffer, shape s: GroupNormShape) throws {
+    public func groupNormBackward(
+        _ gradOut: any DeviceBuffer, x: any DeviceBuffer, gamma: any DeviceBuffer,
+        mean: any DeviceBuffer, rstd: any DeviceBuffer, gradX: any DeviceBuffer,
+        gradGamma: any DeviceBuffer, gradBeta: any DeviceBuffer, shape s: GroupNormShape
+    ) throws {
         let blocks = s.batch * s.groups, size = s.channels / s.groups * s.spatial, count = blocks * size
         let planes = [s.batch, s.channels, s.spatial]
         guard count > 0 else {
@@ -51,8 +57,10 @@ extension FusedKernels where Self: Device {
     }
 
     /// out = (x − mean)·rstd per block.
-    private func normalized(_ x: any DeviceBuffer, mean: any DeviceBuffer, rstd: any DeviceBuffer, into out: any DeviceBuffer,
-                            blocks: Int, size: Int) throws {
+    private func normalized(
+        _ x: any DeviceBuffer, mean: any DeviceBuffer, rstd: any DeviceBuffer, into out: any DeviceBuffer,
+        blocks: Int, size: Int
+    ) throws {
         try broadcast(.sub, x, [blocks, size], mean, [blocks, 1], out)
         try broadcast(.mul, out, [blocks, size], rstd, [blocks, 1], out)
     }

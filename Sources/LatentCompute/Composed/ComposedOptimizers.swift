@@ -1,8 +1,10 @@
 /// The optimizer steps composed from elementwise kernels, with PyTorch's formulas and the same
 /// constants as the fused kernels (`AdamConstants`).
 extension FusedKernels where Self: Device {
-    public func adamStep(_ parameter: any DeviceBuffer, gradient: any DeviceBuffer, m: any DeviceBuffer, v: any DeviceBuffer,
-                         count: Int, hyper: AdamHyperparameters) throws {
+    public func adamStep(
+        _ parameter: any DeviceBuffer, gradient: any DeviceBuffer, m: any DeviceBuffer, v: any DeviceBuffer,
+        count: Int, hyper: AdamHyperparameters
+    ) throws {
         let c = AdamConstants(hyper)
         let g = try scratch(count), update = try scratch(count)
         // Adam's L2 term: g + wd·p; AdamW instead shrinks p by 1 − lr·wd.
@@ -18,8 +20,10 @@ extension FusedKernels where Self: Device {
         try axpby(alpha: 1, parameter, beta: -c.stepSize, update, parameter, count: count)
     }
 
-    public func sgdStep(_ parameter: any DeviceBuffer, gradient: any DeviceBuffer, momentumBuffer: any DeviceBuffer,
-                        count: Int, hyper h: SGDHyperparameters) throws {
+    public func sgdStep(
+        _ parameter: any DeviceBuffer, gradient: any DeviceBuffer, momentumBuffer: any DeviceBuffer,
+        count: Int, hyper h: SGDHyperparameters
+    ) throws {
         let g = try scratch(count)
         try axpby(alpha: 1, gradient, beta: h.weightDecay, parameter, g, count: count)
         var step = g

@@ -14,8 +14,10 @@ extension Device {
     }
 
     /// out = op(a, b) with NumPy broadcasting of `aShape` against `bShape`.
-    func broadcast(_ op: BinaryOp, _ a: any DeviceBuffer, _ aShape: [Int], _ b: any DeviceBuffer, _ bShape: [Int],
-                   _ out: any DeviceBuffer) throws {
+    func broadcast(
+        _ op: BinaryOp, _ a: any DeviceBuffer, _ aShape: [Int], _ b: any DeviceBuffer, _ bShape: [Int],
+        _ out: any DeviceBuffer
+    ) throws {
         guard let layout = BroadcastLayout(shapes: [aShape, bShape]) else {
             throw ComputeError.shapeMismatch("composed kernel: cannot broadcast \(aShape) and \(bShape)")
         }

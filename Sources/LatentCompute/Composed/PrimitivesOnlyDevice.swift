@@ -27,23 +27,31 @@ public final class PrimitivesOnlyDevice: Device {
     public func copyStrided(_ x: any DeviceBuffer, _ out: any DeviceBuffer, layout: StridedCopyLayout) throws {
         try base.copyStrided(x, out, layout: layout)
     }
-    public func gather(_ table: any DeviceBuffer, indices: any DeviceBuffer, _ out: any DeviceBuffer,
-                       indexCount: Int, rowLength: Int, tableRows: Int) throws {
+    public func gather(
+        _ table: any DeviceBuffer, indices: any DeviceBuffer, _ out: any DeviceBuffer,
+        indexCount: Int, rowLength: Int, tableRows: Int
+    ) throws {
         try base.gather(table, indices: indices, out, indexCount: indexCount, rowLength: rowLength, tableRows: tableRows)
     }
-    public func scatterAdd(_ source: any DeviceBuffer, indices: any DeviceBuffer, _ out: any DeviceBuffer,
-                           indexCount: Int, rowLength: Int, outRows: Int) throws {
+    public func scatterAdd(
+        _ source: any DeviceBuffer, indices: any DeviceBuffer, _ out: any DeviceBuffer,
+        indexCount: Int, rowLength: Int, outRows: Int
+    ) throws {
         try base.scatterAdd(source, indices: indices, out, indexCount: indexCount, rowLength: rowLength, outRows: outRows)
     }
     public func unary(_ op: UnaryOp, _ x: any DeviceBuffer, _ out: any DeviceBuffer, count: Int) throws {
         try base.unary(op, x, out, count: count)
     }
-    public func binary(_ op: BinaryOp, _ a: any DeviceBuffer, _ b: any DeviceBuffer, _ out: any DeviceBuffer,
-                       layout: BroadcastLayout) throws {
+    public func binary(
+        _ op: BinaryOp, _ a: any DeviceBuffer, _ b: any DeviceBuffer, _ out: any DeviceBuffer,
+        layout: BroadcastLayout
+    ) throws {
         try base.binary(op, a, b, out, layout: layout)
     }
-    public func select(_ condition: any DeviceBuffer, _ a: any DeviceBuffer, _ b: any DeviceBuffer,
-                       _ out: any DeviceBuffer, layout: BroadcastLayout) throws {
+    public func select(
+        _ condition: any DeviceBuffer, _ a: any DeviceBuffer, _ b: any DeviceBuffer,
+        _ out: any DeviceBuffer, layout: BroadcastLayout
+    ) throws {
         try base.select(condition, a, b, out, layout: layout)
     }
     public func affine(_ x: any DeviceBuffer, _ out: any DeviceBuffer, count: Int, scale: Float, shift: Float) throws {
@@ -70,8 +78,10 @@ public final class PrimitivesOnlyDevice: Device {
     public func col2im(_ cols: any DeviceBuffer, _ input: any DeviceBuffer, geometry: ConvGeometry) throws {
         try base.col2im(cols, input, geometry: geometry)
     }
-    public func unaryBackward(_ op: UnaryOp, _ x: any DeviceBuffer, gradOut: any DeviceBuffer, gradIn: any DeviceBuffer,
-                              count: Int) throws {
+    public func unaryBackward(
+        _ op: UnaryOp, _ x: any DeviceBuffer, gradOut: any DeviceBuffer, gradIn: any DeviceBuffer,
+        count: Int
+    ) throws {
         try base.unaryBackward(op, x, gradOut: gradOut, gradIn: gradIn, count: count)
     }
     public func oneHot(_ indices: any DeviceBuffer, _ out: any DeviceBuffer, count: Int, classes: Int) throws {

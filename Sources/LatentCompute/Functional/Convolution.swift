@@ -2,8 +2,10 @@
 extension Tensor {
     /// Cross-correlation like PyTorch's `conv2d`: self [N, C, H, W], weight [O, C/groups, kh, kw],
     /// bias [O] or nil → [N, O, outH, outW].
-    public func conv2d(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
-                       dilation: Int = 1, groups: Int = 1) throws -> Tensor {
+    public func conv2d(
+        _ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
+        dilation: Int = 1, groups: Int = 1
+    ) throws -> Tensor {
         guard rank == 4, weight.rank == 4 else {
             throw ComputeError.shapeMismatch("conv2d needs input [N, C, H, W] and weight [O, C/groups, kh, kw], got \(shape) and \(weight.shape)")
         }
@@ -34,8 +36,9 @@ extension Tensor {
             let product = try weight.reshaped([o, c]).matmul(reshaped([n, c, h * w]))
             return try (bias.map { try product + $0.reshaped([o, 1]) } ?? product).reshaped([n, o, h, w])
         }
-        let geometry = ConvGeometry(batch: n, channels: c, height: h, width: w, kernelHeight: kh, kernelWidth: kw,
-                                    stride: (stride, stride), padding: (padding, padding), dilation: (dilation, dilation))
+        let geometry = ConvGeometry(
+            batch: n, channels: c, height: h, width: w, kernelHeight: kh, kernelWidth: kw,
+            stride: (stride, stride), padding: (padding, padding), dilation: (dilation, dilation))
         let (oh, ow) = (geometry.outHeight, geometry.outWidth)
         guard oh > 0, ow > 0 else {
             throw ComputeError.shapeMismatch("conv2d: kernel \(kh)x\(kw) does not fit input \(h)x\(w) with padding \(padding)")
@@ -65,10 +68,13 @@ extension Tensor {
 
     /// Transposed convolution like PyTorch's `conv_transpose2d`: self [N, Cin, H, W],
     /// weight [Cin, Cout, kh, kw], bias [Cout] → [N, Cout, (H−1)·s − 2p + d·(k−1) + outputPadding + 1, …].
-    public func convTranspose2d(_ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
-                                outputPadding: Int = 0, dilation: Int = 1) throws -> Tensor {
+    public func convTranspose2d(
+        _ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
+        outputPadding: Int = 0, dilation: Int = 1
+    ) throws -> Tensor {
         guard rank == 4, weight.rank == 4, weight.shape[0] == shape[1] else {
-            throw ComputeError.shapeMismatch("convTranspose2d needs input [N, Cin, H, W] and weight [Cin, Cout, kh, kw], got \(shape) and \(weight.shape)")
+            throw ComputeError.shapeMismatch(
+                "convTranspose2d needs input [N, Cin, H, W] and weight [Cin, Cout, kh, kw], got \(shape) and \(weight.shape)")
         }
         let (n, cin, h, w) = (shape[0], shape[1], shape[2], shape[3])
         let (cout, kh, kw) = (weight.shape[1], weight.shape[2], weight.shape[3])
@@ -80,8 +86,9 @@ extension Tensor {
         let ow = (w - 1) * stride - 2 * padding + dilation * (kw - 1) + outputPadding + 1
         guard oh > 0, ow > 0 else { throw ComputeError.shapeMismatch("convTranspose2d output would be \(oh)x\(ow)") }
         // The output image is the input of the adjoint convolution, whose im2col layout is this geometry.
-        let geometry = ConvGeometry(batch: n, channels: cout, height: oh, width: ow, kernelHeight: kh, kernelWidth: kw,
-                                    stride: (stride, stride), padding: (padding, padding), dilation: (dilation, dilation))
+        let geometry = ConvGeometry(
+            batch: n, channels: cout, height: oh, width: ow, kernelHeight: kh, kernelWidth: kw,
+            stride: (stride, stride), padding: (padding, padding), dilation: (dilation, dilation))
         guard geometry.outHeight == h, geometry.outWidth == w else {
             throw ComputeError.shapeMismatch("convTranspose2d geometry mismatch for input \(h)x\(w)")
         }

@@ -6,8 +6,10 @@ extension Tensor {
             throw ComputeError.shapeMismatch("groupNorm of \(shape) with \(groups) groups")
         }
         let spatial = shape.dropFirst(2).reduce(1, *)
-        return try normalized(GroupNormShape(batch: shape[0], channels: shape[1], spatial: spatial, groups: groups,
-                                             epsilon: epsilon), gamma: gamma, beta: beta, name: "group_norm")
+        return try normalized(
+            GroupNormShape(
+                batch: shape[0], channels: shape[1], spatial: spatial, groups: groups,
+                epsilon: epsilon), gamma: gamma, beta: beta, name: "group_norm")
     }
 
     /// silu(groupNorm(x)). Without a gradient to record it runs the fused kernel (one pass, no
@@ -19,8 +21,9 @@ extension Tensor {
         guard rank >= 2, groups >= 1, shape[1] % groups == 0 else {
             throw ComputeError.shapeMismatch("groupNormSiLU of \(shape) with \(groups) groups")
         }
-        let norm = GroupNormShape(batch: shape[0], channels: shape[1], spatial: shape.dropFirst(2).reduce(1, *),
-                                  groups: groups, epsilon: epsilon)
+        let norm = GroupNormShape(
+            batch: shape[0], channels: shape[1], spatial: shape.dropFirst(2).reduce(1, *),
+            groups: groups, epsilon: epsilon)
         guard gamma.shape == [norm.channels], beta.shape == [norm.channels] else {
             throw ComputeError.shapeMismatch("groupNormSiLU: gamma \(gamma.shape) and beta \(beta.shape), expected [\(norm.channels)]")
         }
@@ -30,16 +33,18 @@ extension Tensor {
         let out = try Tensor.empty(shape, on: device)
         let mean = try Tensor.empty([norm.batch * norm.groups], on: device)
         let rstd = try Tensor.empty([norm.batch * norm.groups], on: device)
-        try device.groupNormSiLU(buffer, gamma: gamma.buffer, beta: beta.buffer, out.buffer, mean: mean.buffer,
-                                 rstd: rstd.buffer, shape: norm)
+        try device.groupNormSiLU(
+            buffer, gamma: gamma.buffer, beta: beta.buffer, out.buffer, mean: mean.buffer,
+            rstd: rstd.buffer, shape: norm)
         return out
     }
 
     /// LayerNorm over the last axis with gamma, beta of that size.
     public func layerNorm(gamma: Tensor, beta: Tensor, epsilon: Float = 1e-5) throws -> Tensor {
         guard let d = shape.last, d > 0 else { throw ComputeError.shapeMismatch("layerNorm of \(shape)") }
-        return try normalized(GroupNormShape(batch: count / d, channels: d, spatial: 1, groups: 1, epsilon: epsilon),
-                              gamma: gamma, beta: beta, name: "layer_norm")
+        return try normalized(
+            GroupNormShape(batch: count / d, channels: d, spatial: 1, groups: 1, epsilon: epsilon),
+            gamma: gamma, beta: beta, name: "layer_norm")
     }
 
     func normalized(_ norm: GroupNormShape, gamma: Tensor, beta: Tensor, name: String) throws -> Tensor {
@@ -50,16 +55,18 @@ extension Tensor {
         let out = try Tensor.empty(shape, on: device)
         let mean = try Tensor.empty([norm.batch * norm.groups], on: device)
         let rstd = try Tensor.empty([norm.batch * norm.groups], on: device)
-        try device.groupNorm(buffer, gamma: gamma.buffer, beta: beta.buffer, out.buffer, mean: mean.buffer,
-                             rstd: rstd.buffer, shape: norm)
+        try device.groupNorm(
+            buffer, gamma: gamma.buffer, beta: beta.buffer, out.buffer, mean: mean.buffer,
+            rstd: rstd.buffer, shape: norm)
         let x = self
         return Tensor.record(out, name, [x, gamma, beta]) { g in
             let gradX = try Tensor.empty(x.shape, on: x.device)
             let gradGamma = try Tensor.empty(gamma.shape, on: x.device)
             let gradBeta = try Tensor.empty(beta.shape, on: x.device)
-            try x.device.groupNormBackward(g.buffer, x: x.buffer, gamma: gamma.buffer, mean: mean.buffer, rstd: rstd.buffer,
-                                           gradX: gradX.buffer, gradGamma: gradGamma.buffer, gradBeta: gradBeta.buffer,
-                                           shape: norm)
+            try x.device.groupNormBackward(
+                g.buffer, x: x.buffer, gamma: gamma.buffer, mean: mean.buffer, rstd: rstd.buffer,
+                gradX: gradX.buffer, gradGamma: gradGamma.buffer, gradBeta: gradBeta.buffer,
+                shape: norm)
             return [gradX, gradGamma, gradBeta]
         }
     }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Rows or tiles: which kernels of Kernels/attention.cl and Kernels/codebook.cl run.
@@ -28,19 +28,25 @@ enum OpenCLTilingVariant: String, Sendable, CaseIterable {
 /// Di = rowsum(dO∘O) into a temporary [B·Lq] buffer, dQ (parallel over query rows) and dK/dV
 /// (parallel over key rows); each recomputes P from the saved logsumexp, so nothing races.
 extension OpenCLDevice {
-    public func attention(q: any DeviceBuffer, k: any DeviceBuffer, v: any DeviceBuffer, mask: (any DeviceBuffer)?,
-                          _ out: any DeviceBuffer, logsumexp: any DeviceBuffer, shape: AttentionShape) throws {
-        try attention(q: q, k: k, v: v, mask: mask, out, logsumexp: logsumexp, shape: shape,
-                      variant: OpenCLTilingVariant.choose(for: self))
+    public func attention(
+        q: any DeviceBuffer, k: any DeviceBuffer, v: any DeviceBuffer, mask: (any DeviceBuffer)?,
+        _ out: any DeviceBuffer, logsumexp: any DeviceBuffer, shape: AttentionShape
+    ) throws {
+        try attention(
+            q: q, k: k, v: v, mask: mask, out, logsumexp: logsumexp, shape: shape,
+            variant: OpenCLTilingVariant.choose(for: self))
     }
 
-    public func attentionBackward(q: any DeviceBuffer, k: any DeviceBuffer, v: any DeviceBuffer, mask: (any DeviceBuffer)?,
-                                  out: any DeviceBuffer, logsumexp: any DeviceBuffer, gradOut: any DeviceBuffer,
-                                  gradQ: any DeviceBuffer, gradK: any DeviceBuffer, gradV: any DeviceBuffer,
-                                  shape: AttentionShape) throws {
-        try attentionBackward(q: q, k: k, v: v, mask: mask, out: out, logsumexp: logsumexp, gradOut: gradOut,
-                              gradQ: gradQ, gradK: gradK, gradV: gradV, shape: shape,
-                              variant: OpenCLTilingVariant.choose(for: self))
+    public func attentionBackward(
+        q: any DeviceBuffer, k: any DeviceBuffer, v: any DeviceBuffer, mask: (any DeviceBuffer)?,
+        out: any DeviceBuffer, logsumexp: any DeviceBuffer, gradOut: any DeviceBuffer,
+        gradQ: any DeviceBuffer, gradK: any DeviceBuffer, gradV: any DeviceBuffer,
+        shape: AttentionShape
+    ) throws {
+        try attentionBackward(
+            q: q, k: k, v: v, mask: mask, out: out, logsumexp: logsumexp, gradOut: gradOut,
+            gradQ: gradQ, gradK: gradK, gradV: gradV, shape: shape,
+            variant: OpenCLTilingVariant.choose(for: self))
     }
 
     /// Build options and checked sizes shared by the attention kernels.
@@ -64,9 +70,11 @@ extension OpenCLDevice {
         }
     }
 
-    func attention(q: any DeviceBuffer, k: any DeviceBuffer, v: any DeviceBuffer, mask: (any DeviceBuffer)?,
-                   _ out: any DeviceBuffer, logsumexp: any DeviceBuffer, shape s: AttentionShape,
-                   variant: OpenCLTilingVariant) throws {
+    func attention(
+        q: any DeviceBuffer, k: any DeviceBuffer, v: any DeviceBuffer, mask: (any DeviceBuffer)?,
+        _ out: any DeviceBuffer, logsumexp: any DeviceBuffer, shape s: AttentionShape,
+        variant: OpenCLTilingVariant
+    ) throws {
         let (options, lq, lk) = try attentionSetup(s, kernel: "attention")
         if s.batch == 0 || s.queryLength == 0 { return }
         switch variant {
@@ -76,34 +84,42 @@ extension OpenCLDevice {
             let lkPad = (s.keyLength + 15) / 16 * 16, dPad = (s.headDimension + 15) / 16 * 16
             let kt = try makeBuffer(byteCount: max(1, s.batch * s.headDimension * lkPad) * 4)
             let vp = try makeBuffer(byteCount: max(1, s.batch * s.keyLength * dPad) * 4)
-            try launch(family: "attention", kernel: "attention_pack", options: options, global: [lkPad, s.batch],
-                       arguments: [.buffer(k), .buffer(v), .buffer(kt), .buffer(vp), .int(lk), .int(Int32(lkPad))])
-            try launch(family: "attention", kernel: "attention_forward_rows", options: options,
-                       global: [(s.queryLength + 3) / 4, s.batch], arguments: [
-                           .buffer(q), .buffer(kt), .buffer(vp), .buffer(mask ?? q), .int(mask == nil ? 0 : 1),
-                           .buffer(out), .buffer(logsumexp), .int(lq), .int(lk), .int(Int32(lkPad)), .float(s.scale),
-                       ])
+            try launch(
+                family: "attention", kernel: "attention_pack", options: options, global: [lkPad, s.batch],
+                arguments: [.buffer(k), .buffer(v), .buffer(kt), .buffer(vp), .int(lk), .int(Int32(lkPad))])
+            try launch(
+                family: "attention", kernel: "attention_forward_rows", options: options,
+                global: [(s.queryLength + 3) / 4, s.batch],
+                arguments: [
+                    .buffer(q), .buffer(kt), .buffer(vp), .buffer(mask ?? q), .int(mask == nil ? 0 : 1),
+                    .buffer(out), .buffer(logsumexp), .int(lq), .int(lk), .int(Int32(lkPad)), .float(s.scale),
+                ])
         case .tiled:
             let (global, local) = attentionRange(rows: s.queryLength, batch: s.batch, variant: variant)
             let tileBytes = OpenCLTilingVariant.tileRows(dimension: s.headDimension) * s.headDimension * 4
-            try launch(family: "attention", kernel: "attention_forward_tiled", options: options,
-                       global: global, local: local, arguments: [
-                           .buffer(q), .buffer(k), .buffer(v), .buffer(mask ?? q), .int(mask == nil ? 0 : 1),
-                           .buffer(out), .buffer(logsumexp), .int(lq), .int(lk), .float(s.scale),
-                           .local(bytes: tileBytes), .local(bytes: tileBytes),
-                       ])
+            try launch(
+                family: "attention", kernel: "attention_forward_tiled", options: options,
+                global: global, local: local,
+                arguments: [
+                    .buffer(q), .buffer(k), .buffer(v), .buffer(mask ?? q), .int(mask == nil ? 0 : 1),
+                    .buffer(out), .buffer(logsumexp), .int(lq), .int(lk), .float(s.scale),
+                    .local(bytes: tileBytes), .local(bytes: tileBytes),
+                ])
         }
     }
 
-    func attentionBackward(q: any DeviceBuffer, k: any DeviceBuffer, v: any DeviceBuffer, mask: (any DeviceBuffer)?,
-                           out: any DeviceBuffer, logsumexp: any DeviceBuffer, gradOut: any DeviceBuffer,
-                           gradQ: any DeviceBuffer, gradK: any DeviceBuffer, gradV: any DeviceBuffer,
-                           shape s: AttentionShape, variant: OpenCLTilingVariant) throws {
+    func attentionBackward(
+        q: any DeviceBuffer, k: any DeviceBuffer, v: any DeviceBuffer, mask: (any DeviceBuffer)?,
+        out: any DeviceBuffer, logsumexp: any DeviceBuffer, gradOut: any DeviceBuffer,
+        gradQ: any DeviceBuffer, gradK: any DeviceBuffer, gradV: any DeviceBuffer,
+        shape s: AttentionShape, variant: OpenCLTilingVariant
+    ) throws {
         let (options, lq, lk) = try attentionSetup(s, kernel: "attentionBackward")
         if s.batch == 0 { return }
         let di = try makeBuffer(byteCount: max(1, s.batch * s.queryLength) * 4)
-        try launch(family: "attention", kernel: "attention_row_dot", options: options, global: [s.queryLength, s.batch],
-                   arguments: [.buffer(gradOut), .buffer(out), .buffer(di), .int(lq)])
+        try launch(
+            family: "attention", kernel: "attention_row_dot", options: options, global: [s.queryLength, s.batch],
+            arguments: [.buffer(gradOut), .buffer(out), .buffer(di), .int(lq)])
         let tileBytes = OpenCLTilingVariant.tileRows(dimension: s.headDimension) * s.headDimension * 4
         let tiles: [KernelArgument] = variant == .tiled ? [.local(bytes: tileBytes), .local(bytes: tileBytes)] : []
         let common: [KernelArgument] = [
@@ -111,13 +127,15 @@ extension OpenCLDevice {
             .buffer(di), .buffer(gradOut),
         ]
         let dq = attentionRange(rows: s.queryLength, batch: s.batch, variant: variant)
-        try launch(family: "attention", kernel: "attention_backward_dq_\(variant.rawValue)", options: options,
-                   global: dq.0, local: dq.1,
-                   arguments: common + [.buffer(gradQ), .int(lq), .int(lk), .float(s.scale)] + tiles)
+        try launch(
+            family: "attention", kernel: "attention_backward_dq_\(variant.rawValue)", options: options,
+            global: dq.0, local: dq.1,
+            arguments: common + [.buffer(gradQ), .int(lq), .int(lk), .float(s.scale)] + tiles)
         let dkdv = attentionRange(rows: s.keyLength, batch: s.batch, variant: variant)
-        try launch(family: "attention", kernel: "attention_backward_dkdv_\(variant.rawValue)", options: options,
-                   global: dkdv.0, local: dkdv.1,
-                   arguments: common + [.buffer(gradK), .buffer(gradV), .int(lq), .int(lk), .float(s.scale)] + tiles)
+        try launch(
+            family: "attention", kernel: "attention_backward_dkdv_\(variant.rawValue)", options: options,
+            global: dkdv.0, local: dkdv.1,
+            arguments: common + [.buffer(gradK), .buffer(gradV), .int(lq), .int(lk), .float(s.scale)] + tiles)
         // A fully masked or empty key set leaves nothing to do for dQ; Lq = 0 gives dK = dV = 0.
         // `di` is released here; the in-order queue runs the kernels above before any reuse.
     }

@@ -88,7 +88,8 @@ final class OpenCLBufferPool: @unchecked Sendable {
         var status: cl_int = 0
         let mem = api.createBuffer(context.raw, cl_mem_flags(CL_MEM_READ_WRITE), size, nil, &status)
         if status == CL_MEM_OBJECT_ALLOCATION_FAILURE || status == CL_OUT_OF_RESOURCES
-            || status == CL_OUT_OF_HOST_MEMORY || status == CL_INVALID_BUFFER_SIZE {
+            || status == CL_OUT_OF_HOST_MEMORY || status == CL_INVALID_BUFFER_SIZE
+        {
             return nil
         }
         try clCheck(status, "clCreateBuffer")
@@ -111,7 +112,10 @@ final class OpenCLBufferPool: @unchecked Sendable {
     /// Releases every pooled buffer.
     func trim() {
         let dropped = state.withLock { state -> [Int: [CLObject]] in
-            defer { state.free = [:]; state.pooledBytes = 0 }
+            defer {
+                state.free = [:]
+                state.pooledBytes = 0
+            }
             return state.free
         }
         _ = dropped

@@ -16,18 +16,20 @@ extension OpenCLDevice {
         let rows = g.batch * g.columnRows
         _ = try kernelCount(rows * g.outHeight * g.outWidth, "im2col column count")
         _ = try kernelCount(g.batch * g.channels * g.height * g.width, "im2col input count")
-        try launch(family: "conv", kernel: perRow ? "im2col_rows" : "im2col",
-                   global: perRow ? [g.outHeight, rows] : [g.outWidth, g.outHeight, rows],
-                   arguments: [.buffer(input), .buffer(cols)] + convGeometryArguments(g) + [.int(Int32(rows))])
+        try launch(
+            family: "conv", kernel: perRow ? "im2col_rows" : "im2col",
+            global: perRow ? [g.outHeight, rows] : [g.outWidth, g.outHeight, rows],
+            arguments: [.buffer(input), .buffer(cols)] + convGeometryArguments(g) + [.int(Int32(rows))])
     }
 
     func col2im(_ cols: any DeviceBuffer, _ input: any DeviceBuffer, geometry g: ConvGeometry, perRow: Bool) throws {
         let planes = g.batch * g.channels
         _ = try kernelCount(g.batch * g.columnRows * g.outHeight * g.outWidth, "col2im column count")
         _ = try kernelCount(planes * g.height * g.width, "col2im input count")
-        try launch(family: "conv", kernel: perRow ? "col2im_rows" : "col2im",
-                   global: perRow ? [g.height, planes] : [g.width, g.height, planes],
-                   arguments: [.buffer(cols), .buffer(input)] + convGeometryArguments(g) + [.int(Int32(planes))])
+        try launch(
+            family: "conv", kernel: perRow ? "col2im_rows" : "col2im",
+            global: perRow ? [g.height, planes] : [g.width, g.height, planes],
+            arguments: [.buffer(cols), .buffer(input)] + convGeometryArguments(g) + [.int(Int32(planes))])
     }
 
     private func convGeometryArguments(_ g: ConvGeometry) -> [KernelArgument] {

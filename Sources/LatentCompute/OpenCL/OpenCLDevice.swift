@@ -17,9 +17,11 @@ public struct OpenCLDeviceInfo: Sendable {
     public var driverVersion: String
     public var openCLCVersion: String
 
-    public init(platformIndex: Int, deviceIndex: Int, platformName: String, name: String, type: String,
-                computeUnits: Int, globalMemoryBytes: Int, localMemoryBytes: Int, maxWorkGroupSize: Int,
-                fp16: Bool, fp64: Bool, driverVersion: String, openCLCVersion: String) {
+    public init(
+        platformIndex: Int, deviceIndex: Int, platformName: String, name: String, type: String,
+        computeUnits: Int, globalMemoryBytes: Int, localMemoryBytes: Int, maxWorkGroupSize: Int,
+        fp16: Bool, fp64: Bool, driverVersion: String, openCLCVersion: String
+    ) {
         self.platformIndex = platformIndex
         self.deviceIndex = deviceIndex
         self.platformName = platformName
@@ -72,9 +74,10 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
             throw .openCL(call: "clCreateCommandQueue", code: status)
         }
         self.queue = CLObject(queue, release: api.releaseCommandQueue)
-        self.pool = OpenCLBufferPool(api: api, context: self.context, deviceName: entry.info.name,
-                                     maxAllocationBytes: entry.maxAllocationBytes,
-                                     maxPooledBytes: min(entry.info.globalMemoryBytes / 4, 4 << 30))
+        self.pool = OpenCLBufferPool(
+            api: api, context: self.context, deviceName: entry.info.name,
+            maxAllocationBytes: entry.maxAllocationBytes,
+            maxPooledBytes: min(entry.info.globalMemoryBytes / 4, 4 << 30))
     }
 
     // MARK: memory
@@ -118,8 +121,9 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
         }
         guard let base = destination.baseAddress, destination.count > 0 else { return }
         counter.download()
-        try clCheck(api.enqueueReadBuffer(queue.raw, source.mem.raw, cl_bool(CL_TRUE), byteOffset, destination.count, base, 0, nil, nil),
-                    "clEnqueueReadBuffer")
+        try clCheck(
+            api.enqueueReadBuffer(queue.raw, source.mem.raw, cl_bool(CL_TRUE), byteOffset, destination.count, base, 0, nil, nil),
+            "clEnqueueReadBuffer")
     }
 
     public func synchronize() throws {

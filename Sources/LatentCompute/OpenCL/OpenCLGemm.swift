@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Which kernel of Kernels/gemm.cl runs a matrix product.
@@ -23,8 +23,10 @@ extension OpenCLDevice {
     }
 
     /// The product with an explicit kernel variant (tests run both on any device).
-    func gemm(_ a: any DeviceBuffer, _ b: any DeviceBuffer, _ c: any DeviceBuffer, shape s: GemmShape,
-              variant: OpenCLGemmVariant) throws {
+    func gemm(
+        _ a: any DeviceBuffer, _ b: any DeviceBuffer, _ c: any DeviceBuffer, shape s: GemmShape,
+        variant: OpenCLGemmVariant
+    ) throws {
         guard s.batch >= 0, s.m >= 0, s.n >= 0, s.k >= 0, s.strideA >= 0, s.strideB >= 0, s.strideC >= 0 else {
             throw ComputeError.invalidArgument("gemm: negative size in \(s)")
         }
@@ -43,11 +45,13 @@ extension OpenCLDevice {
 
         if s.k == 0 || s.alpha == 0 {
             for z in 0..<launches {
-                try launch(family: "gemm", kernel: "sgemm_scale", global: [roundUp(s.m * s.n, 64), perLaunch],
-                           local: [64, 1], arguments: [
-                    .buffer(c), .int(Int32(s.m * s.n)), .int(Int32(z * s.strideC)), .int(Int32(s.strideC)),
-                    .float(s.beta),
-                ])
+                try launch(
+                    family: "gemm", kernel: "sgemm_scale", global: [roundUp(s.m * s.n, 64), perLaunch],
+                    local: [64, 1],
+                    arguments: [
+                        .buffer(c), .int(Int32(s.m * s.n)), .int(Int32(z * s.strideC)), .int(Int32(s.strideC)),
+                        .float(s.beta),
+                    ])
             }
             return
         }
@@ -59,27 +63,31 @@ extension OpenCLDevice {
         let ldb = s.transposeB ? s.k : s.n
         switch variant {
         case .cpu:
-            try cpuStyleGemm(a, b, c, shape: s, transA: transA, transB: transB, lda: lda, ldb: ldb,
-                             launches: launches, perLaunch: perLaunch)
+            try cpuStyleGemm(
+                a, b, c, shape: s, transA: transA, transB: transB, lda: lda, ldb: ldb,
+                launches: launches, perLaunch: perLaunch)
         case .gpu:
             for z in 0..<launches {
-                try launch(family: "gemm", kernel: "sgemm_tiled",
-                           global: [(s.n + 63) / 64 * 16, (s.m + 63) / 64 * 16, perLaunch], local: [16, 16, 1],
-                           arguments: [
-                    .buffer(a), .buffer(b), .buffer(c),
-                    .int(Int32(s.m)), .int(Int32(s.n)), .int(Int32(s.k)), .int(Int32(lda)), .int(Int32(ldb)),
-                    .int(Int32(z * s.strideA)), .int(Int32(z * s.strideB)), .int(Int32(z * s.strideC)),
-                    .int(Int32(s.strideA)), .int(Int32(s.strideB)), .int(Int32(s.strideC)),
-                    .float(s.alpha), .float(s.beta), transA, transB,
-                ])
+                try launch(
+                    family: "gemm", kernel: "sgemm_tiled",
+                    global: [(s.n + 63) / 64 * 16, (s.m + 63) / 64 * 16, perLaunch], local: [16, 16, 1],
+                    arguments: [
+                        .buffer(a), .buffer(b), .buffer(c),
+                        .int(Int32(s.m)), .int(Int32(s.n)), .int(Int32(s.k)), .int(Int32(lda)), .int(Int32(ldb)),
+                        .int(Int32(z * s.strideA)), .int(Int32(z * s.strideB)), .int(Int32(z * s.strideC)),
+                        .int(Int32(s.strideA)), .int(Int32(s.strideB)), .int(Int32(s.strideC)),
+                        .float(s.alpha), .float(s.beta), transA, transB,
+                    ])
             }
         }
     }
 
     /// The CPU-style product: pack op(A) into 6-row panels and op(B) into 16-column panels
     /// (zero-padded, transposes absorbed), then one work-item per 6×16 block of C.
-    private func cpuStyleGemm(_ a: any DeviceBuffer, _ b: any DeviceBuffer, _ c: any DeviceBuffer, shape s: GemmShape,
-                              transA: KernelArgument, transB: KernelArgument, lda: Int, ldb: Int, launches: Int, perLaunch: Int) throws {
+    private func cpuStyleGemm(
+        _ a: any DeviceBuffer, _ b: any DeviceBuffer, _ c: any DeviceBuffer, shape s: GemmShape,
+        transA: KernelArgument, transB: KernelArgument, lda: Int, ldb: Int, launches: Int, perLaunch: Int
+    ) throws {
         let panelsA = (s.m + 5) / 6, panelsB = (s.n + 15) / 16
         let sizeA = panelsA * 6 * s.k, sizeB = panelsB * 16 * s.k
         let batchesA = s.strideA == 0 ? 1 : perLaunch
@@ -91,22 +99,26 @@ extension OpenCLDevice {
         let packedB = try makeBuffer(byteCount: batchesB * sizeB * 4)
         let depthChunks = (s.k + 63) / 64
         for z in 0..<launches {
-            try launch(family: "gemm", kernel: "pack_a", global: [panelsA, depthChunks, batchesA], local: [1, 1, 1],
-                       arguments: [
-                .buffer(a), .buffer(packedA), .int(Int32(s.m)), .int(Int32(s.k)), .int(Int32(lda)),
-                .int(Int32(z * s.strideA)), .int(Int32(s.strideA)), transA,
-            ])
-            try launch(family: "gemm", kernel: "pack_b", global: [panelsB, depthChunks, batchesB], local: [1, 1, 1],
-                       arguments: [
-                .buffer(b), .buffer(packedB), .int(Int32(s.n)), .int(Int32(s.k)), .int(Int32(ldb)),
-                .int(Int32(z * s.strideB)), .int(Int32(s.strideB)), transB,
-            ])
-            try launch(family: "gemm", kernel: "sgemm_cpu", global: [roundUp(panelsA, 8), panelsB, perLaunch],
-                       local: [8, 1, 1], arguments: [
-                .buffer(packedA), .buffer(packedB), .buffer(c), .int(Int32(s.m)), .int(Int32(s.n)), .int(Int32(s.k)),
-                .int(Int32(s.strideA == 0 ? 0 : sizeA)), .int(Int32(s.strideB == 0 ? 0 : sizeB)),
-                .int(Int32(z * s.strideC)), .int(Int32(s.strideC)), .float(s.alpha), .float(s.beta),
-            ])
+            try launch(
+                family: "gemm", kernel: "pack_a", global: [panelsA, depthChunks, batchesA], local: [1, 1, 1],
+                arguments: [
+                    .buffer(a), .buffer(packedA), .int(Int32(s.m)), .int(Int32(s.k)), .int(Int32(lda)),
+                    .int(Int32(z * s.strideA)), .int(Int32(s.strideA)), transA,
+                ])
+            try launch(
+                family: "gemm", kernel: "pack_b", global: [panelsB, depthChunks, batchesB], local: [1, 1, 1],
+                arguments: [
+                    .buffer(b), .buffer(packedB), .int(Int32(s.n)), .int(Int32(s.k)), .int(Int32(ldb)),
+                    .int(Int32(z * s.strideB)), .int(Int32(s.strideB)), transB,
+                ])
+            try launch(
+                family: "gemm", kernel: "sgemm_cpu", global: [roundUp(panelsA, 8), panelsB, perLaunch],
+                local: [8, 1, 1],
+                arguments: [
+                    .buffer(packedA), .buffer(packedB), .buffer(c), .int(Int32(s.m)), .int(Int32(s.n)), .int(Int32(s.k)),
+                    .int(Int32(s.strideA == 0 ? 0 : sizeA)), .int(Int32(s.strideB == 0 ? 0 : sizeB)),
+                    .int(Int32(z * s.strideC)), .int(Int32(s.strideC)), .float(s.alpha), .float(s.beta),
+                ])
         }
     }
 }

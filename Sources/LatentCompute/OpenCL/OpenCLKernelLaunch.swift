@@ -16,8 +16,10 @@ extension OpenCLDevice {
     /// Enqueues `kernel` from Kernels/<family>.cl (program built on first use with `options`, cached).
     /// `global` sizes must be multiples of `local` when given. A zero-sized global is a no-op.
     /// The call returns without waiting; `read` and `synchronize` wait.
-    func launch(family: String, kernel: String, options: String = "", global: [Int], local: [Int]? = nil,
-                arguments: [KernelArgument]) throws {
+    func launch(
+        family: String, kernel: String, options: String = "", global: [Int], local: [Int]? = nil,
+        arguments: [KernelArgument]
+    ) throws {
         guard !global.isEmpty, global.count <= 3 else {
             throw ComputeError.invalidArgument("launch of \(kernel): \(global.count) work dimensions")
         }
@@ -59,12 +61,14 @@ extension OpenCLDevice {
             let status = global.withUnsafeBufferPointer { globalSizes in
                 if let local {
                     return local.withUnsafeBufferPointer { localSizes in
-                        api.enqueueNDRangeKernel(queue.raw, object.raw, cl_uint(global.count), nil, globalSizes.baseAddress,
-                                                 localSizes.baseAddress, 0, nil, nil)
+                        api.enqueueNDRangeKernel(
+                            queue.raw, object.raw, cl_uint(global.count), nil, globalSizes.baseAddress,
+                            localSizes.baseAddress, 0, nil, nil)
                     }
                 }
-                return api.enqueueNDRangeKernel(queue.raw, object.raw, cl_uint(global.count), nil, globalSizes.baseAddress,
-                                                nil, 0, nil, nil)
+                return api.enqueueNDRangeKernel(
+                    queue.raw, object.raw, cl_uint(global.count), nil, globalSizes.baseAddress,
+                    nil, 0, nil, nil)
             }
             try clCheck(status, "clEnqueueNDRangeKernel(\(kernel))")
         }

@@ -1,8 +1,8 @@
 import COpenCL
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The OpenCL entry points this package calls, resolved with dlsym from the ICD loader that is
@@ -12,27 +12,54 @@ struct OpenCLAPI: @unchecked Sendable {
 
     let getPlatformIDs: @convention(c) (cl_uint, UnsafeMutablePointer<cl_platform_id?>?, UnsafeMutablePointer<cl_uint>?) -> cl_int
     let getPlatformInfo: @convention(c) (cl_platform_id?, cl_platform_info, Int, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?) -> cl_int
-    let getDeviceIDs: @convention(c) (cl_platform_id?, cl_device_type, cl_uint, UnsafeMutablePointer<cl_device_id?>?, UnsafeMutablePointer<cl_uint>?) -> cl_int
+    let getDeviceIDs:
+        @convention(c) (cl_platform_id?, cl_device_type, cl_uint, UnsafeMutablePointer<cl_device_id?>?, UnsafeMutablePointer<cl_uint>?) -> cl_int
     let getDeviceInfo: @convention(c) (cl_device_id?, cl_device_info, Int, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?) -> cl_int
-    let createContext: @convention(c) (UnsafePointer<cl_context_properties>?, cl_uint, UnsafePointer<cl_device_id?>?, Callback, UnsafeMutableRawPointer?, UnsafeMutablePointer<cl_int>?) -> cl_context?
+    let createContext:
+        @convention(c) (
+            UnsafePointer<cl_context_properties>?, cl_uint, UnsafePointer<cl_device_id?>?, Callback, UnsafeMutableRawPointer?,
+            UnsafeMutablePointer<cl_int>?
+        ) -> cl_context?
     let releaseContext: @convention(c) (cl_context?) -> cl_int
-    let createCommandQueue: @convention(c) (cl_context?, cl_device_id?, cl_command_queue_properties, UnsafeMutablePointer<cl_int>?) -> cl_command_queue?
+    let createCommandQueue:
+        @convention(c) (cl_context?, cl_device_id?, cl_command_queue_properties, UnsafeMutablePointer<cl_int>?) -> cl_command_queue?
     let releaseCommandQueue: @convention(c) (cl_command_queue?) -> cl_int
     let createBuffer: @convention(c) (cl_context?, cl_mem_flags, Int, UnsafeMutableRawPointer?, UnsafeMutablePointer<cl_int>?) -> cl_mem?
     let releaseMemObject: @convention(c) (cl_mem?) -> cl_int
-    let createProgramWithSource: @convention(c) (cl_context?, cl_uint, UnsafeMutablePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int>?, UnsafeMutablePointer<cl_int>?) -> cl_program?
-    let createProgramWithBinary: @convention(c) (cl_context?, cl_uint, UnsafePointer<cl_device_id?>?, UnsafePointer<Int>?, UnsafeMutablePointer<UnsafePointer<UInt8>?>?, UnsafeMutablePointer<cl_int>?, UnsafeMutablePointer<cl_int>?) -> cl_program?
-    let buildProgram: @convention(c) (cl_program?, cl_uint, UnsafePointer<cl_device_id?>?, UnsafePointer<CChar>?, Callback, UnsafeMutableRawPointer?) -> cl_int
-    let getProgramBuildInfo: @convention(c) (cl_program?, cl_device_id?, cl_program_build_info, Int, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?) -> cl_int
+    let createProgramWithSource:
+        @convention(c) (cl_context?, cl_uint, UnsafeMutablePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int>?, UnsafeMutablePointer<cl_int>?) ->
+            cl_program?
+    let createProgramWithBinary:
+        @convention(c) (
+            cl_context?, cl_uint, UnsafePointer<cl_device_id?>?, UnsafePointer<Int>?, UnsafeMutablePointer<UnsafePointer<UInt8>?>?,
+            UnsafeMutablePointer<cl_int>?, UnsafeMutablePointer<cl_int>?
+        ) -> cl_program?
+    let buildProgram:
+        @convention(c) (cl_program?, cl_uint, UnsafePointer<cl_device_id?>?, UnsafePointer<CChar>?, Callback, UnsafeMutableRawPointer?) -> cl_int
+    let getProgramBuildInfo:
+        @convention(c) (cl_program?, cl_device_id?, cl_program_build_info, Int, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?) -> cl_int
     let getProgramInfo: @convention(c) (cl_program?, cl_program_info, Int, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?) -> cl_int
     let releaseProgram: @convention(c) (cl_program?) -> cl_int
     let createKernel: @convention(c) (cl_program?, UnsafePointer<CChar>?, UnsafeMutablePointer<cl_int>?) -> cl_kernel?
     let releaseKernel: @convention(c) (cl_kernel?) -> cl_int
     let setKernelArg: @convention(c) (cl_kernel?, cl_uint, Int, UnsafeRawPointer?) -> cl_int
-    let enqueueNDRangeKernel: @convention(c) (cl_command_queue?, cl_kernel?, cl_uint, UnsafePointer<Int>?, UnsafePointer<Int>?, UnsafePointer<Int>?, cl_uint, UnsafePointer<cl_event?>?, UnsafeMutablePointer<cl_event?>?) -> cl_int
-    let enqueueWriteBuffer: @convention(c) (cl_command_queue?, cl_mem?, cl_bool, Int, Int, UnsafeRawPointer?, cl_uint, UnsafePointer<cl_event?>?, UnsafeMutablePointer<cl_event?>?) -> cl_int
-    let enqueueReadBuffer: @convention(c) (cl_command_queue?, cl_mem?, cl_bool, Int, Int, UnsafeMutableRawPointer?, cl_uint, UnsafePointer<cl_event?>?, UnsafeMutablePointer<cl_event?>?) -> cl_int
-    let enqueueCopyBuffer: @convention(c) (cl_command_queue?, cl_mem?, cl_mem?, Int, Int, Int, cl_uint, UnsafePointer<cl_event?>?, UnsafeMutablePointer<cl_event?>?) -> cl_int
+    let enqueueNDRangeKernel:
+        @convention(c) (
+            cl_command_queue?, cl_kernel?, cl_uint, UnsafePointer<Int>?, UnsafePointer<Int>?, UnsafePointer<Int>?, cl_uint, UnsafePointer<cl_event?>?,
+            UnsafeMutablePointer<cl_event?>?
+        ) -> cl_int
+    let enqueueWriteBuffer:
+        @convention(c) (
+            cl_command_queue?, cl_mem?, cl_bool, Int, Int, UnsafeRawPointer?, cl_uint, UnsafePointer<cl_event?>?, UnsafeMutablePointer<cl_event?>?
+        ) -> cl_int
+    let enqueueReadBuffer:
+        @convention(c) (
+            cl_command_queue?, cl_mem?, cl_bool, Int, Int, UnsafeMutableRawPointer?, cl_uint, UnsafePointer<cl_event?>?,
+            UnsafeMutablePointer<cl_event?>?
+        ) -> cl_int
+    let enqueueCopyBuffer:
+        @convention(c) (cl_command_queue?, cl_mem?, cl_mem?, Int, Int, Int, cl_uint, UnsafePointer<cl_event?>?, UnsafeMutablePointer<cl_event?>?) ->
+            cl_int
     let flush: @convention(c) (cl_command_queue?) -> cl_int
     let finish: @convention(c) (cl_command_queue?) -> cl_int
 
@@ -49,8 +76,9 @@ struct OpenCLAPI: @unchecked Sendable {
     static func load(libraries: [String] = loaderNames) -> Result<OpenCLAPI, ComputeError> {
         // The loader finds the drivers (PoCL, NVIDIA, ...) through /etc/OpenCL/vendors.
         guard let handle = libraries.lazy.compactMap({ dlopen($0, RTLD_NOW | RTLD_LOCAL) }).first else {
-            return .failure(.deviceUnavailable(
-                "no OpenCL ICD loader (libOpenCL.so.1) found; install ocl-icd-libopencl1 and a driver such as pocl-opencl-icd"))
+            return .failure(
+                .deviceUnavailable(
+                    "no OpenCL ICD loader (libOpenCL.so.1) found; install ocl-icd-libopencl1 and a driver such as pocl-opencl-icd"))
         }
         do {
             // The handle stays open for the life of the process: the functions point into it.

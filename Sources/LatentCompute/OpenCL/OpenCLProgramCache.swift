@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// On-disk cache of compiled OpenCL program binaries, so that later processes skip the compiler.

@@ -45,11 +45,14 @@ extension OpenCLDevice {
     /// Builds `source` for this device (not cached in memory). Uses the disk cache's binary when it has
     /// one for the same source, options, device and driver, else compiles and stores the binary.
     /// A compile error throws `programBuild` with the build log.
-    func buildProgram(source: String, options: String, family: String = "custom",
-                      cache: OpenCLProgramDiskCache? = .standard) throws -> (program: CLObject, fromDiskCache: Bool) {
+    func buildProgram(
+        source: String, options: String, family: String = "custom",
+        cache: OpenCLProgramDiskCache? = .standard
+    ) throws -> (program: CLObject, fromDiskCache: Bool) {
         let fullOptions = options.isEmpty ? Self.baseBuildOptions : Self.baseBuildOptions + " " + options
-        let key = OpenCLProgramDiskCache.key(source: source, options: fullOptions, deviceName: info.name,
-                                             driverVersion: info.driverVersion)
+        let key = OpenCLProgramDiskCache.key(
+            source: source, options: fullOptions, deviceName: info.name,
+            driverVersion: info.driverVersion)
         if let cache, let binary = cache.load(key: key), let program = programFromBinary(binary, options: fullOptions) {
             return (program, true)
         }
@@ -92,12 +95,14 @@ extension OpenCLDevice {
     private func programBinary(_ program: CLObject) -> [UInt8]? {
         var size = 0
         guard api.getProgramInfo(program.raw, cl_program_info(CL_PROGRAM_BINARY_SIZES), MemoryLayout<Int>.size, &size, nil) == CL_SUCCESS,
-              size > 0 else { return nil }
+            size > 0
+        else { return nil }
         var bytes = [UInt8](repeating: 0, count: size)
         let status = bytes.withUnsafeMutableBufferPointer { buffer -> cl_int in
             var pointer: UnsafeMutablePointer<UInt8>? = buffer.baseAddress
-            return api.getProgramInfo(program.raw, cl_program_info(CL_PROGRAM_BINARIES),
-                                      MemoryLayout<UnsafeMutablePointer<UInt8>?>.size, &pointer, nil)
+            return api.getProgramInfo(
+                program.raw, cl_program_info(CL_PROGRAM_BINARIES),
+                MemoryLayout<UnsafeMutablePointer<UInt8>?>.size, &pointer, nil)
         }
         return status == CL_SUCCESS ? bytes : nil
     }
@@ -105,7 +110,8 @@ extension OpenCLDevice {
     private func buildLog(_ program: CLObject) -> String {
         var size = 0
         guard api.getProgramBuildInfo(program.raw, deviceID, cl_program_build_info(CL_PROGRAM_BUILD_LOG), 0, nil, &size) == CL_SUCCESS,
-              size > 0 else { return "(no build log)" }
+            size > 0
+        else { return "(no build log)" }
         var bytes = [CChar](repeating: 0, count: size + 1)
         _ = api.getProgramBuildInfo(program.raw, deviceID, cl_program_build_info(CL_PROGRAM_BUILD_LOG), size, &bytes, nil)
         return String(decoding: bytes.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Parity registrations of the attention family: `attention` (outputs out, logsumexp) and
@@ -21,16 +21,22 @@ extension KernelRegistry {
             AttentionCase(batch: 1, queryLength: 5, keyLength: 33, dimension: 256, mask: .random),
         ]
         return [
-            KernelSpec(.attention, tolerance: 1e-9, deviceShaped: true, benchmarks: attentionBenchmarks, cases: shapes.map { c in
-                KernelCase(shape: c.description, referenceTolerance: 1e-9,
-                           run: { device in try c.runForward(on: device) },
-                           reference: { c.referenceForward() })
-            }),
-            KernelSpec(.attentionBackward, tolerance: 1e-8, deviceShaped: true, cases: shapes.map { c in
-                KernelCase(shape: c.description, referenceTolerance: 1e-8,
-                           run: { device in try c.runBackward(on: device) },
-                           reference: { c.referenceBackward() })
-            }),
+            KernelSpec(
+                .attention, tolerance: 1e-9, deviceShaped: true, benchmarks: attentionBenchmarks,
+                cases: shapes.map { c in
+                    KernelCase(
+                        shape: c.description, referenceTolerance: 1e-9,
+                        run: { device in try c.runForward(on: device) },
+                        reference: { c.referenceForward() })
+                }),
+            KernelSpec(
+                .attentionBackward, tolerance: 1e-8, deviceShaped: true,
+                cases: shapes.map { c in
+                    KernelCase(
+                        shape: c.description, referenceTolerance: 1e-8,
+                        run: { device in try c.runBackward(on: device) },
+                        reference: { c.referenceBackward() })
+                }),
         ]
     }
 }
@@ -83,10 +89,13 @@ public struct AttentionCase: Sendable, CustomStringConvertible {
         let s = shape, x = inputs()
         let out = try device.makeBuffer(byteCount: max(1, s.batch * s.queryLength * s.headDimension) * 4)
         let lse = try device.makeBuffer(byteCount: max(1, s.batch * s.queryLength) * 4)
-        try device.attention(q: device.upload(x.q), k: device.upload(x.k), v: device.upload(x.v),
-                             mask: x.mask.map { try device.upload($0) }, out, logsumexp: lse, shape: s)
-        return [try device.download(out, count: s.batch * s.queryLength * s.headDimension),
-                try device.download(lse, count: s.batch * s.queryLength)]
+        try device.attention(
+            q: device.upload(x.q), k: device.upload(x.k), v: device.upload(x.v),
+            mask: x.mask.map { try device.upload($0) }, out, logsumexp: lse, shape: s)
+        return [
+            try device.download(out, count: s.batch * s.queryLength * s.headDimension),
+            try device.download(lse, count: s.batch * s.queryLength),
+        ]
     }
 
     /// Runs the forward then the backward kernel on the device: [dQ, dK, dV].
@@ -101,24 +110,29 @@ public struct AttentionCase: Sendable, CustomStringConvertible {
         let gq = try device.makeBuffer(byteCount: max(1, qCount) * 4)
         let gk = try device.makeBuffer(byteCount: max(1, kCount) * 4)
         let gv = try device.makeBuffer(byteCount: max(1, kCount) * 4)
-        try device.attentionBackward(q: q, k: k, v: v, mask: mask, out: out, logsumexp: lse,
-                                     gradOut: device.upload(x.gradOut), gradQ: gq, gradK: gk, gradV: gv, shape: s)
-        return [try device.download(gq, count: qCount), try device.download(gk, count: kCount),
-                try device.download(gv, count: kCount)]
+        try device.attentionBackward(
+            q: q, k: k, v: v, mask: mask, out: out, logsumexp: lse,
+            gradOut: device.upload(x.gradOut), gradQ: gq, gradK: gk, gradV: gv, shape: s)
+        return [
+            try device.download(gq, count: qCount), try device.download(gk, count: kCount),
+            try device.download(gv, count: kCount),
+        ]
     }
 
     public func referenceForward() -> [[Double]] {
         let x = inputs()
-        let r = AttentionReference.forward(q: x.q.map(Double.init), k: x.k.map(Double.init), v: x.v.map(Double.init),
-                                           mask: x.mask?.map(Double.init), shape: shape)
+        let r = AttentionReference.forward(
+            q: x.q.map(Double.init), k: x.k.map(Double.init), v: x.v.map(Double.init),
+            mask: x.mask?.map(Double.init), shape: shape)
         return [r.out, r.logsumexp]
     }
 
     public func referenceBackward() -> [[Double]] {
         let x = inputs()
-        let r = AttentionReference.backward(q: x.q.map(Double.init), k: x.k.map(Double.init), v: x.v.map(Double.init),
-                                            mask: x.mask?.map(Double.init), gradOut: x.gradOut.map(Double.init),
-                                            shape: shape)
+        let r = AttentionReference.backward(
+            q: x.q.map(Double.init), k: x.k.map(Double.init), v: x.v.map(Double.init),
+            mask: x.mask?.map(Double.init), gradOut: x.gradOut.map(Double.init),
+            shape: shape)
         return [r.dq, r.dk, r.dv]
     }
 }
@@ -127,7 +141,8 @@ public struct AttentionCase: Sendable, CustomStringConvertible {
 public enum AttentionReference {
     /// Softmax probabilities [Lq × Lk] of problem b and the row logsumexps.
     static func probabilities(q: [Double], k: [Double], mask: [Double]?, shape s: AttentionShape, batch b: Int)
-        -> (p: [Double], lse: [Double]) {
+        -> (p: [Double], lse: [Double])
+    {
         let d = s.headDimension, lq = s.queryLength, lk = s.keyLength
         var p = [Double](repeating: 0, count: lq * lk), lse = [Double](repeating: -.infinity, count: lq)
         for i in 0..<lq {
@@ -149,7 +164,8 @@ public enum AttentionReference {
     }
 
     public static func forward(q: [Double], k: [Double], v: [Double], mask: [Double]?, shape s: AttentionShape)
-        -> (out: [Double], logsumexp: [Double]) {
+        -> (out: [Double], logsumexp: [Double])
+    {
         let d = s.headDimension, lq = s.queryLength, lk = s.keyLength
         var out = [Double](repeating: 0, count: s.batch * lq * d), lse = [Double]()
         for b in 0..<s.batch {
@@ -165,8 +181,10 @@ public enum AttentionReference {
     }
 
     /// dQ, dK, dV by the chain rule through the explicit softmax.
-    public static func backward(q: [Double], k: [Double], v: [Double], mask: [Double]?, gradOut: [Double],
-                                shape s: AttentionShape) -> (dq: [Double], dk: [Double], dv: [Double]) {
+    public static func backward(
+        q: [Double], k: [Double], v: [Double], mask: [Double]?, gradOut: [Double],
+        shape s: AttentionShape
+    ) -> (dq: [Double], dk: [Double], dv: [Double]) {
         let d = s.headDimension, lq = s.queryLength, lk = s.keyLength
         var dq = [Double](repeating: 0, count: s.batch * lq * d)
         var dk = [Double](repeating: 0, count: s.batch * lk * d), dv = dk

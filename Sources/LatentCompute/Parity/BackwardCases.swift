@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Parity registrations of the backward family (Kernels/backward.cl, CPU/Backward.swift): one spec
@@ -10,25 +10,35 @@ import Darwin
 extension KernelRegistry {
     public static var backwardKernels: [KernelSpec] {
         var specs = UnaryOp.allCases.map { op in
-            KernelSpec(.unaryBackward(op), tolerance: 1e-10,
-                       cases: [1, 37, 4099].map { unaryBackwardCase(op, count: $0) })
+            KernelSpec(
+                .unaryBackward(op), tolerance: 1e-10,
+                cases: [1, 37, 4099].map { unaryBackwardCase(op, count: $0) })
         }
         let softmaxShapes = [(1, 1), (7, 33), (3, 1000), (64, 257)]
         for log in [false, true] {
-            specs.append(KernelSpec(log ? .logSoftmaxBackward : .softmaxBackward,
-                                    tolerance: 1e-10, cases: softmaxShapes.map { softmaxBackwardCase(rows: $0.0, columns: $0.1, log: log) }))
+            specs.append(
+                KernelSpec(
+                    log ? .logSoftmaxBackward : .softmaxBackward,
+                    tolerance: 1e-10, cases: softmaxShapes.map { softmaxBackwardCase(rows: $0.0, columns: $0.1, log: log) }))
         }
         let dropoutSettings: [(count: Int, p: Float, seed: UInt64, offset: UInt64)] = [
             (1, 0.5, 1, 0), (1001, 0.5, 42, 3), (257, 0, 7, 0), (999, 0.9, 0xDEAD_BEEF_CAFE, 1 << 32 | 5),
             (100, 1, 3, 0), (65_537, 0.25, 12_345, 2),
         ]
-        specs.append(KernelSpec(.dropout, tolerance: 0, cases: dropoutSettings.map {
-            dropoutCase(count: $0.count, probability: $0.p, seed: $0.seed, offset: $0.offset)
-        }))
-        specs.append(KernelSpec(.oneHot, tolerance: 0,
-                                cases: [(1, 1), (13, 7), (5000, 10)].map { oneHotCase(count: $0.0, classes: $0.1) }))
-        specs.append(KernelSpec(.bceWithLogits, tolerance: 1e-10,
-                                cases: [1, 1000, 65_537].map { bceCase(count: $0) }))
+        specs.append(
+            KernelSpec(
+                .dropout, tolerance: 0,
+                cases: dropoutSettings.map {
+                    dropoutCase(count: $0.count, probability: $0.p, seed: $0.seed, offset: $0.offset)
+                }))
+        specs.append(
+            KernelSpec(
+                .oneHot, tolerance: 0,
+                cases: [(1, 1), (13, 7), (5000, 10)].map { oneHotCase(count: $0.0, classes: $0.1) }))
+        specs.append(
+            KernelSpec(
+                .bceWithLogits, tolerance: 1e-10,
+                cases: [1, 1000, 65_537].map { bceCase(count: $0) }))
         return specs
     }
 }
@@ -44,15 +54,18 @@ private func unaryBackwardInputs(_ op: UnaryOp, count: Int) -> (x: [Float], g: [
 }
 
 private func unaryBackwardCase(_ op: UnaryOp, count: Int) -> KernelCase {
-    KernelCase(shape: "\(count)", run: { device in
-        let (x, g) = unaryBackwardInputs(op, count: count)
-        let out = try device.makeBuffer(byteCount: count * 4)
-        try device.unaryBackward(op, device.upload(x), gradOut: device.upload(g), gradIn: out, count: count)
-        return [try device.download(out, count: count)]
-    }, reference: {
-        let (x, g) = unaryBackwardInputs(op, count: count)
-        return [zip(x, g).map { Double($1) * referenceDerivative(op, Double($0)) }]
-    })
+    KernelCase(
+        shape: "\(count)",
+        run: { device in
+            let (x, g) = unaryBackwardInputs(op, count: count)
+            let out = try device.makeBuffer(byteCount: count * 4)
+            try device.unaryBackward(op, device.upload(x), gradOut: device.upload(g), gradIn: out, count: count)
+            return [try device.download(out, count: count)]
+        },
+        reference: {
+            let (x, g) = unaryBackwardInputs(op, count: count)
+            return [zip(x, g).map { Double($1) * referenceDerivative(op, Double($0)) }]
+        })
 }
 
 /// op′(x) in Float64 (abs′(0) = relu′(0) = 0).
@@ -65,10 +78,16 @@ func referenceDerivative(_ op: UnaryOp, _ x: Double) -> Double {
     case .sqrt: return 0.5 / x.squareRoot()
     case .rsqrt: return -0.5 / (x * x.squareRoot())
     case .square: return 2 * x
-    case .tanh: let t = tanh(x); return 1 - t * t
-    case .sigmoid: let s = 1 / (1 + exp(-x)); return s * (1 - s)
+    case .tanh:
+        let t = tanh(x)
+        return 1 - t * t
+    case .sigmoid:
+        let s = 1 / (1 + exp(-x))
+        return s * (1 - s)
     case .relu: return x > 0 ? 1 : 0
-    case .silu: let s = 1 / (1 + exp(-x)); return s * (1 + x * (1 - s))
+    case .silu:
+        let s = 1 / (1 + exp(-x))
+        return s * (1 + x * (1 - s))
     case .gelu: return 0.5 * (1 + erf(x / 2.0.squareRoot())) + x * exp(-0.5 * x * x) / (2 * Double.pi).squareRoot()
     case .sin: return cos(x)
     case .cos: return -sin(x)
@@ -136,32 +155,41 @@ func referenceSoftmaxBackward(y: [Double], g: [Double], rows: Int, columns: Int,
 }
 
 private func softmaxBackwardCase(rows: Int, columns: Int, log: Bool) -> KernelCase {
-    KernelCase(shape: "\(rows)x\(columns)", run: { device in
-        let (y, g) = softmaxBackwardInputs(rows: rows, columns: columns, log: log)
-        let out = try device.makeBuffer(byteCount: rows * columns * 4)
-        try device.softmaxBackward(device.upload(y), gradOut: device.upload(g), gradIn: out, rows: rows, columns: columns, log: log)
-        return [try device.download(out, count: rows * columns)]
-    }, reference: {
-        let (y, g) = softmaxBackwardInputs(rows: rows, columns: columns, log: log)
-        return [referenceSoftmaxBackward(y: y.map(Double.init), g: g.map(Double.init), rows: rows, columns: columns, log: log)]
-    })
+    KernelCase(
+        shape: "\(rows)x\(columns)",
+        run: { device in
+            let (y, g) = softmaxBackwardInputs(rows: rows, columns: columns, log: log)
+            let out = try device.makeBuffer(byteCount: rows * columns * 4)
+            try device.softmaxBackward(device.upload(y), gradOut: device.upload(g), gradIn: out, rows: rows, columns: columns, log: log)
+            return [try device.download(out, count: rows * columns)]
+        },
+        reference: {
+            let (y, g) = softmaxBackwardInputs(rows: rows, columns: columns, log: log)
+            return [referenceSoftmaxBackward(y: y.map(Double.init), g: g.map(Double.init), rows: rows, columns: columns, log: log)]
+        })
 }
 
 private func dropoutCase(count: Int, probability: Float, seed: UInt64, offset: UInt64) -> KernelCase {
-    KernelCase(shape: "\(count) p\(probability) offset \(offset)", run: { device in
-        var inputs = ParityInputs(seed: 950 + UInt64(count))
-        let out = try device.makeBuffer(byteCount: count * 4)
-        try device.dropout(device.upload(inputs.floats(count)), out, count: count, probability: probability,
-                           seed: seed, offset: offset)
-        return [try device.download(out, count: count)]
-    }, reference: {
-        var inputs = ParityInputs(seed: 950 + UInt64(count))
-        let x = inputs.floats(count)
-        return [x.indices.map { i in
-            NoiseSampler.uniform(seed: seed, element: offset &+ UInt64(i)) >= probability
-                ? Double(x[i]) / (1 - Double(probability)) : 0
-        }]
-    })
+    KernelCase(
+        shape: "\(count) p\(probability) offset \(offset)",
+        run: { device in
+            var inputs = ParityInputs(seed: 950 + UInt64(count))
+            let out = try device.makeBuffer(byteCount: count * 4)
+            try device.dropout(
+                device.upload(inputs.floats(count)), out, count: count, probability: probability,
+                seed: seed, offset: offset)
+            return [try device.download(out, count: count)]
+        },
+        reference: {
+            var inputs = ParityInputs(seed: 950 + UInt64(count))
+            let x = inputs.floats(count)
+            return [
+                x.indices.map { i in
+                    NoiseSampler.uniform(seed: seed, element: offset &+ UInt64(i)) >= probability
+                        ? Double(x[i]) / (1 - Double(probability)) : 0
+                }
+            ]
+        })
 }
 
 private func oneHotIndices(count: Int, classes: Int) -> [Int32] {
@@ -173,36 +201,48 @@ private func oneHotIndices(count: Int, classes: Int) -> [Int32] {
 }
 
 private func oneHotCase(count: Int, classes: Int) -> KernelCase {
-    KernelCase(shape: "\(count) classes \(classes)", run: { device in
-        let out = try device.upload([Float](repeating: .nan, count: count * classes))  // must be overwritten
-        try device.oneHot(device.upload(oneHotIndices(count: count, classes: classes)), out, count: count, classes: classes)
-        return [try device.download(out, count: count * classes)]
-    }, reference: {
-        let indices = oneHotIndices(count: count, classes: classes)
-        return [(0..<(count * classes)).map { Int(indices[$0 / classes]) == $0 % classes ? 1 : 0 }]
-    })
+    KernelCase(
+        shape: "\(count) classes \(classes)",
+        run: { device in
+            let out = try device.upload([Float](repeating: .nan, count: count * classes))  // must be overwritten
+            try device.oneHot(device.upload(oneHotIndices(count: count, classes: classes)), out, count: count, classes: classes)
+            return [try device.download(out, count: count * classes)]
+        },
+        reference: {
+            let indices = oneHotIndices(count: count, classes: classes)
+            return [(0..<(count * classes)).map { Int(indices[$0 / classes]) == $0 % classes ? 1 : 0 }]
+        })
 }
 
 private func bceInputs(count: Int) -> (x: [Float], t: [Float]) {
     var inputs = ParityInputs(seed: 990 + UInt64(count))
     var x = inputs.floats(count, low: -20, high: 20)
-    if count > 3 { x[1] = 0; x[2] = 90; x[3] = -90 }
+    if count > 3 {
+        x[1] = 0
+        x[2] = 90
+        x[3] = -90
+    }
     return (x, inputs.floats(count, low: 0, high: 1))
 }
 
 private func bceCase(count: Int) -> KernelCase {
-    KernelCase(shape: "\(count)", run: { device in
-        let (x, t) = bceInputs(count: count)
-        let out = try device.makeBuffer(byteCount: count * 4)
-        try device.bceWithLogits(device.upload(x), targets: device.upload(t), out, count: count)
-        return [try device.download(out, count: count)]
-    }, reference: {
-        let (x, t) = bceInputs(count: count)
-        return [zip(x, t).map { x, t in
-            let x = Double(x)
-            return max(x, 0) - x * Double(t) + log1p(exp(-Swift.abs(x)))
-        }]
-    })
+    KernelCase(
+        shape: "\(count)",
+        run: { device in
+            let (x, t) = bceInputs(count: count)
+            let out = try device.makeBuffer(byteCount: count * 4)
+            try device.bceWithLogits(device.upload(x), targets: device.upload(t), out, count: count)
+            return [try device.download(out, count: count)]
+        },
+        reference: {
+            let (x, t) = bceInputs(count: count)
+            return [
+                zip(x, t).map { x, t in
+                    let x = Double(x)
+                    return max(x, 0) - x * Double(t) + log1p(exp(-Swift.abs(x)))
+                }
+            ]
+        })
 }
 
 /// ln x, callable where a `log: Bool` parameter shadows the C function.

@@ -17,10 +17,15 @@ extension KernelRegistry {
             // would be far above it).
             CodebookCase(count: 300, codes: 10, dimension: 784),
         ]
-        return [KernelSpec(.nearestCode, tolerance: 1e-8, deviceShaped: true, benchmarks: codebookBenchmarks, cases: shapes.map { c in
-            KernelCase(shape: c.description, referenceTolerance: 1e-9,
-                       run: { device in try c.run(on: device) }, reference: { c.reference() })
-        })]
+        return [
+            KernelSpec(
+                .nearestCode, tolerance: 1e-8, deviceShaped: true, benchmarks: codebookBenchmarks,
+                cases: shapes.map { c in
+                    KernelCase(
+                        shape: c.description, referenceTolerance: 1e-9,
+                        run: { device in try c.run(on: device) }, reference: { c.reference() })
+                })
+        ]
     }
 }
 
@@ -73,8 +78,9 @@ public struct CodebookCase: Sendable, CustomStringConvertible {
         let input = inputs()
         let indices = try device.makeBuffer(byteCount: max(1, count) * 4)
         let distances = try device.makeBuffer(byteCount: max(1, count) * 4)
-        try device.nearestCode(device.upload(input.x), codebook: device.upload(input.codebook), indices: indices,
-                               distances: distances, count: count, codes: codes, dimension: dimension)
+        try device.nearestCode(
+            device.upload(input.x), codebook: device.upload(input.codebook), indices: indices,
+            distances: distances, count: count, codes: codes, dimension: dimension)
         return [try device.downloadIndices(indices, count: count), try device.download(distances, count: count)]
     }
 
@@ -90,7 +96,10 @@ public struct CodebookCase: Sendable, CustomStringConvertible {
                     let diff = Double(input.x[i * dimension + p]) - Double(input.codebook[c * dimension + p])
                     t += diff * diff
                 }
-                if t < best { best = t; bestIndex = c }
+                if t < best {
+                    best = t
+                    bestIndex = c
+                }
             }
             indices.append(Double(bestIndex))
             distances.append(best)

@@ -6,42 +6,52 @@ extension KernelRegistry {
             ConvGeometry(batch: 1, channels: 1, height: 1, width: 1, kernelHeight: 1, kernelWidth: 1),
             ConvGeometry(batch: 2, channels: 3, height: 7, width: 5, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)),
             ConvGeometry(batch: 1, channels: 2, height: 11, width: 13, kernelHeight: 3, kernelWidth: 3, stride: (2, 2)),
-            ConvGeometry(batch: 2, channels: 3, height: 9, width: 9, kernelHeight: 4, kernelWidth: 4,
-                         stride: (2, 2), padding: (1, 1)),
-            ConvGeometry(batch: 1, channels: 2, height: 13, width: 11, kernelHeight: 3, kernelWidth: 3,
-                         padding: (2, 2), dilation: (2, 2)),
+            ConvGeometry(
+                batch: 2, channels: 3, height: 9, width: 9, kernelHeight: 4, kernelWidth: 4,
+                stride: (2, 2), padding: (1, 1)),
+            ConvGeometry(
+                batch: 1, channels: 2, height: 13, width: 11, kernelHeight: 3, kernelWidth: 3,
+                padding: (2, 2), dilation: (2, 2)),
             ConvGeometry(batch: 3, channels: 5, height: 6, width: 7, kernelHeight: 1, kernelWidth: 1),
-            ConvGeometry(batch: 1, channels: 3, height: 8, width: 8, kernelHeight: 2, kernelWidth: 3,
-                         stride: (2, 1), padding: (0, 1), dilation: (1, 2)),
-            ConvGeometry(batch: 1, channels: 2, height: 5, width: 5, kernelHeight: 3, kernelWidth: 3,
-                         stride: (3, 3), padding: (2, 2)),
+            ConvGeometry(
+                batch: 1, channels: 3, height: 8, width: 8, kernelHeight: 2, kernelWidth: 3,
+                stride: (2, 1), padding: (0, 1), dilation: (1, 2)),
+            ConvGeometry(
+                batch: 1, channels: 2, height: 5, width: 5, kernelHeight: 3, kernelWidth: 3,
+                stride: (3, 3), padding: (2, 2)),
             ConvGeometry(batch: 4, channels: 16, height: 28, width: 28, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)),
         ]
         let im2colCases = geometries.enumerated().map { index, g in
-            KernelCase(shape: g.description, run: { device in
-                var inputs = ParityInputs(seed: 500 + UInt64(index))
-                let x = inputs.floats(g.batch * g.channels * g.height * g.width)
-                let cols = try device.upload([Float](repeating: .nan, count: convColumnCount(g)))  // must be overwritten
-                try device.im2col(device.upload(x), cols, geometry: g)
-                return [try device.download(cols, count: convColumnCount(g))]
-            }, reference: {
-                var inputs = ParityInputs(seed: 500 + UInt64(index))
-                let x = inputs.floats(g.batch * g.channels * g.height * g.width).map(Double.init)
-                return [referenceIm2col(x, g)]
-            })
+            KernelCase(
+                shape: g.description,
+                run: { device in
+                    var inputs = ParityInputs(seed: 500 + UInt64(index))
+                    let x = inputs.floats(g.batch * g.channels * g.height * g.width)
+                    let cols = try device.upload([Float](repeating: .nan, count: convColumnCount(g)))  // must be overwritten
+                    try device.im2col(device.upload(x), cols, geometry: g)
+                    return [try device.download(cols, count: convColumnCount(g))]
+                },
+                reference: {
+                    var inputs = ParityInputs(seed: 500 + UInt64(index))
+                    let x = inputs.floats(g.batch * g.channels * g.height * g.width).map(Double.init)
+                    return [referenceIm2col(x, g)]
+                })
         }
         let col2imCases = geometries.enumerated().map { index, g in
-            KernelCase(shape: g.description, run: { device in
-                var inputs = ParityInputs(seed: 600 + UInt64(index))
-                let cols = inputs.floats(convColumnCount(g))
-                let count = g.batch * g.channels * g.height * g.width
-                let image = try device.upload([Float](repeating: .nan, count: count))  // must be overwritten
-                try device.col2im(device.upload(cols), image, geometry: g)
-                return [try device.download(image, count: count)]
-            }, reference: {
-                var inputs = ParityInputs(seed: 600 + UInt64(index))
-                return [referenceCol2im(inputs.floats(convColumnCount(g)).map(Double.init), g)]
-            })
+            KernelCase(
+                shape: g.description,
+                run: { device in
+                    var inputs = ParityInputs(seed: 600 + UInt64(index))
+                    let cols = inputs.floats(convColumnCount(g))
+                    let count = g.batch * g.channels * g.height * g.width
+                    let image = try device.upload([Float](repeating: .nan, count: count))  // must be overwritten
+                    try device.col2im(device.upload(cols), image, geometry: g)
+                    return [try device.download(image, count: count)]
+                },
+                reference: {
+                    var inputs = ParityInputs(seed: 600 + UInt64(index))
+                    return [referenceCol2im(inputs.floats(convColumnCount(g)).map(Double.init), g)]
+                })
         }
         return [
             KernelSpec(.im2col, tolerance: 0, deviceShaped: true, cases: im2colCases),

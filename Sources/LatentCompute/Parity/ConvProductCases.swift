@@ -9,11 +9,17 @@ extension KernelRegistry {
             (ConvGeometry(batch: 1, channels: 1, height: 1, width: 1, kernelHeight: 1, kernelWidth: 1), 1),
             (ConvGeometry(batch: 2, channels: 3, height: 7, width: 5, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)), 5),
             (ConvGeometry(batch: 3, channels: 2, height: 11, width: 13, kernelHeight: 3, kernelWidth: 3, stride: (2, 2)), 17),
-            (ConvGeometry(batch: 2, channels: 3, height: 9, width: 9, kernelHeight: 4, kernelWidth: 4,
-                          stride: (2, 2), padding: (1, 1)), 7),
+            (
+                ConvGeometry(
+                    batch: 2, channels: 3, height: 9, width: 9, kernelHeight: 4, kernelWidth: 4,
+                    stride: (2, 2), padding: (1, 1)), 7
+            ),
             (ConvGeometry(batch: 3, channels: 5, height: 6, width: 7, kernelHeight: 1, kernelWidth: 1), 3),
-            (ConvGeometry(batch: 9, channels: 3, height: 5, width: 5, kernelHeight: 3, kernelWidth: 3,
-                          padding: (2, 2), dilation: (2, 2)), 4),
+            (
+                ConvGeometry(
+                    batch: 9, channels: 3, height: 5, width: 5, kernelHeight: 3, kernelWidth: 3,
+                    padding: (2, 2), dilation: (2, 2)), 4
+            ),
             (ConvGeometry(batch: 16, channels: 8, height: 7, width: 7, kernelHeight: 1, kernelWidth: 1), 12),
             (ConvGeometry(batch: 8, channels: 16, height: 28, width: 28, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)), 32),
             // 14.5 MB of columns per image: the composite path (OpenCL) runs it in three chunks.
@@ -24,45 +30,54 @@ extension KernelRegistry {
         }
         let forward = shapes.enumerated().map { index, shape in
             let (g, o) = shape, size = sizes(g, o)
-            return KernelCase(shape: "\(g) o\(o)", run: { device in
-                var inputs = ParityInputs(seed: 700 + UInt64(index))
-                let x = inputs.floats(size.input), w = inputs.floats(size.weight)
-                let y = try device.upload([Float](repeating: .nan, count: size.output))
-                try device.conv2d(device.upload(x), weight: device.upload(w), y, geometry: g, outChannels: o)
-                return [try device.download(y, count: size.output)]
-            }, reference: {
-                var inputs = ParityInputs(seed: 700 + UInt64(index))
-                let x = inputs.floats(size.input).map(Double.init), w = inputs.floats(size.weight).map(Double.init)
-                return [referenceConvProduct(w, referenceIm2col(x, g), g, o)]
-            })
+            return KernelCase(
+                shape: "\(g) o\(o)",
+                run: { device in
+                    var inputs = ParityInputs(seed: 700 + UInt64(index))
+                    let x = inputs.floats(size.input), w = inputs.floats(size.weight)
+                    let y = try device.upload([Float](repeating: .nan, count: size.output))
+                    try device.conv2d(device.upload(x), weight: device.upload(w), y, geometry: g, outChannels: o)
+                    return [try device.download(y, count: size.output)]
+                },
+                reference: {
+                    var inputs = ParityInputs(seed: 700 + UInt64(index))
+                    let x = inputs.floats(size.input).map(Double.init), w = inputs.floats(size.weight).map(Double.init)
+                    return [referenceConvProduct(w, referenceIm2col(x, g), g, o)]
+                })
         }
         let backwardInput = shapes.enumerated().map { index, shape in
             let (g, o) = shape, size = sizes(g, o)
-            return KernelCase(shape: "\(g) o\(o)", run: { device in
-                var inputs = ParityInputs(seed: 800 + UInt64(index))
-                let gy = inputs.floats(size.output), w = inputs.floats(size.weight)
-                let gx = try device.upload([Float](repeating: .nan, count: size.input))
-                try device.conv2dBackwardInput(device.upload(gy), weight: device.upload(w), gx, geometry: g, outChannels: o)
-                return [try device.download(gx, count: size.input)]
-            }, reference: {
-                var inputs = ParityInputs(seed: 800 + UInt64(index))
-                let gy = inputs.floats(size.output).map(Double.init), w = inputs.floats(size.weight).map(Double.init)
-                return [referenceCol2im(referenceConvInputColumns(w, gy, g, o), g)]
-            })
+            return KernelCase(
+                shape: "\(g) o\(o)",
+                run: { device in
+                    var inputs = ParityInputs(seed: 800 + UInt64(index))
+                    let gy = inputs.floats(size.output), w = inputs.floats(size.weight)
+                    let gx = try device.upload([Float](repeating: .nan, count: size.input))
+                    try device.conv2dBackwardInput(device.upload(gy), weight: device.upload(w), gx, geometry: g, outChannels: o)
+                    return [try device.download(gx, count: size.input)]
+                },
+                reference: {
+                    var inputs = ParityInputs(seed: 800 + UInt64(index))
+                    let gy = inputs.floats(size.output).map(Double.init), w = inputs.floats(size.weight).map(Double.init)
+                    return [referenceCol2im(referenceConvInputColumns(w, gy, g, o), g)]
+                })
         }
         let backwardWeight = shapes.enumerated().map { index, shape in
             let (g, o) = shape, size = sizes(g, o)
-            return KernelCase(shape: "\(g) o\(o)", run: { device in
-                var inputs = ParityInputs(seed: 900 + UInt64(index))
-                let x = inputs.floats(size.input), gy = inputs.floats(size.output)
-                let gw = try device.upload([Float](repeating: .nan, count: size.weight))
-                try device.conv2dBackwardWeight(device.upload(x), device.upload(gy), gw, geometry: g, outChannels: o)
-                return [try device.download(gw, count: size.weight)]
-            }, reference: {
-                var inputs = ParityInputs(seed: 900 + UInt64(index))
-                let x = inputs.floats(size.input).map(Double.init), gy = inputs.floats(size.output).map(Double.init)
-                return [referenceConvWeightGradient(referenceIm2col(x, g), gy, g, o)]
-            })
+            return KernelCase(
+                shape: "\(g) o\(o)",
+                run: { device in
+                    var inputs = ParityInputs(seed: 900 + UInt64(index))
+                    let x = inputs.floats(size.input), gy = inputs.floats(size.output)
+                    let gw = try device.upload([Float](repeating: .nan, count: size.weight))
+                    try device.conv2dBackwardWeight(device.upload(x), device.upload(gy), gw, geometry: g, outChannels: o)
+                    return [try device.download(gw, count: size.weight)]
+                },
+                reference: {
+                    var inputs = ParityInputs(seed: 900 + UInt64(index))
+                    let x = inputs.floats(size.input).map(Double.init), gy = inputs.floats(size.output).map(Double.init)
+                    return [referenceConvWeightGradient(referenceIm2col(x, g), gy, g, o)]
+                })
         }
         return [
             KernelSpec(.conv2d, tolerance: 1e-10, deviceShaped: true, benchmarks: conv2dBenchmarks, cases: forward),

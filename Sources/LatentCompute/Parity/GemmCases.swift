@@ -4,9 +4,12 @@
 
 extension KernelRegistry {
     public static var gemmKernels: [KernelSpec] {
-        [KernelSpec(.sgemm, tolerance: 1e-10, deviceShaped: true,
-                    benchmarks: { quick in (quick ? [256, 1024] : [256, 1024, 2048]).map(sgemmBenchmark) },
-                    cases: GemmParityCase.all.map { $0.kernelCase })]
+        [
+            KernelSpec(
+                .sgemm, tolerance: 1e-10, deviceShaped: true,
+                benchmarks: { quick in (quick ? [256, 1024] : [256, 1024, 2048]).map(sgemmBenchmark) },
+                cases: GemmParityCase.all.map { $0.kernelCase })
+        ]
     }
 
     static func sgemmBenchmark(_ size: Int) -> BenchmarkCase {
@@ -67,8 +70,10 @@ struct GemmParityCase: Sendable {
     /// Number of elements each operand's buffer holds.
     var counts: (a: Int, b: Int, c: Int) {
         let s = shape
-        return ((s.batch - 1) * s.strideA + s.m * s.k, (s.batch - 1) * s.strideB + s.k * s.n,
-                (s.batch - 1) * s.strideC + s.m * s.n)
+        return (
+            (s.batch - 1) * s.strideA + s.m * s.k, (s.batch - 1) * s.strideB + s.k * s.n,
+            (s.batch - 1) * s.strideC + s.m * s.n
+        )
     }
 
     var inputs: (a: [Float], b: [Float], c: [Float]) {
@@ -87,15 +92,18 @@ struct GemmParityCase: Sendable {
         if nanC { label += " C=NaN" }
         let this = self
         let large = m * n * k > 1 << 22
-        return KernelCase(shape: label, onlyVariants: large ? [.cpuShaped] : nil, run: { device in
-            let (a, b, c) = this.inputs
-            let aBuffer = try device.upload(a), bBuffer = try device.upload(b), cBuffer = try device.upload(c)
-            try device.gemm(aBuffer, bBuffer, cBuffer, shape: s)
-            return [try device.download(cBuffer, count: c.count)]
-        }, reference: {
-            let (a, b, c) = this.inputs
-            return [GemmParityCase.reference(s, a, b, c)]
-        })
+        return KernelCase(
+            shape: label, onlyVariants: large ? [.cpuShaped] : nil,
+            run: { device in
+                let (a, b, c) = this.inputs
+                let aBuffer = try device.upload(a), bBuffer = try device.upload(b), cBuffer = try device.upload(c)
+                try device.gemm(aBuffer, bBuffer, cBuffer, shape: s)
+                return [try device.download(cBuffer, count: c.count)]
+            },
+            reference: {
+                let (a, b, c) = this.inputs
+                return [GemmParityCase.reference(s, a, b, c)]
+            })
     }
 
     /// Naive Float64 evaluation of the definition, batch after batch.

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Parity registrations of the norm family (Kernels/norm.cl, CPU/Norm.swift): GroupNorm with
@@ -25,16 +25,21 @@ extension KernelRegistry {
             GroupNormShape(batch: 300, channels: 256, spatial: 1, groups: 1),
         ]
         return [
-            KernelSpec(.groupNorm, tolerance: 1e-10, deviceShaped: true,
-                       cases: groupShapes.enumerated().map { groupNormCase($1, seed: 700 + UInt64($0)) }),
-            KernelSpec(.layerNorm, tolerance: 1e-10, deviceShaped: true,
-                       cases: layerShapes.enumerated().map { groupNormCase($1, seed: 720 + UInt64($0)) }),
-            KernelSpec(.groupNormSiLU, tolerance: 1e-10, deviceShaped: true,
-                       cases: groupShapes.enumerated().map { groupNormCase($1, seed: 780 + UInt64($0), silu: true) }),
-            KernelSpec(.groupNormBackward, tolerance: 1e-9, deviceShaped: true,
-                       cases: groupShapes.enumerated().map { groupNormBackwardCase($1, seed: 740 + UInt64($0)) }),
-            KernelSpec(.layerNormBackward, tolerance: 1e-9, deviceShaped: true,
-                       cases: layerShapes.enumerated().map { groupNormBackwardCase($1, seed: 760 + UInt64($0)) }),
+            KernelSpec(
+                .groupNorm, tolerance: 1e-10, deviceShaped: true,
+                cases: groupShapes.enumerated().map { groupNormCase($1, seed: 700 + UInt64($0)) }),
+            KernelSpec(
+                .layerNorm, tolerance: 1e-10, deviceShaped: true,
+                cases: layerShapes.enumerated().map { groupNormCase($1, seed: 720 + UInt64($0)) }),
+            KernelSpec(
+                .groupNormSiLU, tolerance: 1e-10, deviceShaped: true,
+                cases: groupShapes.enumerated().map { groupNormCase($1, seed: 780 + UInt64($0), silu: true) }),
+            KernelSpec(
+                .groupNormBackward, tolerance: 1e-9, deviceShaped: true,
+                cases: groupShapes.enumerated().map { groupNormBackwardCase($1, seed: 740 + UInt64($0)) }),
+            KernelSpec(
+                .layerNormBackward, tolerance: 1e-9, deviceShaped: true,
+                cases: layerShapes.enumerated().map { groupNormBackwardCase($1, seed: 760 + UInt64($0)) }),
         ]
     }
 }
@@ -57,52 +62,66 @@ func groupNormShapeText(_ s: GroupNormShape) -> String {
 }
 
 private func groupNormCase(_ s: GroupNormShape, seed: UInt64, silu: Bool = false) -> KernelCase {
-    KernelCase(shape: groupNormShapeText(s), run: { device in
-        let inputs = GroupNormCaseInputs(s, seed: seed)
-        let count = s.batch * s.channels * s.spatial, stats = s.batch * s.groups
-        let out = try device.makeBuffer(byteCount: count * 4)
-        let mean = try device.makeBuffer(byteCount: stats * 4), rstd = try device.makeBuffer(byteCount: stats * 4)
-        let (x, gamma, beta) = (try device.upload(inputs.x), try device.upload(inputs.gamma), try device.upload(inputs.beta))
-        if silu {
-            try device.groupNormSiLU(x, gamma: gamma, beta: beta, out, mean: mean, rstd: rstd, shape: s)
-        } else {
-            try device.groupNorm(x, gamma: gamma, beta: beta, out, mean: mean, rstd: rstd, shape: s)
-        }
-        return [try device.download(out, count: count), try device.download(mean, count: stats),
-                try device.download(rstd, count: stats)]
-    }, reference: {
-        let inputs = GroupNormCaseInputs(s, seed: seed)
-        let r = referenceGroupNorm(inputs.x.map(Double.init), gamma: inputs.gamma.map(Double.init),
-                                   beta: inputs.beta.map(Double.init), shape: s)
-        return [silu ? r.out.map { $0 / (1 + exp(-$0)) } : r.out, r.mean, r.rstd]
-    })
+    KernelCase(
+        shape: groupNormShapeText(s),
+        run: { device in
+            let inputs = GroupNormCaseInputs(s, seed: seed)
+            let count = s.batch * s.channels * s.spatial, stats = s.batch * s.groups
+            let out = try device.makeBuffer(byteCount: count * 4)
+            let mean = try device.makeBuffer(byteCount: stats * 4), rstd = try device.makeBuffer(byteCount: stats * 4)
+            let (x, gamma, beta) = (try device.upload(inputs.x), try device.upload(inputs.gamma), try device.upload(inputs.beta))
+            if silu {
+                try device.groupNormSiLU(x, gamma: gamma, beta: beta, out, mean: mean, rstd: rstd, shape: s)
+            } else {
+                try device.groupNorm(x, gamma: gamma, beta: beta, out, mean: mean, rstd: rstd, shape: s)
+            }
+            return [
+                try device.download(out, count: count), try device.download(mean, count: stats),
+                try device.download(rstd, count: stats),
+            ]
+        },
+        reference: {
+            let inputs = GroupNormCaseInputs(s, seed: seed)
+            let r = referenceGroupNorm(
+                inputs.x.map(Double.init), gamma: inputs.gamma.map(Double.init),
+                beta: inputs.beta.map(Double.init), shape: s)
+            return [silu ? r.out.map { $0 / (1 + exp(-$0)) } : r.out, r.mean, r.rstd]
+        })
 }
 
 private func groupNormBackwardCase(_ s: GroupNormShape, seed: UInt64) -> KernelCase {
-    KernelCase(shape: groupNormShapeText(s), referenceTolerance: 1e-9, run: { device in
-        let inputs = GroupNormCaseInputs(s, seed: seed)
-        let count = s.batch * s.channels * s.spatial, stats = s.batch * s.groups
-        let x = try device.upload(inputs.x), gamma = try device.upload(inputs.gamma)
-        let out = try device.makeBuffer(byteCount: count * 4)
-        let mean = try device.makeBuffer(byteCount: stats * 4), rstd = try device.makeBuffer(byteCount: stats * 4)
-        try device.groupNorm(x, gamma: gamma, beta: device.upload(inputs.beta), out, mean: mean, rstd: rstd, shape: s)
-        let gradX = try device.makeBuffer(byteCount: count * 4)
-        let gradGamma = try device.makeBuffer(byteCount: s.channels * 4), gradBeta = try device.makeBuffer(byteCount: s.channels * 4)
-        try device.groupNormBackward(device.upload(inputs.gradOut), x: x, gamma: gamma, mean: mean, rstd: rstd,
-                                     gradX: gradX, gradGamma: gradGamma, gradBeta: gradBeta, shape: s)
-        return [try device.download(gradX, count: count), try device.download(gradGamma, count: s.channels),
-                try device.download(gradBeta, count: s.channels)]
-    }, reference: {
-        let inputs = GroupNormCaseInputs(s, seed: seed)
-        let r = referenceGroupNormBackward(inputs.gradOut.map(Double.init), x: inputs.x.map(Double.init),
-                                           gamma: inputs.gamma.map(Double.init), shape: s)
-        return [r.gradX, r.gradGamma, r.gradBeta]
-    })
+    KernelCase(
+        shape: groupNormShapeText(s), referenceTolerance: 1e-9,
+        run: { device in
+            let inputs = GroupNormCaseInputs(s, seed: seed)
+            let count = s.batch * s.channels * s.spatial, stats = s.batch * s.groups
+            let x = try device.upload(inputs.x), gamma = try device.upload(inputs.gamma)
+            let out = try device.makeBuffer(byteCount: count * 4)
+            let mean = try device.makeBuffer(byteCount: stats * 4), rstd = try device.makeBuffer(byteCount: stats * 4)
+            try device.groupNorm(x, gamma: gamma, beta: device.upload(inputs.beta), out, mean: mean, rstd: rstd, shape: s)
+            let gradX = try device.makeBuffer(byteCount: count * 4)
+            let gradGamma = try device.makeBuffer(byteCount: s.channels * 4), gradBeta = try device.makeBuffer(byteCount: s.channels * 4)
+            try device.groupNormBackward(
+                device.upload(inputs.gradOut), x: x, gamma: gamma, mean: mean, rstd: rstd,
+                gradX: gradX, gradGamma: gradGamma, gradBeta: gradBeta, shape: s)
+            return [
+                try device.download(gradX, count: count), try device.download(gradGamma, count: s.channels),
+                try device.download(gradBeta, count: s.channels),
+            ]
+        },
+        reference: {
+            let inputs = GroupNormCaseInputs(s, seed: seed)
+            let r = referenceGroupNormBackward(
+                inputs.gradOut.map(Double.init), x: inputs.x.map(Double.init),
+                gamma: inputs.gamma.map(Double.init), shape: s)
+            return [r.gradX, r.gradGamma, r.gradBeta]
+        })
 }
 
 /// GroupNorm in Float64 from the definition: per (n, g) mean, population variance, normalise, affine.
 func referenceGroupNorm(_ x: [Double], gamma: [Double], beta: [Double], shape s: GroupNormShape)
-    -> (out: [Double], mean: [Double], rstd: [Double]) {
+    -> (out: [Double], mean: [Double], rstd: [Double])
+{
     let size = s.channels / s.groups * s.spatial
     var out = x, means = [Double](), rstds = [Double]()
     for block in 0..<(s.batch * s.groups) {
@@ -123,7 +142,8 @@ func referenceGroupNorm(_ x: [Double], gamma: [Double], beta: [Double], shape s:
 /// The analytic GroupNorm gradients in Float64: with x̂ = (x − mean)·rstd and d = dy·γ over one
 /// (n, g) block, gradX = rstd·(d − mean(d) − x̂·mean(d·x̂)); gradGamma[c] = Σ dy·x̂; gradBeta[c] = Σ dy.
 func referenceGroupNormBackward(_ dy: [Double], x: [Double], gamma: [Double], shape s: GroupNormShape)
-    -> (gradX: [Double], gradGamma: [Double], gradBeta: [Double]) {
+    -> (gradX: [Double], gradGamma: [Double], gradBeta: [Double])
+{
     let size = s.channels / s.groups * s.spatial
     let forward = referenceGroupNorm(x, gamma: gamma, beta: [Double](repeating: 0, count: s.channels), shape: s)
     var gradX = x, gradGamma = [Double](repeating: 0, count: s.channels), gradBeta = gradGamma

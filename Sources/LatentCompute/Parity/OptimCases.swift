@@ -7,25 +7,46 @@ extension KernelRegistry {
         let adam = [(step: 1, wd: Float(0)), (step: 10, wd: 0.1)]
         let sgd: [(momentum: Float, wd: Float, first: Bool)] = [(0, 0, true), (0.9, 0, true), (0.9, 0.01, false)]
         return [
-            KernelSpec(.adam, tolerance: 1e-10, benchmarks: adamBenchmark, cases: adam.flatMap { setting in
-                counts.map { adamCase(count: $0, hyper: AdamHyperparameters(learningRate: 0.01, weightDecay: setting.wd, step: setting.step)) }
-            }),
-            KernelSpec(.adamw, tolerance: 1e-10, cases: adam.flatMap { setting in
-                counts.map {
-                    adamCase(count: $0, hyper: AdamHyperparameters(learningRate: 0.01, beta1: 0.8, beta2: 0.99, epsilon: 1e-6,
-                                                                   weightDecay: setting.wd + 0.05, decoupledWeightDecay: true,
-                                                                   step: setting.step))
-                }
-            }),
-            KernelSpec(.sgd, tolerance: 1e-10, cases: sgd.flatMap { setting in
-                counts.map { sgdCase(count: $0, hyper: SGDHyperparameters(learningRate: 0.05, momentum: setting.momentum,
-                                                                          weightDecay: setting.wd, firstStep: setting.first)) }
-            }),
-            KernelSpec(.sgdNesterov, tolerance: 1e-10, cases: sgd.dropFirst().flatMap { setting in
-                counts.map { sgdCase(count: $0, hyper: SGDHyperparameters(learningRate: 0.05, momentum: setting.momentum,
-                                                                          weightDecay: setting.wd, nesterov: true,
-                                                                          firstStep: setting.first)) }
-            }),
+            KernelSpec(
+                .adam, tolerance: 1e-10, benchmarks: adamBenchmark,
+                cases: adam.flatMap { setting in
+                    counts.map { adamCase(count: $0, hyper: AdamHyperparameters(learningRate: 0.01, weightDecay: setting.wd, step: setting.step)) }
+                }),
+            KernelSpec(
+                .adamw, tolerance: 1e-10,
+                cases: adam.flatMap { setting in
+                    counts.map {
+                        adamCase(
+                            count: $0,
+                            hyper: AdamHyperparameters(
+                                learningRate: 0.01, beta1: 0.8, beta2: 0.99, epsilon: 1e-6,
+                                weightDecay: setting.wd + 0.05, decoupledWeightDecay: true,
+                                step: setting.step))
+                    }
+                }),
+            KernelSpec(
+                .sgd, tolerance: 1e-10,
+                cases: sgd.flatMap { setting in
+                    counts.map {
+                        sgdCase(
+                            count: $0,
+                            hyper: SGDHyperparameters(
+                                learningRate: 0.05, momentum: setting.momentum,
+                                weightDecay: setting.wd, firstStep: setting.first))
+                    }
+                }),
+            KernelSpec(
+                .sgdNesterov, tolerance: 1e-10,
+                cases: sgd.dropFirst().flatMap { setting in
+                    counts.map {
+                        sgdCase(
+                            count: $0,
+                            hyper: SGDHyperparameters(
+                                learningRate: 0.05, momentum: setting.momentum,
+                                weightDecay: setting.wd, nesterov: true,
+                                firstStep: setting.first))
+                    }
+                }),
         ]
     }
 }
@@ -33,47 +54,60 @@ extension KernelRegistry {
 /// Parameters, gradients and two state vectors (the second non-negative, as Adam's v).
 private func optimInputs(_ count: Int, seed: UInt64) -> (p: [Float], g: [Float], s1: [Float], s2: [Float]) {
     var inputs = ParityInputs(seed: seed)
-    return (inputs.floats(count, low: -0.1, high: 0.1), inputs.floats(count), inputs.floats(count, low: -0.1, high: 0.1),
-            inputs.floats(count, low: 0, high: 0.05))
+    return (
+        inputs.floats(count, low: -0.1, high: 0.1), inputs.floats(count), inputs.floats(count, low: -0.1, high: 0.1),
+        inputs.floats(count, low: 0, high: 0.05)
+    )
 }
 
 private func adamCase(count: Int, hyper h: AdamHyperparameters) -> KernelCase {
     let seed = 1_100 + UInt64(count) + UInt64(h.step)
-    return KernelCase(shape: "\(count) step \(h.step) wd \(h.weightDecay)", run: { device in
-        let inputs = optimInputs(count, seed: seed)
-        let p = try device.upload(inputs.p), m = try device.upload(inputs.s1), v = try device.upload(inputs.s2)
-        try device.adamStep(p, gradient: device.upload(inputs.g), m: m, v: v, count: count, hyper: h)
-        return [try device.download(p, count: count), try device.download(m, count: count), try device.download(v, count: count)]
-    }, reference: {
-        let inputs = optimInputs(count, seed: seed)
-        var p = inputs.p.map(Double.init), m = inputs.s1.map(Double.init), v = inputs.s2.map(Double.init)
-        referenceAdamStep(&p, gradient: inputs.g.map(Double.init), m: &m, v: &v, hyper: h)
-        return [p, m, v]
-    })
+    return KernelCase(
+        shape: "\(count) step \(h.step) wd \(h.weightDecay)",
+        run: { device in
+            let inputs = optimInputs(count, seed: seed)
+            let p = try device.upload(inputs.p), m = try device.upload(inputs.s1), v = try device.upload(inputs.s2)
+            try device.adamStep(p, gradient: device.upload(inputs.g), m: m, v: v, count: count, hyper: h)
+            return [try device.download(p, count: count), try device.download(m, count: count), try device.download(v, count: count)]
+        },
+        reference: {
+            let inputs = optimInputs(count, seed: seed)
+            var p = inputs.p.map(Double.init), m = inputs.s1.map(Double.init), v = inputs.s2.map(Double.init)
+            referenceAdamStep(&p, gradient: inputs.g.map(Double.init), m: &m, v: &v, hyper: h)
+            return [p, m, v]
+        })
 }
 
 private func sgdCase(count: Int, hyper h: SGDHyperparameters) -> KernelCase {
     let seed = 1_200 + UInt64(count)
-    return KernelCase(shape: "\(count) momentum \(h.momentum) wd \(h.weightDecay)\(h.firstStep ? " first" : "")", run: { device in
-        let inputs = optimInputs(count, seed: seed)
-        let p = try device.upload(inputs.p), buffer = try device.upload(inputs.s1)
-        try device.sgdStep(p, gradient: device.upload(inputs.g), momentumBuffer: buffer, count: count, hyper: h)
-        return [try device.download(p, count: count), try device.download(buffer, count: count)]
-    }, reference: {
-        let inputs = optimInputs(count, seed: seed)
-        var p = inputs.p.map(Double.init), buffer = inputs.s1.map(Double.init)
-        referenceSGDStep(&p, gradient: inputs.g.map(Double.init), buffer: &buffer, hyper: h)
-        return [p, buffer]
-    })
+    return KernelCase(
+        shape: "\(count) momentum \(h.momentum) wd \(h.weightDecay)\(h.firstStep ? " first" : "")",
+        run: { device in
+            let inputs = optimInputs(count, seed: seed)
+            let p = try device.upload(inputs.p), buffer = try device.upload(inputs.s1)
+            try device.sgdStep(p, gradient: device.upload(inputs.g), momentumBuffer: buffer, count: count, hyper: h)
+            return [try device.download(p, count: count), try device.download(buffer, count: count)]
+        },
+        reference: {
+            let inputs = optimInputs(count, seed: seed)
+            var p = inputs.p.map(Double.init), buffer = inputs.s1.map(Double.init)
+            referenceSGDStep(&p, gradient: inputs.g.map(Double.init), buffer: &buffer, hyper: h)
+            return [p, buffer]
+        })
 }
 
 /// One Adam/AdamW step in Float64, textbook form: m̂ = m/(1 − β1^t), v̂ = v/(1 − β2^t),
 /// p −= lr·m̂/(√v̂ + ε); AdamW first multiplies p by 1 − lr·wd, Adam adds wd·p to the gradient.
-func referenceAdamStep(_ p: inout [Double], gradient: [Double], m: inout [Double], v: inout [Double],
-                       hyper h: AdamHyperparameters) {
+func referenceAdamStep(
+    _ p: inout [Double], gradient: [Double], m: inout [Double], v: inout [Double],
+    hyper h: AdamHyperparameters
+) {
     let b1 = Double(h.beta1), b2 = Double(h.beta2), lr = Double(h.learningRate), wd = Double(h.weightDecay)
     var c1 = 1.0, c2 = 1.0
-    for _ in 0..<h.step { c1 *= b1; c2 *= b2 }
+    for _ in 0..<h.step {
+        c1 *= b1
+        c2 *= b2
+    }
     for i in p.indices {
         var g = gradient[i]
         if h.decoupledWeightDecay { p[i] *= 1 - lr * wd } else { g += wd * p[i] }

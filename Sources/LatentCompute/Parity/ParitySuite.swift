@@ -59,9 +59,11 @@ public enum ParitySuite {
 
     /// Runs every registered kernel case on `device` and on the CPU backend and compares them, once
     /// per variant the kernel lists, with that variant forced on both.
-    public static func compareWithCPU(on device: any Device, kernels: [KernelSpec] = KernelRegistry.all,
-                                      cpu: any Device = CPUDevice.shared,
-                                      progress: (ParityResult) -> Void = { _ in }) -> [ParityResult] {
+    public static func compareWithCPU(
+        on device: any Device, kernels: [KernelSpec] = KernelRegistry.all,
+        cpu: any Device = CPUDevice.shared,
+        progress: (ParityResult) -> Void = { _ in }
+    ) -> [ParityResult] {
         var results: [ParityResult] = []
         for spec in kernels {
             for variant in spec.variants {
@@ -85,8 +87,10 @@ public enum ParitySuite {
 
     /// Checks every CPU kernel case against its naive Float64 reference: the native kernel, and the
     /// composed default of every fused kernel.
-    public static func compareCPUWithFloat64(kernels: [KernelSpec] = KernelRegistry.all,
-                                             cpu: any Device = CPUDevice.shared) -> [ParityResult] {
+    public static func compareCPUWithFloat64(
+        kernels: [KernelSpec] = KernelRegistry.all,
+        cpu: any Device = CPUDevice.shared
+    ) -> [ParityResult] {
         var results: [ParityResult] = []
         for spec in kernels {
             // The CPU backend has one kernel per op: device-shaped variants are the same run.
@@ -97,11 +101,15 @@ public enum ParitySuite {
                     let target = variant.device(cpu)
                     do {
                         let actual = try variant.run(c, on: target)
-                        results.append(ParityResult(spec, c, variant, target, compare(actual, reference()), backend: "float64",
-                                                    tolerance: c.referenceTolerance))
+                        results.append(
+                            ParityResult(
+                                spec, c, variant, target, compare(actual, reference()), backend: "float64",
+                                tolerance: c.referenceTolerance))
                     } catch {
-                        results.append(ParityResult(spec, c, variant, target, error: error, backend: "float64",
-                                                    tolerance: c.referenceTolerance))
+                        results.append(
+                            ParityResult(
+                                spec, c, variant, target, error: error, backend: "float64",
+                                tolerance: c.referenceTolerance))
                     }
                 }
             }
@@ -124,19 +132,25 @@ extension KernelVariant {
 }
 
 extension ParityResult {
-    init(_ spec: KernelSpec, _ c: KernelCase, _ variant: KernelVariant, _ device: any Device,
-         _ comparison: (nmse: Double, maxAbs: Double, firstBad: (Int, Int)?), backend: String? = nil, tolerance: Double) {
-        self.init(kernel: spec.name, family: spec.family, shape: c.shape, variant: variant.rawValue,
-                  backend: backend ?? device.backend.rawValue, device: device.name, nmse: comparison.nmse,
-                  maxAbs: comparison.maxAbs, firstBad: comparison.firstBad.map { (output: $0.0, index: $0.1) },
-                  tolerance: tolerance, error: nil)
+    init(
+        _ spec: KernelSpec, _ c: KernelCase, _ variant: KernelVariant, _ device: any Device,
+        _ comparison: (nmse: Double, maxAbs: Double, firstBad: (Int, Int)?), backend: String? = nil, tolerance: Double
+    ) {
+        self.init(
+            kernel: spec.name, family: spec.family, shape: c.shape, variant: variant.rawValue,
+            backend: backend ?? device.backend.rawValue, device: device.name, nmse: comparison.nmse,
+            maxAbs: comparison.maxAbs, firstBad: comparison.firstBad.map { (output: $0.0, index: $0.1) },
+            tolerance: tolerance, error: nil)
     }
 
-    init(_ spec: KernelSpec, _ c: KernelCase, _ variant: KernelVariant, _ device: any Device, error: any Error,
-         backend: String? = nil, tolerance: Double) {
-        self.init(kernel: spec.name, family: spec.family, shape: c.shape, variant: variant.rawValue,
-                  backend: backend ?? device.backend.rawValue, device: device.name, nmse: .nan, maxAbs: .nan,
-                  firstBad: nil, tolerance: tolerance, error: "\(error)")
+    init(
+        _ spec: KernelSpec, _ c: KernelCase, _ variant: KernelVariant, _ device: any Device, error: any Error,
+        backend: String? = nil, tolerance: Double
+    ) {
+        self.init(
+            kernel: spec.name, family: spec.family, shape: c.shape, variant: variant.rawValue,
+            backend: backend ?? device.backend.rawValue, device: device.name, nmse: .nan, maxAbs: .nan,
+            firstBad: nil, tolerance: tolerance, error: "\(error)")
     }
 }
 

@@ -20,9 +20,17 @@ public enum NoiseMath {
             e += 1
         }
         let f = Float(bitPattern: bits) - 1
-        let l: Float = 0x1p0 + f * (-0x1.fffff8p-2 + f * (0x1.55579p-2 + f * (-0x1.0005a6p-2
-            + f * (0x1.98b80ap-3 + f * (-0x1.5329bep-3 + f * (0x1.32285p-3 + f * (-0x1.26729ep-3
-            + f * 0x1.6626eap-4)))))))
+        let l: Float =
+            0x1p0 + f
+            * (-0x1.fffff8p-2 + f
+                * (0x1.55579p-2 + f
+                    * (-0x1.0005a6p-2
+                        + f
+                        * (0x1.98b80ap-3 + f
+                            * (-0x1.5329bep-3 + f
+                                * (0x1.32285p-3 + f
+                                    * (-0x1.26729ep-3
+                                        + f * 0x1.6626eap-4)))))))
         return Float(e) * 0x1.62e43p-1 + f * l
     }
 
@@ -47,10 +55,19 @@ public enum NoiseMath {
         let n = (w + 0x20_0000) >> 22
         let x = Float(Int32(bitPattern: w) - Int32(bitPattern: n << 22)) * 0x1p-22
         let x2 = x * x
-        let s = x * (0x1.921fb6p0 + x2 * (-0x1.4abbcep-1 + x2 * (0x1.466bbcp-4 + x2 * (-0x1.32cb0ep-8
-            + x2 * 0x1.4be288p-13))))
-        let c: Float = 0x1p0 + x2 * (-0x1.3bd3ccp0 + x2 * (0x1.03c1fp-2 + x2 * (-0x1.55d3bap-6
-            + x2 * (0x1.e1e7eep-11 + x2 * -0x1.a0f316p-16))))
+        let s =
+            x
+            * (0x1.921fb6p0 + x2
+                * (-0x1.4abbcep-1 + x2
+                    * (0x1.466bbcp-4 + x2
+                        * (-0x1.32cb0ep-8
+                            + x2 * 0x1.4be288p-13))))
+        let c: Float =
+            0x1p0 + x2
+            * (-0x1.3bd3ccp0 + x2
+                * (0x1.03c1fp-2 + x2
+                    * (-0x1.55d3bap-6
+                        + x2 * (0x1.e1e7eep-11 + x2 * -0x1.a0f316p-16))))
         switch n & 3 {
         case 0: return (s, c)
         case 1: return (c, -s)

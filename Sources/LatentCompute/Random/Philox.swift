@@ -32,7 +32,8 @@ public enum Philox4x32 {
     /// key (seed_lo, seed_hi). This is the only way the noise kernels call the generator.
     @inline(__always)
     public static func words(seed: UInt64, block: UInt64) -> SIMD4<UInt32> {
-        Self.block(counter: SIMD4(UInt32(truncatingIfNeeded: block), UInt32(truncatingIfNeeded: block >> 32), 0, 0),
-                   key: SIMD2(UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32)))
+        Self.block(
+            counter: SIMD4(UInt32(truncatingIfNeeded: block), UInt32(truncatingIfNeeded: block >> 32), 0, 0),
+            key: SIMD2(UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32)))
     }
 }

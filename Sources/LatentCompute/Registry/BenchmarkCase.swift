@@ -9,8 +9,10 @@ public struct BenchmarkCase: Sendable {
     public let items: Double?
     public let prepare: @Sendable (any Device) throws -> () throws -> Void
 
-    public init(op: String, shape: String, flops: Double? = nil, bytes: Double? = nil, items: Double? = nil,
-                prepare: @escaping @Sendable (any Device) throws -> () throws -> Void) {
+    public init(
+        op: String, shape: String, flops: Double? = nil, bytes: Double? = nil, items: Double? = nil,
+        prepare: @escaping @Sendable (any Device) throws -> () throws -> Void
+    ) {
         self.op = op
         self.shape = shape
         self.flops = flops

@@ -5,39 +5,47 @@ extension KernelRegistry {
 
     static func addBenchmark(_ quick: Bool) -> [BenchmarkCase] {
         let n = streamLength(quick)
-        return [BenchmarkCase(op: "add", shape: "\(n)", bytes: Double(12 * n)) { device in
-            let x = try Tensor.randomNormal([n], seed: 1, on: device)
-            let y = try Tensor.randomNormal([n], seed: 2, on: device)
-            let out = try Tensor.empty([n], on: device)
-            let layout = BroadcastLayout(shapes: [[n], [n]])!
-            return { try device.binary(.add, x.buffer, y.buffer, out.buffer, layout: layout) }
-        }]
+        return [
+            BenchmarkCase(op: "add", shape: "\(n)", bytes: Double(12 * n)) { device in
+                let x = try Tensor.randomNormal([n], seed: 1, on: device)
+                let y = try Tensor.randomNormal([n], seed: 2, on: device)
+                let out = try Tensor.empty([n], on: device)
+                let layout = BroadcastLayout(shapes: [[n], [n]])!
+                return { try device.binary(.add, x.buffer, y.buffer, out.buffer, layout: layout) }
+            }
+        ]
     }
 
     static func sumBenchmark(_ quick: Bool) -> [BenchmarkCase] {
         let n = streamLength(quick)
-        return [BenchmarkCase(op: "sum", shape: "\(n)", bytes: Double(4 * n)) { device in
-            let x = try Tensor.randomNormal([n], seed: 1, on: device)
-            let out = try Tensor.empty([], on: device)
-            return { try device.reduce(.sum, x.buffer, out.buffer, outer: 1, length: n, inner: 1) }
-        }]
+        return [
+            BenchmarkCase(op: "sum", shape: "\(n)", bytes: Double(4 * n)) { device in
+                let x = try Tensor.randomNormal([n], seed: 1, on: device)
+                let out = try Tensor.empty([], on: device)
+                return { try device.reduce(.sum, x.buffer, out.buffer, outer: 1, length: n, inner: 1) }
+            }
+        ]
     }
 
     static func softmaxBenchmark(_ quick: Bool) -> [BenchmarkCase] {
         let rows = quick ? 1024 : 4096, columns = 1024
-        return [BenchmarkCase(op: "softmax", shape: "\(rows)x\(columns)", bytes: Double(8 * rows * columns)) { device in
-            let x = try Tensor.randomNormal([rows, columns], seed: 1, on: device)
-            let out = try Tensor.empty([rows, columns], on: device)
-            return { try device.softmax(x.buffer, out.buffer, rows: rows, columns: columns, log: false) }
-        }]
+        return [
+            BenchmarkCase(op: "softmax", shape: "\(rows)x\(columns)", bytes: Double(8 * rows * columns)) { device in
+                let x = try Tensor.randomNormal([rows, columns], seed: 1, on: device)
+                let out = try Tensor.empty([rows, columns], on: device)
+                return { try device.softmax(x.buffer, out.buffer, rows: rows, columns: columns, log: false) }
+            }
+        ]
     }
 
     static func randnBenchmark(_ quick: Bool) -> [BenchmarkCase] {
         let n = streamLength(quick)
-        return [BenchmarkCase(op: "randn", shape: "\(n)", bytes: Double(4 * n), items: Double(n)) { device in
-            let out = try Tensor.empty([n], on: device)
-            return { try device.randomNormal(out.buffer, count: n, seed: 7, offset: 0, mean: 0, std: 1) }
-        }]
+        return [
+            BenchmarkCase(op: "randn", shape: "\(n)", bytes: Double(4 * n), items: Double(n)) { device in
+                let out = try Tensor.empty([n], on: device)
+                return { try device.randomNormal(out.buffer, count: n, seed: 7, offset: 0, mean: 0, std: 1) }
+            }
+        ]
     }
 
     /// conv2d 3x3 64→64 on 64x64x28x28 through `Tensor.conv2d` (with its bias), forward, and
@@ -58,8 +66,10 @@ extension KernelRegistry {
     static func attentionBenchmarks(_ quick: Bool) -> [BenchmarkCase] {
         let shapes = quick ? [(64, 49, 128)] : [(64, 49, 128), (16 * 8, 256, 64)]
         return shapes.map { batch, length, dimension in
-            BenchmarkCase(op: "attention", shape: "\(batch)x\(length)x\(dimension)",
-                          flops: 4.0 * Double(batch * length * length * dimension)) { device in
+            BenchmarkCase(
+                op: "attention", shape: "\(batch)x\(length)x\(dimension)",
+                flops: 4.0 * Double(batch * length * length * dimension)
+            ) { device in
                 let q = try Tensor.randomNormal([batch, length, dimension], seed: 1, on: device)
                 let k = try Tensor.randomNormal([batch, length, dimension], seed: 2, on: device)
                 let v = try Tensor.randomNormal([batch, length, dimension], seed: 3, on: device)
@@ -81,24 +91,31 @@ extension KernelRegistry {
 
     static func adamBenchmark(_ quick: Bool) -> [BenchmarkCase] {
         let count = 10_000_000
-        return [BenchmarkCase(op: "adam", shape: "\(count)", bytes: Double(count * 4 * 7)) { device in
-            let p = try Tensor.randomNormal([count], seed: 1, on: device)
-            let g = try Tensor.randomNormal([count], seed: 2, on: device)
-            let m = try Tensor.zeros([count], on: device), v = try Tensor.zeros([count], on: device)
-            let step = StepCounter()
-            return { try p.adamStep(gradient: g, m: m, v: v, hyper: AdamHyperparameters(learningRate: 1e-3, step: step.next())) }
-        }]
+        return [
+            BenchmarkCase(op: "adam", shape: "\(count)", bytes: Double(count * 4 * 7)) { device in
+                let p = try Tensor.randomNormal([count], seed: 1, on: device)
+                let g = try Tensor.randomNormal([count], seed: 2, on: device)
+                let m = try Tensor.zeros([count], on: device), v = try Tensor.zeros([count], on: device)
+                let step = StepCounter()
+                return { try p.adamStep(gradient: g, m: m, v: v, hyper: AdamHyperparameters(learningRate: 1e-3, step: step.next())) }
+            }
+        ]
     }
 
     /// The asynchrony check: `length` chained elementwise kernels enqueued back to back and waited
     /// for once, against the sum of the same kernels each waited for alone. Returns (chained, summed) ms.
-    public static func chain(on device: any Device, count n: Int = 1 << 20, length: Int = 100,
-                             time: (() throws -> Void) throws -> Double) throws -> (Double, Double) {
+    public static func chain(
+        on device: any Device, count n: Int = 1 << 20, length: Int = 100,
+        time: (() throws -> Void) throws -> Double
+    ) throws -> (Double, Double) {
         let x = try Tensor.randomNormal([n], seed: 3, on: device)
         let y = try Tensor.empty([n], on: device)
         let step = { (i: Int) throws in
-            if i % 2 == 0 { try device.affine(x.buffer, y.buffer, count: n, scale: 0.5, shift: 1) }
-            else { try device.affine(y.buffer, x.buffer, count: n, scale: 0.5, shift: 1) }
+            if i % 2 == 0 {
+                try device.affine(x.buffer, y.buffer, count: n, scale: 0.5, shift: 1)
+            } else {
+                try device.affine(y.buffer, x.buffer, count: n, scale: 0.5, shift: 1)
+            }
         }
         try step(0)
         let chained = try time { for i in 0..<length { try step(i) } }

@@ -4,13 +4,17 @@
 /// without parity cases and a benchmark slot.
 public enum KernelName: Hashable, Sendable, CaseIterable {
     case fill, copy, copyStrided, gather, scatterAdd
-    case unary(UnaryOp), binary(BinaryOp), select, clamp, affine, axpby, modulate
-    case reduce(ReduceOp), softmax, logSoftmax
+    case unary(UnaryOp)
+    case binary(BinaryOp)
+    case select, clamp, affine, axpby, modulate
+    case reduce(ReduceOp)
+    case softmax, logSoftmax
     case sgemm
     case randomUniform, randomNormal
     case im2col, col2im, conv2d, conv2dBackwardInput, conv2dBackwardWeight
     case groupNorm, layerNorm, groupNormSiLU, groupNormBackward, layerNormBackward
-    case unaryBackward(UnaryOp), softmaxBackward, logSoftmaxBackward, dropout, oneHot, bceWithLogits
+    case unaryBackward(UnaryOp)
+    case softmaxBackward, logSoftmaxBackward, dropout, oneHot, bceWithLogits
     case attention, attentionBackward
     case nearestCode
     case adam, adamw, sgd, sgdNesterov

@@ -15,8 +15,10 @@ public struct KernelSpec: Sendable {
     /// The timed runs of `latent bench kernels` (smaller sizes when `quick`).
     public let benchmarks: @Sendable (_ quick: Bool) -> [BenchmarkCase]
 
-    public init(_ kernel: KernelName, tolerance: Double, deviceShaped: Bool = false,
-                benchmarks: @escaping @Sendable (_ quick: Bool) -> [BenchmarkCase] = { _ in [] }, cases: [KernelCase]) {
+    public init(
+        _ kernel: KernelName, tolerance: Double, deviceShaped: Bool = false,
+        benchmarks: @escaping @Sendable (_ quick: Bool) -> [BenchmarkCase] = { _ in [] }, cases: [KernelCase]
+    ) {
         self.kernel = kernel
         self.tolerance = tolerance
         variants = (deviceShaped ? [.cpuShaped, .gpuShaped] : [.native]) + (kernel.isFused ? [.composed] : [])
@@ -40,9 +42,11 @@ public struct KernelCase: Sendable {
     /// The variants this case runs under; nil for all of its kernel's (large cases skip the slow ones).
     public let onlyVariants: Set<KernelVariant>?
 
-    public init(shape: String, referenceTolerance: Double = 1e-10, onlyVariants: Set<KernelVariant>? = nil,
-                run: @escaping @Sendable (any Device) throws -> [[Double]],
-                reference: (@Sendable () -> [[Double]])?) {
+    public init(
+        shape: String, referenceTolerance: Double = 1e-10, onlyVariants: Set<KernelVariant>? = nil,
+        run: @escaping @Sendable (any Device) throws -> [[Double]],
+        reference: (@Sendable () -> [[Double]])?
+    ) {
         self.shape = shape
         self.run = run
         self.reference = reference

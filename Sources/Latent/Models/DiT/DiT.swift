@@ -27,8 +27,9 @@ public final class DiT: Module, DiffusionDenoiser {
         yEmbedder = try c.numClasses.map { try DiTLabelEmbedder(numClasses: $0, hiddenSize: c.hiddenSize, initializer: initializer) }
         blocks = try (0..<c.depth).map { _ in try DiTBlock(c, initializer: initializer) }
         finalLayer = try DiTFinalLayer(c, initializer: initializer)
-        positionEmbedding = try Tensor(DiTPositionEmbedding.values(dimension: c.hiddenSize, gridSize: c.gridSize),
-                                       shape: [1, c.tokens, c.hiddenSize], on: device)
+        positionEmbedding = try Tensor(
+            DiTPositionEmbedding.values(dimension: c.hiddenSize, gridSize: c.gridSize),
+            shape: [1, c.tokens, c.hiddenSize], on: device)
         blockList = IndexedModuleList(blocks)
     }
 
@@ -44,8 +45,10 @@ public final class DiT: Module, DiffusionDenoiser {
     /// The model output [B, C_out, H, W] (ε, then v when learn_sigma) for x [B, C, H, W] at per-sample
     /// timesteps. labels: Int32 [B] (nil: the null class); nullMask: Float [B], 1 where a label becomes
     /// the null class (label dropout). The DiT has no dropout, so `dropoutNoise` is unused.
-    public func callAsFunction(_ x: Tensor, timesteps: [Int], labels: Tensor? = nil, nullMask: Tensor? = nil,
-                               dropoutNoise: NoiseStream? = nil) throws -> Tensor {
+    public func callAsFunction(
+        _ x: Tensor, timesteps: [Int], labels: Tensor? = nil, nullMask: Tensor? = nil,
+        dropoutNoise: NoiseStream? = nil
+    ) throws -> Tensor {
         let c = configuration
         guard x.rank == 4, Array(x.shape.dropFirst()) == inputShape else {
             throw ComputeError.shapeMismatch("DiT needs [B, \(c.inChannels), \(c.inputSize), \(c.inputSize)], got \(x.shape)")

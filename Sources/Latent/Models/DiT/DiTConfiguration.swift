@@ -24,8 +24,10 @@ public struct DiTConfiguration: Codable, Sendable, Equatable {
         "DiT-tiny": (4, 128, 4), "DiT-mini": (6, 256, 4), "DiT-S": (12, 384, 6), "DiT-B": (12, 768, 12),
     ]
 
-    public init(inputSize: Int = 7, patchSize: Int = 1, inChannels: Int = 4, hiddenSize: Int = 384, depth: Int = 12,
-                heads: Int = 6, mlpRatio: Double = 4, numClasses: Int? = 10, learnSigma: Bool = false) {
+    public init(
+        inputSize: Int = 7, patchSize: Int = 1, inChannels: Int = 4, hiddenSize: Int = 384, depth: Int = 12,
+        heads: Int = 6, mlpRatio: Double = 4, numClasses: Int? = 10, learnSigma: Bool = false
+    ) {
         self.inputSize = inputSize
         self.patchSize = patchSize
         self.inChannels = inChannels
@@ -44,8 +46,9 @@ public struct DiTConfiguration: Codable, Sendable, Equatable {
             throw DiffusionError.invalidConfiguration(
                 "unknown DiT preset '\(preset)'; use one of \(Self.presets.keys.sorted().joined(separator: ", ")) with /1, /2 or /4")
         }
-        self.init(inputSize: inputSize, patchSize: patch, inChannels: inChannels, hiddenSize: size.hidden, depth: size.depth,
-                  heads: size.heads, numClasses: numClasses)
+        self.init(
+            inputSize: inputSize, patchSize: patch, inChannels: inChannels, hiddenSize: size.hidden, depth: size.depth,
+            heads: size.heads, numClasses: numClasses)
     }
 
     public var outChannels: Int { learnSigma ? 2 * inChannels : inChannels }
@@ -57,8 +60,15 @@ public struct DiTConfiguration: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case preset
-        case inputSize = "input_size", patchSize = "patch_size", inChannels = "in_channels", hiddenSize = "hidden_size"
-        case depth, heads = "num_heads", mlpRatio = "mlp_ratio", numClasses = "num_classes", learnSigma = "learn_sigma"
+        case inputSize = "input_size"
+        case patchSize = "patch_size"
+        case inChannels = "in_channels"
+        case hiddenSize = "hidden_size"
+        case depth
+        case heads = "num_heads"
+        case mlpRatio = "mlp_ratio"
+        case numClasses = "num_classes"
+        case learnSigma = "learn_sigma"
     }
 
     public init(from decoder: any Decoder) throws {

@@ -83,11 +83,17 @@ struct AnyJSON: Decodable {
             value = array
         } else {
             let single = try decoder.singleValueContainer()
-            if single.decodeNil() { value = NSNull() }
-            else if let b = try? single.decode(Bool.self) { value = b }
-            else if let i = try? single.decode(Int.self) { value = i }
-            else if let d = try? single.decode(Double.self) { value = d }
-            else { value = try single.decode(String.self) }
+            if single.decodeNil() {
+                value = NSNull()
+            } else if let b = try? single.decode(Bool.self) {
+                value = b
+            } else if let i = try? single.decode(Int.self) {
+                value = i
+            } else if let d = try? single.decode(Double.self) {
+                value = d
+            } else {
+                value = try single.decode(String.self)
+            }
         }
     }
 
@@ -129,8 +135,10 @@ public final class DiTDiffusionModel: Module, ImageDiffusionModel {
         try diffusion.trainingLoss(dit, images: images, labels: labels, noise: noise)
     }
 
-    public func sample(count: Int, labels: [Int32]?, options: SamplerOptions,
-                       progress: ((SamplingProgress) -> Void)? = nil) throws -> Tensor {
+    public func sample(
+        count: Int, labels: [Int32]?, options: SamplerOptions,
+        progress: ((SamplingProgress) -> Void)? = nil
+    ) throws -> Tensor {
         try diffusion.sample(dit, count: count, labels: labels, options: options, progress: progress)
     }
 }

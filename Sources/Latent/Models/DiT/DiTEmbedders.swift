@@ -12,8 +12,9 @@ public final class DiTPatchEmbed: Module {
         let fanIn = c.inChannels * c.patchSize * c.patchSize
         // Xavier-uniform over the flattened [D, C·p·p] weight, zero bias (the official initialize_weights).
         let bound = (6 / Float(fanIn + c.hiddenSize)).squareRoot()
-        proj = Conv2d(weight: try initializer.uniform([c.hiddenSize, c.inChannels, c.patchSize, c.patchSize], bound: bound),
-                      bias: try initializer.constant([c.hiddenSize], 0), stride: c.patchSize)
+        proj = Conv2d(
+            weight: try initializer.uniform([c.hiddenSize, c.inChannels, c.patchSize, c.patchSize], bound: bound),
+            bias: try initializer.constant([c.hiddenSize], 0), stride: c.patchSize)
     }
 
     public override var children: [(String, Module)] { [("proj", proj)] }
@@ -32,8 +33,10 @@ public final class DiTTimestepEmbedder: Module {
     public let mlp: Sequential
 
     init(hiddenSize: Int, initializer: ParameterInitializer) throws {
-        mlp = Sequential([try DiTInitialization.normalLinear(Self.frequencyDimension, hiddenSize, std: 0.02, initializer),
-                          Activation(.silu), try DiTInitialization.normalLinear(hiddenSize, hiddenSize, std: 0.02, initializer)])
+        mlp = Sequential([
+            try DiTInitialization.normalLinear(Self.frequencyDimension, hiddenSize, std: 0.02, initializer),
+            Activation(.silu), try DiTInitialization.normalLinear(hiddenSize, hiddenSize, std: 0.02, initializer),
+        ])
     }
 
     public override var children: [(String, Module)] { [("mlp", mlp)] }

@@ -5,8 +5,9 @@ enum DiTInitialization {
     /// Xavier-uniform weight [out, in] (bound √(6/(in + out))) and a zero bias.
     static func xavierLinear(_ inFeatures: Int, _ outFeatures: Int, _ initializer: ParameterInitializer) throws -> Linear {
         let bound = (6 / Float(inFeatures + outFeatures)).squareRoot()
-        return Linear(weight: try initializer.uniform([outFeatures, inFeatures], bound: bound),
-                      bias: try initializer.constant([outFeatures], 0))
+        return Linear(
+            weight: try initializer.uniform([outFeatures, inFeatures], bound: bound),
+            bias: try initializer.constant([outFeatures], 0))
     }
 
     /// N(0, std²) weight and a zero bias (the timestep MLP).

@@ -10,8 +10,10 @@ extension ImageDiffusionModel {
     /// Draws `count` images `batchSize` at a time and hands each batch ([n, C, H, W] in [−1, 1]) to
     /// `body` with its slice of `labels`. The images equal those of one `sample` call of all `count`:
     /// the sampler's noise is indexed by image, and each batch starts at its first image's index.
-    public func sample(count: Int, labels: [Int32]?, options: SamplerOptions, batchSize: Int,
-                       body: (_ images: Tensor, _ labels: [Int32]?) throws -> Void) throws {
+    public func sample(
+        count: Int, labels: [Int32]?, options: SamplerOptions, batchSize: Int,
+        body: (_ images: Tensor, _ labels: [Int32]?) throws -> Void
+    ) throws {
         guard count >= 1, batchSize >= 1 else {
             throw DiffusionError.invalidArgument("sampling needs count and batch size of at least 1, not \(count) and \(batchSize)")
         }

@@ -77,8 +77,10 @@ public final class DDPMModel: Module, GenerativeModel {
     }
 
     /// `count` images in [−1, 1] (see `GaussianDiffusion.sample`).
-    public func sample(count: Int, labels: [Int32]? = nil, options: SamplerOptions,
-                       progress: ((SamplingProgress) -> Void)? = nil) throws -> Tensor {
+    public func sample(
+        count: Int, labels: [Int32]? = nil, options: SamplerOptions,
+        progress: ((SamplingProgress) -> Void)? = nil
+    ) throws -> Tensor {
         try diffusion.sample(unet, count: count, labels: labels, options: options, progress: progress)
     }
 }

@@ -14,8 +14,10 @@ public struct DiffusionConfiguration: Codable, Sendable, Equatable {
     /// Label dropout for classifier-free guidance: the probability that a training label becomes the null class.
     public var unconditionalProbability: Float = 0
 
-    public init(timesteps: Int = 1000, schedule: BetaSchedule = .ho2020, prediction: PredictionTarget = .epsilon,
-                unconditionalProbability: Float = 0) {
+    public init(
+        timesteps: Int = 1000, schedule: BetaSchedule = .ho2020, prediction: PredictionTarget = .epsilon,
+        unconditionalProbability: Float = 0
+    ) {
         self.timesteps = timesteps
         self.schedule = schedule
         self.prediction = prediction
@@ -23,6 +25,8 @@ public struct DiffusionConfiguration: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case timesteps = "T", schedule, prediction, unconditionalProbability = "p_uncond"
+        case timesteps = "T"
+        case schedule, prediction
+        case unconditionalProbability = "p_uncond"
     }
 }

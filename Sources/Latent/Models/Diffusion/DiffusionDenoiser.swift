@@ -13,8 +13,10 @@ public protocol DiffusionDenoiser: Module {
     /// The model output [B, outputChannels, H, W] for x [B, C, H, W] at per-sample timesteps, with Int32
     /// labels [B] (nil: the null class), an optional Float label-dropout mask [B] and, in training
     /// mode, a stream for dropout masks.
-    func callAsFunction(_ x: Tensor, timesteps: [Int], labels: Tensor?, nullMask: Tensor?,
-                        dropoutNoise: NoiseStream?) throws -> Tensor
+    func callAsFunction(
+        _ x: Tensor, timesteps: [Int], labels: Tensor?, nullMask: Tensor?,
+        dropoutNoise: NoiseStream?
+    ) throws -> Tensor
 }
 
 extension DiffusionDenoiser {

@@ -49,16 +49,22 @@ public struct GaussianDiffusion: Sendable {
     }
 
     /// L_simple for given timesteps and noise: mean of (model(x_t, t, y) − target)².
-    public func denoisingLoss(_ unet: any DiffusionDenoiser, x0: Tensor, timesteps: [Int], noise: Tensor, labels: Tensor? = nil,
-                              nullMask: Tensor? = nil, dropoutNoise: NoiseStream? = nil) throws -> Tensor {
-        try denoisingLosses(unet, x0: x0, timesteps: timesteps, noise: noise, labels: labels, nullMask: nullMask,
-                            dropoutNoise: dropoutNoise).loss
+    public func denoisingLoss(
+        _ unet: any DiffusionDenoiser, x0: Tensor, timesteps: [Int], noise: Tensor, labels: Tensor? = nil,
+        nullMask: Tensor? = nil, dropoutNoise: NoiseStream? = nil
+    ) throws -> Tensor {
+        try denoisingLosses(
+            unet, x0: x0, timesteps: timesteps, noise: noise, labels: labels, nullMask: nullMask,
+            dropoutNoise: dropoutNoise
+        ).loss
     }
 
     /// The loss and its parts: mse (L_simple) and, for a denoiser that learns its variance, vb
     /// (LearnedVariance.swift); loss = mse + vb.
-    public func denoisingLosses(_ unet: any DiffusionDenoiser, x0: Tensor, timesteps: [Int], noise: Tensor, labels: Tensor? = nil,
-                                nullMask: Tensor? = nil, dropoutNoise: NoiseStream? = nil) throws -> (loss: Tensor, mse: Tensor, vb: Tensor?) {
+    public func denoisingLosses(
+        _ unet: any DiffusionDenoiser, x0: Tensor, timesteps: [Int], noise: Tensor, labels: Tensor? = nil,
+        nullMask: Tensor? = nil, dropoutNoise: NoiseStream? = nil
+    ) throws -> (loss: Tensor, mse: Tensor, vb: Tensor?) {
         let clean = x0.detached()
         let xt = try qSample(clean, timesteps: timesteps, noise: noise)
         let output = try unet(xt, timesteps: timesteps, labels: labels, nullMask: nullMask, dropoutNoise: dropoutNoise)
@@ -66,8 +72,9 @@ public struct GaussianDiffusion: Sendable {
         let mse = try Tensor.mseLoss(prediction, target(x0: clean, noise: noise, timesteps: timesteps))
         guard unet.learnsVariance else { return (mse, mse, nil) }
         let c = unet.inputShape[0]
-        let vb = try learnedVarianceTerm(epsilon: prediction.detached(), v: output.slice(axis: 1, c..<(2 * c)), x0: clean, xt: xt,
-                                         timesteps: timesteps)
+        let vb = try learnedVarianceTerm(
+            epsilon: prediction.detached(), v: output.slice(axis: 1, c..<(2 * c)), x0: clean, xt: xt,
+            timesteps: timesteps)
         return (try mse + vb, mse, vb)
     }
 
@@ -91,9 +98,11 @@ public struct GaussianDiffusion: Sendable {
             let u = try Tensor.randomUniform([batch], seed: noise.seed, offset: noise.takeRows(batch, perRow: 1), on: images.device)
             nullMask = try u.apply(.less, Tensor.full([], value: configuration.unconditionalProbability, on: images.device))
         }
-        let epsilon = try Tensor.randomNormal(images.shape, seed: noise.seed, offset: noise.takeRows(batch, perRow: images.count / batch), on: images.device)
-        let losses = try denoisingLosses(unet, x0: images, timesteps: t, noise: epsilon, labels: conditional ? labels : nil,
-                                         nullMask: nullMask, dropoutNoise: noise)
+        let epsilon = try Tensor.randomNormal(
+            images.shape, seed: noise.seed, offset: noise.takeRows(batch, perRow: images.count / batch), on: images.device)
+        let losses = try denoisingLosses(
+            unet, x0: images, timesteps: t, noise: epsilon, labels: conditional ? labels : nil,
+            nullMask: nullMask, dropoutNoise: noise)
         return TrainingLoss(loss: losses.loss, metrics: [("mse", losses.mse)] + (losses.vb.map { [("vb", $0)] } ?? []))
     }
 

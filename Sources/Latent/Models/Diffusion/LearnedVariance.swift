@@ -26,17 +26,24 @@ extension GaussianDiffusion {
         let device = xt.device
         let batch = xt.shape[0], dims = xt.count / Swift.max(batch, 1)
         let logVariance = try modelLogVariance(v, timesteps: timesteps)
-        let (c0, ct) = (try perSample(schedule.posteriorMeanCoefficientX0, timesteps, on: device),
-                        try perSample(schedule.posteriorMeanCoefficientXt, timesteps, on: device))
+        let (c0, ct) = (
+            try perSample(schedule.posteriorMeanCoefficientX0, timesteps, on: device),
+            try perSample(schedule.posteriorMeanCoefficientXt, timesteps, on: device)
+        )
         let (modelMean, trueMean, trueLogVariance) = try withoutGrad { () -> (Tensor, Tensor, Tensor) in
-            let x0Hat = try (xt - perSample(schedule.sqrtOneMinusAlphasCumprod, timesteps, on: device) * epsilon)
+            let x0Hat =
+                try (xt - perSample(schedule.sqrtOneMinusAlphasCumprod, timesteps, on: device) * epsilon)
                 / perSample(schedule.sqrtAlphasCumprod, timesteps, on: device)
-            return (try c0 * x0Hat + ct * xt, try c0 * x0 + ct * xt,
-                    try perSample(schedule.posteriorLogVarianceClipped, timesteps, on: device))
+            return (
+                try c0 * x0Hat + ct * xt, try c0 * x0 + ct * xt,
+                try perSample(schedule.posteriorLogVarianceClipped, timesteps, on: device)
+            )
         }
         // normal_kl(true, model) = ½(−1 + lv_m − lv_q + e^{lv_q − lv_m} + (μ_q − μ_m)²·e^{−lv_m})
         let squared = try (trueMean - modelMean).square()
-        let kl = try ((logVariance - trueLogVariance).affine(scale: 1, shift: -1) + (trueLogVariance - logVariance).exp()
+        let kl =
+            try
+            ((logVariance - trueLogVariance).affine(scale: 1, shift: -1) + (trueLogVariance - logVariance).exp()
             + squared * logVariance.neg().exp()) * 0.5
         let nll = try decoderNLL(x0, mean: modelMean, logVariance: logVariance)
         let isFirst = try Tensor(timesteps.map { $0 == 0 ? Float(1) : 0 }, shape: [batch, 1, 1, 1], on: device)

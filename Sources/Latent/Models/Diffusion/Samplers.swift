@@ -37,8 +37,10 @@ public struct SamplerOptions: Sendable {
     /// (benchmarks time a prefix of the 1000-step DDPM chain); nil runs them all.
     public var stopAfter: Int?
 
-    public init(method: SamplingMethod = .ddim(steps: 50, eta: 0), guidanceScale: Float = 0, clipDenoised: Bool = true,
-                seed: UInt64 = 0, firstImageIndex: Int = 0, stopAfter: Int? = nil) {
+    public init(
+        method: SamplingMethod = .ddim(steps: 50, eta: 0), guidanceScale: Float = 0, clipDenoised: Bool = true,
+        seed: UInt64 = 0, firstImageIndex: Int = 0, stopAfter: Int? = nil
+    ) {
         self.method = method
         self.guidanceScale = guidanceScale
         self.clipDenoised = clipDenoised
@@ -69,18 +71,24 @@ extension GaussianDiffusion {
     /// conditional and null-class outputs are computed in one doubled batch like the reference.
     /// Runs without recording gradients and without dropout (no noise stream reaches the U-Net);
     /// `progress` is called after every iteration.
-    public func sample(_ unet: any DiffusionDenoiser, count: Int, labels: [Int32]? = nil, options: SamplerOptions,
-                       progress: ((SamplingProgress) -> Void)? = nil) throws -> Tensor {
+    public func sample(
+        _ unet: any DiffusionDenoiser, count: Int, labels: [Int32]? = nil, options: SamplerOptions,
+        progress: ((SamplingProgress) -> Void)? = nil
+    ) throws -> Tensor {
         let imageSize = unet.inputShape.reduce(1, *)
-        return try sample(unet, shape: [count] + unet.inputShape, labels: labels, options: options,
-                          noise: { slot, shape, device in
-                              try Tensor.randomNormal(shape, seed: options.seed,
-                                                      offset: options.noiseOffset(slot: slot, imageSize: imageSize), on: device)
-                          }, progress: progress)
+        return try sample(
+            unet, shape: [count] + unet.inputShape, labels: labels, options: options,
+            noise: { slot, shape, device in
+                try Tensor.randomNormal(
+                    shape, seed: options.seed,
+                    offset: options.noiseOffset(slot: slot, imageSize: imageSize), on: device)
+            }, progress: progress)
     }
 
-    func sample(_ unet: any DiffusionDenoiser, shape: [Int], labels: [Int32]?, options: SamplerOptions, noise: SamplerNoise,
-                progress: ((SamplingProgress) -> Void)?) throws -> Tensor {
+    func sample(
+        _ unet: any DiffusionDenoiser, shape: [Int], labels: [Int32]?, options: SamplerOptions, noise: SamplerNoise,
+        progress: ((SamplingProgress) -> Void)?
+    ) throws -> Tensor {
         let count = shape[0]
         if let labels {
             guard labels.count == count else { throw DiffusionError.invalidArgument("\(labels.count) labels for \(count) images") }
@@ -172,8 +180,10 @@ struct GuidedModel {
         guard guidance != 0, labels != nil else {
             return try split(unet(x, timesteps: [Int](repeating: t, count: count), labels: labels, nullMask: nil, dropoutNoise: nil))
         }
-        let (doubled, variance) = try split(unet(Tensor.concat([x, x], axis: 0), timesteps: [Int](repeating: t, count: 2 * count),
-                                                 labels: labels, nullMask: nil, dropoutNoise: nil))
+        let (doubled, variance) = try split(
+            unet(
+                Tensor.concat([x, x], axis: 0), timesteps: [Int](repeating: t, count: 2 * count),
+                labels: labels, nullMask: nil, dropoutNoise: nil))
         let conditional = try doubled.slice(axis: 0, 0..<count), unconditional = try doubled.slice(axis: 0, count..<(2 * count))
         return (try Tensor.axpby(1 + guidance, conditional, -guidance, unconditional), try variance?.slice(axis: 0, 0..<count))
     }

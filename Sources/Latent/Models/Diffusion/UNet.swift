@@ -41,8 +41,10 @@ public final class UNet: Module {
         self.configuration = configuration
         device = initializer.device
         let c = configuration, ch = c.channels, tc = c.timeChannels, groups = c.normGroups
-        timeEmbedding = Sequential([try Linear(ch, tc, initializer: initializer), Activation(.silu),
-                                    try Linear(tc, tc, initializer: initializer)])
+        timeEmbedding = Sequential([
+            try Linear(ch, tc, initializer: initializer), Activation(.silu),
+            try Linear(tc, tc, initializer: initializer),
+        ])
         classEmbedding = try c.numClasses.map { try Embedding($0 + 1, tc, initializer: initializer) }
         convIn = try Conv2d(c.inChannels, ch, kernelSize: 3, padding: 1, initializer: initializer)
 
@@ -74,8 +76,11 @@ public final class UNet: Module {
         var up: [UNetStage] = []
         for (level, multiplier) in c.channelMultipliers.enumerated().reversed() {
             for _ in 0...c.resBlocks {
-                up.append(.blocks(try block(current + skips.removeLast(), ch * multiplier,
-                                            attention: c.attentionResolutions.contains(resolution))))
+                up.append(
+                    .blocks(
+                        try block(
+                            current + skips.removeLast(), ch * multiplier,
+                            attention: c.attentionResolutions.contains(resolution))))
                 current = ch * multiplier
             }
             if level != 0 {
@@ -96,8 +101,10 @@ public final class UNet: Module {
 
     public override var children: [(String, Module)] {
         [("temb", timeEmbedding)] + (classEmbedding.map { [("class_emb", $0)] } ?? [])
-            + [("conv_in", convIn), ("down", downList), ("mid", middleList), ("up", upList),
-               ("norm_out", normOut), ("conv_out", convOut)]
+            + [
+                ("conv_in", convIn), ("down", downList), ("mid", middleList), ("up", upList),
+                ("norm_out", normOut), ("conv_out", convOut),
+            ]
     }
 
     /// The null-class index for classifier-free guidance (nil for an unconditional network).
@@ -108,8 +115,10 @@ public final class UNet: Module {
     ///   nil means the null class for a class-conditional network. Ignored by an unconditional one.
     /// - nullMask: optional Float [B], 1 where the label is replaced by the null class (label dropout).
     /// - dropoutNoise: dropout is applied in training mode when a stream is given (masks drawn from it).
-    public func callAsFunction(_ x: Tensor, timesteps: [Int], labels: Tensor? = nil, nullMask: Tensor? = nil,
-                               dropoutNoise: NoiseStream? = nil) throws -> Tensor {
+    public func callAsFunction(
+        _ x: Tensor, timesteps: [Int], labels: Tensor? = nil, nullMask: Tensor? = nil,
+        dropoutNoise: NoiseStream? = nil
+    ) throws -> Tensor {
         let c = configuration
         let factor = 1 << (c.channelMultipliers.count - 1)
         guard x.rank == 4, x.shape[1] == c.inChannels, x.shape[2] % factor == 0, x.shape[3] % factor == 0 else {

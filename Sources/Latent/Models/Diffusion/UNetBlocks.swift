@@ -26,8 +26,10 @@ public final class UNetResBlock: Module {
     public let shortcut: Conv2d?
     public let dropout: Float
 
-    public init(_ inChannels: Int, _ outChannels: Int, timeChannels: Int, dropout: Float, groups: Int,
-                initializer: ParameterInitializer) throws {
+    public init(
+        _ inChannels: Int, _ outChannels: Int, timeChannels: Int, dropout: Float, groups: Int,
+        initializer: ParameterInitializer
+    ) throws {
         norm1 = try unetNorm(inChannels, groups: groups, initializer)
         conv1 = try Conv2d(inChannels, outChannels, kernelSize: 3, padding: 1, initializer: initializer)
         timeProjection = try Linear(timeChannels, outChannels, initializer: initializer)
@@ -35,7 +37,8 @@ public final class UNetResBlock: Module {
         conv2 = try Conv2d(outChannels, outChannels, kernelSize: 3, padding: 1, initializer: initializer)
         try zeroParameter(conv2.weight)
         try zeroParameter(conv2.bias)
-        shortcut = inChannels != outChannels
+        shortcut =
+            inChannels != outChannels
             ? try Conv2d(inChannels, outChannels, kernelSize: 1, initializer: initializer) : nil
         self.dropout = dropout
     }

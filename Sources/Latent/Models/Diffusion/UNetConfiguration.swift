@@ -16,9 +16,11 @@ public struct UNetConfiguration: Codable, Sendable, Equatable {
     /// GroupNorm groups (32 in the reference, which needs channel counts divisible by 32).
     public var normGroups = 32
 
-    public init(inChannels: Int = 1, channels: Int = 64, channelMultipliers: [Int] = [1, 2, 2], resBlocks: Int = 2,
-                attentionResolutions: [Int] = [7], dropout: Float = 0.1, resolution: Int = 28, numClasses: Int? = nil,
-                normGroups: Int = 32) {
+    public init(
+        inChannels: Int = 1, channels: Int = 64, channelMultipliers: [Int] = [1, 2, 2], resBlocks: Int = 2,
+        attentionResolutions: [Int] = [7], dropout: Float = 0.1, resolution: Int = 28, numClasses: Int? = nil,
+        normGroups: Int = 32
+    ) {
         self.inChannels = inChannels
         self.channels = channels
         self.channelMultipliers = channelMultipliers
@@ -39,8 +41,13 @@ public struct UNetConfiguration: Codable, Sendable, Equatable {
     public var timeChannels: Int { 4 * channels }
 
     enum CodingKeys: String, CodingKey {
-        case inChannels = "in_ch", channels = "ch", channelMultipliers = "ch_mult", resBlocks = "num_res_blocks"
-        case attentionResolutions = "attn_resolutions", dropout, resolution, numClasses = "num_classes"
+        case inChannels = "in_ch"
+        case channels = "ch"
+        case channelMultipliers = "ch_mult"
+        case resBlocks = "num_res_blocks"
+        case attentionResolutions = "attn_resolutions"
+        case dropout, resolution
+        case numClasses = "num_classes"
         case normGroups = "norm_groups"
     }
 
@@ -63,8 +70,9 @@ public struct UNetConfiguration: Codable, Sendable, Equatable {
         // ParameterInitializer's budget then refuses models too large to allocate.
         let width = ModelLimits.maximumWidth
         guard (1...width).contains(inChannels), (2...width).contains(channels), (1...8).contains(channelMultipliers.count),
-              channelMultipliers.allSatisfy({ (1...64).contains($0) }), (1...64).contains(resBlocks),
-              (1...width).contains(resolution), (1...width).contains(normGroups), dropout >= 0, dropout < 1 else {
+            channelMultipliers.allSatisfy({ (1...64).contains($0) }), (1...64).contains(resBlocks),
+            (1...width).contains(resolution), (1...width).contains(normGroups), dropout >= 0, dropout < 1
+        else {
             throw DiffusionError.invalidConfiguration("U-Net \(self)")
         }
         if let n = numClasses, !(1...width).contains(n) {

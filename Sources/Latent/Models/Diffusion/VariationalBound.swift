@@ -31,7 +31,9 @@ public struct VariationalBoundTerms: Sendable, Equatable {
         priorNats += other.priorNats
         diffusionNats += other.diffusionNats
         decoderNats += other.decoderNats
-        if perTimestepNats.isEmpty { perTimestepNats = other.perTimestepNats } else {
+        if perTimestepNats.isEmpty {
+            perTimestepNats = other.perTimestepNats
+        } else {
             for (t, value) in other.perTimestepNats.enumerated() { perTimestepNats[t] += value }
         }
     }
@@ -57,20 +59,27 @@ extension GaussianDiffusion {
     /// The bound for one batch of images in [−1, 1] (host values, [B, C, H, W]; pixels on the 256-level
     /// grid k/127.5 − 1). Cost: T U-Net passes over the batch (fmnist-small, T = 1000: ≈ 2.2 TFLOP per
     /// image), so evaluate a subset of the test split. `firstImageIndex` numbers the images for the noise.
-    public func variationalBound(_ unet: any DiffusionDenoiser, images: [Float], shape: [Int], labels: [Int32]? = nil,
-                                 firstImageIndex: Int = 0, options: VariationalBoundOptions = VariationalBoundOptions(),
-                                 progress: ((Int, Int) -> Void)? = nil) throws -> VariationalBoundTerms {
+    public func variationalBound(
+        _ unet: any DiffusionDenoiser, images: [Float], shape: [Int], labels: [Int32]? = nil,
+        firstImageIndex: Int = 0, options: VariationalBoundOptions = VariationalBoundOptions(),
+        progress: ((Int, Int) -> Void)? = nil
+    ) throws -> VariationalBoundTerms {
         let size = shape.dropFirst().reduce(1, *)
-        return try variationalBound(unet, images: images, shape: shape, labels: labels, options: options, noise: { slot, shape, device in
-            try Tensor.randomNormal(shape, seed: options.seed,
-                                    offset: (UInt64(slot) << 40) &+ UInt64(firstImageIndex) &* UInt64(size), on: device)
-        }, progress: progress)
+        return try variationalBound(
+            unet, images: images, shape: shape, labels: labels, options: options,
+            noise: { slot, shape, device in
+                try Tensor.randomNormal(
+                    shape, seed: options.seed,
+                    offset: (UInt64(slot) << 40) &+ UInt64(firstImageIndex) &* UInt64(size), on: device)
+            }, progress: progress)
     }
 
     /// The bound over the first `limit` images of a dataset (all when nil), in batches, in dataset order.
-    public func variationalBound(_ unet: any DiffusionDenoiser, dataset: ImageDataset, limit: Int? = nil, batchSize: Int = 64,
-                                 conditional: Bool = false, options: VariationalBoundOptions = VariationalBoundOptions(),
-                                 progress: ((_ imagesDone: Int, _ step: Int, _ steps: Int) -> Void)? = nil) throws -> VariationalBoundTerms {
+    public func variationalBound(
+        _ unet: any DiffusionDenoiser, dataset: ImageDataset, limit: Int? = nil, batchSize: Int = 64,
+        conditional: Bool = false, options: VariationalBoundOptions = VariationalBoundOptions(),
+        progress: ((_ imagesDone: Int, _ step: Int, _ steps: Int) -> Void)? = nil
+    ) throws -> VariationalBoundTerms {
         let total = Swift.min(limit ?? dataset.count, dataset.count)
         var terms = VariationalBoundTerms()
         var start = 0
@@ -81,17 +90,20 @@ extension GaussianDiffusion {
                 for (k, p) in dataset.image(i).enumerated() { images[(i - start) * dataset.imageSize + k] = Float(p) / 255 * 2 - 1 }
             }
             let done = start
-            terms.merge(try variationalBound(
-                unet, images: images, shape: [end - start, dataset.channels, dataset.height, dataset.width],
-                labels: conditional ? Array(dataset.labels[start..<end]) : nil, firstImageIndex: start, options: options,
-                progress: { progress?(done, $0, $1) }))
+            terms.merge(
+                try variationalBound(
+                    unet, images: images, shape: [end - start, dataset.channels, dataset.height, dataset.width],
+                    labels: conditional ? Array(dataset.labels[start..<end]) : nil, firstImageIndex: start, options: options,
+                    progress: { progress?(done, $0, $1) }))
             start = end
         }
         return terms
     }
 
-    func variationalBound(_ unet: any DiffusionDenoiser, images: [Float], shape: [Int], labels: [Int32]?, options: VariationalBoundOptions,
-                          noise: SamplerNoise, progress: ((Int, Int) -> Void)?) throws -> VariationalBoundTerms {
+    func variationalBound(
+        _ unet: any DiffusionDenoiser, images: [Float], shape: [Int], labels: [Int32]?, options: VariationalBoundOptions,
+        noise: SamplerNoise, progress: ((Int, Int) -> Void)?
+    ) throws -> VariationalBoundTerms {
         let batch = shape[0], size = shape.dropFirst().reduce(1, *)
         guard images.count == batch * size else { throw ComputeError.shapeMismatch("\(images.count) values for images \(shape)") }
         let device = unet.device
@@ -150,8 +162,8 @@ extension GaussianDiffusion {
 func discretizedGaussianLogLikelihood(_ x: Double, mean: Double, logScale: Double) -> Double {
     let inverseScale = Foundation.exp(-logScale)
     let plus = inverseScale * (x - mean + 1 / 255.0), minus = inverseScale * (x - mean - 1 / 255.0)
-    let cdf = { (z: Double) in 0.5 * Foundation.erfc(-z / 2.0.squareRoot()) }        // Φ(z)
-    let upperTail = { (z: Double) in 0.5 * Foundation.erfc(z / 2.0.squareRoot()) }    // 1 − Φ(z)
+    let cdf = { (z: Double) in 0.5 * Foundation.erfc(-z / 2.0.squareRoot()) }  // Φ(z)
+    let upperTail = { (z: Double) in 0.5 * Foundation.erfc(z / 2.0.squareRoot()) }  // 1 − Φ(z)
     let probability: Double
     if x < -0.999 {
         probability = cdf(plus)

@@ -72,8 +72,9 @@ public final class GaussianMixture {
                 iteration += 1
                 let previous = bound
                 let (logLikelihood, logResponsibilities) = try GaussianMixtureEStep.logResponsibilities(data, current)
-                current = try GaussianMixtureMStep.parameters(data, responsibilities: logResponsibilities.exp(),
-                                                              type: c.covarianceType, regCovar: c.regCovar)
+                current = try GaussianMixtureMStep.parameters(
+                    data, responsibilities: logResponsibilities.exp(),
+                    type: c.covarianceType, regCovar: c.regCovar)
                 bound = try GaussianMixtureEStep.mean(logLikelihood)
                 bounds.append(bound)
                 if Swift.abs(bound - previous) < c.tolerance {
@@ -91,7 +92,8 @@ public final class GaussianMixture {
         lowerBounds = kept.bounds
         iterations = kept.iterations
         converged = kept.converged
-        convergenceWarning = !converged && c.maxIterations > 0
+        convergenceWarning =
+            !converged && c.maxIterations > 0
             ? "Best performing initialization did not converge. Try different init parameters, or increase max_iter, tol, or check for degenerate data."
             : nil
         // The final E-step: labels consistent with `predict` for any max_iter and tol.
@@ -101,10 +103,12 @@ public final class GaussianMixture {
     func initialParameters(_ data: GaussianMixtureData, attempt: Int) throws -> GaussianMixtureParameters {
         let c = configuration
         let initializer = GaussianMixtureInitializer(data: data, components: c.components, seed: c.seed, attempt: attempt)
-        let responsibilities = try initialMeans.map { try initializer.responsibilities(nearest: $0) }
+        let responsibilities =
+            try initialMeans.map { try initializer.responsibilities(nearest: $0) }
             ?? initializer.responsibilities(c.initialization)
-        var p = try GaussianMixtureMStep.parameters(data, responsibilities: responsibilities, type: c.covarianceType,
-                                                    regCovar: c.regCovar, normalizeWeights: false)
+        var p = try GaussianMixtureMStep.parameters(
+            data, responsibilities: responsibilities, type: c.covarianceType,
+            regCovar: c.regCovar, normalizeWeights: false)
         if let initialMeans { p.means = initialMeans }
         return p
     }

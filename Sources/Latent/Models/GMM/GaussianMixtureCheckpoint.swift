@@ -27,8 +27,9 @@ extension GaussianMixture {
         metadata["lower_bound"] = String(lowerBound)
         metadata["n_iter"] = String(iterations)
         metadata["converged"] = String(converged)
-        return Checkpoint(weights: weights, modelType: Self.modelType, modelConfig: try Self.configJSON(configuration),
-                          step: iterations, rng: RandomState(seed: configuration.seed), extra: metadata)
+        return Checkpoint(
+            weights: weights, modelType: Self.modelType, modelConfig: try Self.configJSON(configuration),
+            step: iterations, rng: RandomState(seed: configuration.seed), extra: metadata)
     }
 
     /// A mixture from a "gmm" checkpoint; `path` labels errors.
@@ -54,11 +55,14 @@ extension GaussianMixture {
         }
         let weights = try values("weights"), means = try values("means"), covariances = try values("covariances")
         guard weights.shape == [configuration.components], means.shape.count == 2, means.shape[0] == configuration.components else {
-            throw FileError(.malformed, path: path, "Gaussian mixture tensors of shapes \(weights.shape), \(means.shape) for \(configuration.components) components")
+            throw FileError(
+                .malformed, path: path,
+                "Gaussian mixture tensors of shapes \(weights.shape), \(means.shape) for \(configuration.components) components")
         }
-        let parameters = try GaussianMixtureParameters(covarianceType: configuration.covarianceType, weights: weights.values,
-                                                       means: means.values, covariances: covariances.values,
-                                                       regCovar: configuration.regCovar)
+        let parameters = try GaussianMixtureParameters(
+            covarianceType: configuration.covarianceType, weights: weights.values,
+            means: means.values, covariances: covariances.values,
+            regCovar: configuration.regCovar)
         let mixture = try GaussianMixture(configuration, parameters: parameters)
         mixture.lowerBound = Double(file.extra["lower_bound"] ?? "") ?? -.infinity
         mixture.iterations = file.step

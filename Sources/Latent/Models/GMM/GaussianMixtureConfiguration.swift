@@ -41,9 +41,11 @@ public struct GaussianMixtureConfiguration: Sendable, Equatable, Codable {
     /// Start a new `fit` from the current parameters (one initialisation) instead of a fresh one.
     public var warmStart: Bool
 
-    public init(components: Int = 1, covarianceType: GaussianCovarianceType = .full, tolerance: Double = 1e-3,
-                regCovar: Double = 1e-6, maxIterations: Int = 100, initializations: Int = 1,
-                initialization: GaussianMixtureInitialization = .kmeans, seed: UInt64 = 0, warmStart: Bool = false) {
+    public init(
+        components: Int = 1, covarianceType: GaussianCovarianceType = .full, tolerance: Double = 1e-3,
+        regCovar: Double = 1e-6, maxIterations: Int = 100, initializations: Int = 1,
+        initialization: GaussianMixtureInitialization = .kmeans, seed: UInt64 = 0, warmStart: Bool = false
+    ) {
         self.components = components
         self.covarianceType = covarianceType
         self.tolerance = tolerance

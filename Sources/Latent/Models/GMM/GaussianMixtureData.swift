@@ -56,7 +56,11 @@ struct GaussianMixtureData {
                 while i <= k {
                     while column[i] < pivot { i += 1 }
                     while column[k] > pivot { k -= 1 }
-                    if i <= k { column.swapAt(i, k); i += 1; k -= 1 }
+                    if i <= k {
+                        column.swapAt(i, k)
+                        i += 1
+                        k -= 1
+                    }
                 }
                 if target <= k { high = k } else if target >= i { low = i } else { break }
             }
@@ -69,7 +73,9 @@ struct GaussianMixtureData {
         let total = try x.sum().item()
         guard !total.isFinite else { return }
         let values = try x.toArray()
-        if let bad = values.firstIndex(where: { !$0.isFinite }) { throw GaussianMixtureError.nonFiniteData(sample: bad / x.shape[1], feature: bad % x.shape[1]) }
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw GaussianMixtureError.nonFiniteData(sample: bad / x.shape[1], feature: bad % x.shape[1])
+        }
         // The sum overflowed although every value is finite: fine.
     }
 

@@ -60,13 +60,15 @@ enum GaussianMixtureEStep {
 
     /// Whether diag/spherical Mahalanobis terms need explicit differences (ill-conditioned in Float32).
     static func directDifferences(_ data: GaussianMixtureData, _ p: GaussianMixtureParameters) -> Bool {
-        GaussianMixtureDirectDifferences.neededForDensities(centeredMeans: data.centeredMeans(p), variances: p.covariances,
-                                                            features: p.features)
+        GaussianMixtureDirectDifferences.neededForDensities(
+            centeredMeans: data.centeredMeans(p), variances: p.covariances,
+            features: p.features)
     }
 
     /// The per-sample log-likelihood log Σ_k π_k N(x_n | k) (N × 1) and the log-responsibilities (N × K).
     static func logResponsibilities(_ data: GaussianMixtureData, _ p: GaussianMixtureParameters) throws
-        -> (logLikelihood: Tensor, logResponsibilities: Tensor) {
+        -> (logLikelihood: Tensor, logResponsibilities: Tensor)
+    {
         let weighted = try weightedLogProbabilities(data, p)
         let norm = try weighted.logsumexp(axis: 1, keepDims: true)
         return (norm, try weighted - norm)

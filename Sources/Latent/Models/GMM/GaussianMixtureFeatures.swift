@@ -9,8 +9,10 @@ public enum GaussianMixtureFeatures {
     }
 
     /// The encoder means μ(x) of `vae` for the first `limit` images (N × latent), in batches.
-    public static func latentMeans(_ vae: ConvVAE, _ dataset: ImageDataset, limit: Int? = nil, batchSize: Int = 500,
-                                   on device: any Device) throws -> Tensor {
+    public static func latentMeans(
+        _ vae: ConvVAE, _ dataset: ImageDataset, limit: Int? = nil, batchSize: Int = 500,
+        on device: any Device
+    ) throws -> Tensor {
         let n = Swift.min(limit ?? dataset.count, dataset.count)
         let loader = try BatchLoader(dataset: dataset, batchSize: batchSize, seed: 0, shuffle: false, scaling: .zeroToOne)
         var rows: [Float] = []

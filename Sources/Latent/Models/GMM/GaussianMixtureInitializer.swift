@@ -36,9 +36,10 @@ struct GaussianMixtureInitializer {
 
     /// Hard responsibilities at the nearest of the given means (the `means_init` start).
     func responsibilities(nearest means: [Double]) throws -> Tensor {
-        let centers = data.centeredMeans(try GaussianMixtureParameters(
-            covarianceType: .spherical, weights: [Double](repeating: 1 / Double(components), count: components),
-            means: means, covariances: [Double](repeating: 1, count: components)))
+        let centers = data.centeredMeans(
+            try GaussianMixtureParameters(
+                covarianceType: .spherical, weights: [Double](repeating: 1 / Double(components), count: components),
+                means: means, covariances: [Double](repeating: 1, count: components)))
         let table = try Tensor(centers.map(Float.init), shape: [components, data.features], on: data.centered.device)
         return try nearest(in: table).oneHot(classes: components)
     }
@@ -83,7 +84,10 @@ struct GaussianMixtureInitializer {
         func distances(to index: Int) -> [Double] {
             (0..<n).map { i in
                 var s = 0.0
-                for j in 0..<d { let t = Double(x[i * d + j] - x[index * d + j]); s += t * t }
+                for j in 0..<d {
+                    let t = Double(x[i * d + j] - x[index * d + j])
+                    s += t * t
+                }
                 return s
             }
         }

@@ -4,8 +4,10 @@
 enum GaussianMixtureMStep {
     /// New parameters from responsibilities (N × K). `normalizeWeights` divides by Σ n_k (the
     /// M-step) rather than by N (the initialisation), as scikit-learn does.
-    static func parameters(_ data: GaussianMixtureData, responsibilities r: Tensor, type: GaussianCovarianceType,
-                           regCovar: Double, normalizeWeights: Bool = true) throws -> GaussianMixtureParameters {
+    static func parameters(
+        _ data: GaussianMixtureData, responsibilities r: Tensor, type: GaussianCovarianceType,
+        regCovar: Double, normalizeWeights: Bool = true
+    ) throws -> GaussianMixtureParameters {
         let (n, d) = (data.samples, data.features)
         let k = r.shape[1]
         // 10·eps keeps empty components finite, as scikit-learn.
@@ -52,8 +54,9 @@ enum GaussianMixtureMStep {
         }
         let weightTotal = normalizeWeights ? nk.reduce(0, +) : Double(n)
         let shifted = (0..<(k * d)).map { means[$0] + data.center[$0 % d] }
-        return try GaussianMixtureParameters(covarianceType: type, weights: nk.map { $0 / weightTotal }, means: shifted,
-                                             covariances: covariances, regCovar: regCovar)
+        return try GaussianMixtureParameters(
+            covarianceType: type, weights: nk.map { $0 / weightTotal }, means: shifted,
+            covariances: covariances, regCovar: regCovar)
     }
 
     /// A central moment E[x²] − E[x]² below what the Float32 sums behind E[x²] resolve (a few ulps

@@ -18,8 +18,10 @@ public struct GaussianMixtureParameters: Sendable, Equatable {
 
     /// Builds the parameters from weights, means and covariances, deriving the precision factors;
     /// throws `notPositiveDefinite` naming the first component whose covariance is not.
-    public init(covarianceType: GaussianCovarianceType, weights: [Double], means: [Double], covariances: [Double],
-                regCovar: Double = 0) throws {
+    public init(
+        covarianceType: GaussianCovarianceType, weights: [Double], means: [Double], covariances: [Double],
+        regCovar: Double = 0
+    ) throws {
         let k = weights.count
         let d = k == 0 ? 0 : means.count / k
         self.covarianceType = covarianceType

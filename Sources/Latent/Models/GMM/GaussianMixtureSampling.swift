@@ -12,7 +12,10 @@ extension GaussianMixture {
         for i in 0..<count {
             let u = Double(NoiseSampler.uniform(seed: seed, element: UInt64(i))) * total
             var (c, cumulative) = (0, p.weights[0])
-            while c < k - 1, u >= cumulative { c += 1; cumulative += p.weights[c] }
+            while c < k - 1, u >= cumulative {
+                c += 1
+                cumulative += p.weights[c]
+            }
             perComponent[c] += 1
         }
         let noise = try Tensor.randomNormal([count, d], seed: seed, offset: UInt64(count), on: device)

@@ -26,8 +26,10 @@ public struct LatentCache: Sendable {
     }
 
     /// Encodes every image of `dataset` (pixels scaled to [−1, 1]) in batches of `batchSize`.
-    public static func encode(_ dataset: ImageDataset, with autoencoder: AutoencoderKL, fingerprint: String,
-                              batchSize: Int = 250, progress: ((Int, Int) -> Void)? = nil) throws -> LatentCache {
+    public static func encode(
+        _ dataset: ImageDataset, with autoencoder: AutoencoderKL, fingerprint: String,
+        batchSize: Int = 250, progress: ((Int, Int) -> Void)? = nil
+    ) throws -> LatentCache {
         let loader = try BatchLoader(dataset: dataset, batchSize: batchSize, seed: 0, shuffle: false, scaling: .minusOneToOne)
         var mean: [Float] = [], std: [Float] = []
         mean.reserveCapacity(dataset.count * autoencoder.latentShape.reduce(1, *))
@@ -42,22 +44,29 @@ public struct LatentCache: Sendable {
                 progress?(Swift.min((b + 1) * batchSize, dataset.count), dataset.count)
             }
         }
-        return LatentCache(mean: mean, std: std, latentShape: autoencoder.latentShape, autoencoderFingerprint: fingerprint,
-                           source: dataset.source)
+        return LatentCache(
+            mean: mean, std: std, latentShape: autoencoder.latentShape, autoencoderFingerprint: fingerprint,
+            source: dataset.source)
     }
 
     public func write(to path: String) throws {
         let shape = [count] + latentShape
-        try SafeTensors(tensors: ["mean": SafeTensor(floats: mean, shape: shape), "std": SafeTensor(floats: std, shape: shape)],
-                        metadata: ["format": "latent-cache", "autoencoder_fnv1a64": autoencoderFingerprint,
-                                   "images": String(count), "source": source]).write(to: path)
+        try SafeTensors(
+            tensors: ["mean": SafeTensor(floats: mean, shape: shape), "std": SafeTensor(floats: std, shape: shape)],
+            metadata: [
+                "format": "latent-cache", "autoencoder_fnv1a64": autoencoderFingerprint,
+                "images": String(count), "source": source,
+            ]
+        ).write(to: path)
     }
 
     /// Reads a cache and checks it belongs to this run: same autoencoder, latent shape and image count.
     public static func read(_ path: String, expectedFingerprint: String?, latentShape: [Int], images: Int) throws -> LatentCache {
         guard FileManager.default.fileExists(atPath: path) else {
-            throw FileError(.notFound, path: path, "latent cache missing (the run encodes its training set there when it starts; "
-                + "start a new run, or put the run's \(fileName) back)")
+            throw FileError(
+                .notFound, path: path,
+                "latent cache missing (the run encodes its training set there when it starts; "
+                    + "start a new run, or put the run's \(fileName) back)")
         }
         let file = try SafeTensors.read(path)
         guard file.metadata?["format"] == "latent-cache", let mean = file.tensors["mean"], let std = file.tensors["std"] else {
@@ -69,11 +78,13 @@ public struct LatentCache: Sendable {
         }
         let fingerprint = file.metadata?["autoencoder_fnv1a64"] ?? ""
         if let expectedFingerprint, fingerprint != expectedFingerprint {
-            throw FileError(.mismatch, path: path,
-                            "latent cache was encoded by autoencoder \(fingerprint), this LDM embeds \(expectedFingerprint)")
+            throw FileError(
+                .mismatch, path: path,
+                "latent cache was encoded by autoencoder \(fingerprint), this LDM embeds \(expectedFingerprint)")
         }
-        return LatentCache(mean: try mean.floats(), std: try std.floats(), latentShape: latentShape,
-                           autoencoderFingerprint: fingerprint, source: file.metadata?["source"] ?? "")
+        return LatentCache(
+            mean: try mean.floats(), std: try std.floats(), latentShape: latentShape,
+            autoencoderFingerprint: fingerprint, source: file.metadata?["source"] ?? "")
     }
 
     /// Rows `indices` as host arrays (mean, std), [B·z·h·w] each.

@@ -20,19 +20,26 @@ public struct LatentDiffusionConfiguration: Codable, Sendable, Equatable {
     public var unet: UNetConfiguration
     public var diffusion: DiffusionConfiguration
 
-    public init(autoencoder: AutoencoderConfig = AutoencoderConfig(), denoiser: LatentDenoiserKind = .dit,
-                dit: DiTConfiguration? = nil, unet: UNetConfiguration? = nil, diffusion: DiffusionConfiguration = DiffusionConfiguration()) {
+    public init(
+        autoencoder: AutoencoderConfig = AutoencoderConfig(), denoiser: LatentDenoiserKind = .dit,
+        dit: DiTConfiguration? = nil, unet: UNetConfiguration? = nil, diffusion: DiffusionConfiguration = DiffusionConfiguration()
+    ) {
         self.autoencoder = autoencoder
         self.denoiser = denoiser
         let shape = autoencoder.latentShape
         self.dit = dit ?? DiTConfiguration(inputSize: shape[1], patchSize: 1, inChannels: shape[0], hiddenSize: 256, depth: 6, heads: 4)
-        self.unet = unet ?? UNetConfiguration(inChannels: shape[0], channels: 64, channelMultipliers: [1], resBlocks: 2,
-                                              attentionResolutions: [shape[1]], dropout: 0.1, resolution: shape[1], numClasses: 10)
+        self.unet =
+            unet
+            ?? UNetConfiguration(
+                inChannels: shape[0], channels: 64, channelMultipliers: [1], resBlocks: 2,
+                attentionResolutions: [shape[1]], dropout: 0.1, resolution: shape[1], numClasses: 10)
         self.diffusion = diffusion
     }
 
     enum CodingKeys: String, CodingKey {
-        case autoencoder, autoencoderCheckpoint = "autoencoder_checkpoint", autoencoderFingerprint = "autoencoder_fnv1a64"
+        case autoencoder
+        case autoencoderCheckpoint = "autoencoder_checkpoint"
+        case autoencoderFingerprint = "autoencoder_fnv1a64"
         case denoiser, dit, unet, diffusion
     }
 

@@ -39,7 +39,9 @@ public final class LatentDiffusionModel: Module, ImageDiffusionModel {
         autoencoder.stateDict().map { (Self.autoencoderPrefix + $0.0, $0.1) }
     }
     public var numClasses: Int? { configuration.numClasses }
-    public var imageShape: [Int] { [configuration.autoencoder.inChannels, configuration.autoencoder.resolution, configuration.autoencoder.resolution] }
+    public var imageShape: [Int] {
+        [configuration.autoencoder.inChannels, configuration.autoencoder.resolution, configuration.autoencoder.resolution]
+    }
     public var latentShape: [Int] { configuration.autoencoder.latentShape }
 
     /// Loads the autoencoder's weights (and scale factor) from an autoencoder checkpoint's weights.
@@ -55,8 +57,9 @@ public final class LatentDiffusionModel: Module, ImageDiffusionModel {
         }
         let (mean, std) = cache.rows(batch.indices)
         let shape = [batch.indices.count] + latentShape
-        let eps = try Tensor.randomNormal(shape, seed: noise.seed, offset: noise.takeRows(shape[0], perRow: latentShape.reduce(1, *)),
-                                          on: device)
+        let eps = try Tensor.randomNormal(
+            shape, seed: noise.seed, offset: noise.takeRows(shape[0], perRow: latentShape.reduce(1, *)),
+            on: device)
         let z = try withoutGrad { try Tensor(mean, shape: shape, on: device) + Tensor(std, shape: shape, on: device) * eps }
         return try diffusion.trainingLoss(denoiser, images: z * autoencoder.scale(), labels: batch.labelsTensor(on: device), noise: noise)
     }
@@ -65,16 +68,19 @@ public final class LatentDiffusionModel: Module, ImageDiffusionModel {
     public func trainingLoss(images: Tensor, labels: Tensor, noise: NoiseStream) throws -> TrainingLoss {
         let z = try withoutGrad { () -> Tensor in
             let (mean, logvar) = try autoencoder.encode(images)
-            let eps = try Tensor.randomNormal(mean.shape, seed: noise.seed, offset: noise.takeRows(mean.shape[0], perRow: mean.count / mean.shape[0]),
-                                              on: images.device)
+            let eps = try Tensor.randomNormal(
+                mean.shape, seed: noise.seed, offset: noise.takeRows(mean.shape[0], perRow: mean.count / mean.shape[0]),
+                on: images.device)
             return try mean + (logvar * 0.5).exp() * eps
         }
         return try diffusion.trainingLoss(denoiser, images: z * autoencoder.scale(), labels: labels, noise: noise)
     }
 
     /// Scaled latents [count, z, h, w] drawn by the sampler (never clipped: latents are not in [−1, 1]).
-    public func sampleLatents(count: Int, labels: [Int32]?, options: SamplerOptions,
-                              progress: ((SamplingProgress) -> Void)? = nil) throws -> Tensor {
+    public func sampleLatents(
+        count: Int, labels: [Int32]?, options: SamplerOptions,
+        progress: ((SamplingProgress) -> Void)? = nil
+    ) throws -> Tensor {
         var latentOptions = options
         latentOptions.clipDenoised = false
         return try diffusion.sample(denoiser, count: count, labels: labels, options: latentOptions, progress: progress)
@@ -82,8 +88,10 @@ public final class LatentDiffusionModel: Module, ImageDiffusionModel {
 
     /// Images in [−1, 1]: latents sampled, divided by the scale factor, decoded and clamped.
     /// (`options.clipDenoised` is ignored; with `stopAfter` the partly denoised latents are decoded.)
-    public func sample(count: Int, labels: [Int32]?, options: SamplerOptions,
-                       progress: ((SamplingProgress) -> Void)? = nil) throws -> Tensor {
+    public func sample(
+        count: Int, labels: [Int32]?, options: SamplerOptions,
+        progress: ((SamplingProgress) -> Void)? = nil
+    ) throws -> Tensor {
         let latents = try sampleLatents(count: count, labels: labels, options: options, progress: progress)
         return try withoutGrad { try autoencoder.decode(latents * (1 / autoencoder.scale())).clamped(-1, 1) }
     }

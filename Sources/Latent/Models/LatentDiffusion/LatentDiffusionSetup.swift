@@ -13,8 +13,9 @@ public struct LatentDiffusionSetup {
     public init(userConfigJSON: String, autoencoderPath: String, device: any Device) throws {
         let file = try Checkpoint.read(autoencoderPath)
         guard file.modelType == AutoencoderKL.modelType else {
-            throw FileError(.mismatch, path: autoencoderPath,
-                            "holds a model of type \(file.modelType), not an autoencoder (train one with `latent train autoencoder`)")
+            throw FileError(
+                .mismatch, path: autoencoderPath,
+                "holds a model of type \(file.modelType), not an autoencoder (train one with `latent train autoencoder`)")
         }
         guard var object = try? JSONSerialization.jsonObject(with: Data(userConfigJSON.utf8)) as? [String: Any] else {
             throw DiffusionError.invalidConfiguration("the LDM config must be a JSON object, not \(userConfigJSON)")
