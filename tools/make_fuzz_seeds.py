@@ -88,12 +88,15 @@ def main():
     out("PNGFolder", "gray_alpha.png", png(1, 2, 4, 8, [b"\x80\xff", b"\x40\x00"]))
     out("PNGFolder", "rgba.png", png(1, 1, 6, 8, [b"\x10\x20\x30\x80"]))
 
-    # Model configs: selector byte (index into ModelRegistry.types: vae, vqvae, ddpm, classifier), then JSON.
+    # Model configs: selector byte (index into ModelRegistry.types: vae, vqvae, ddpm, classifier, autoencoder, dit, ldm), then JSON.
     configs = [
         (0, {"latent": 2}), (0, {"latent": 4, "decoder": "gaussian-learned", "sigma": 0.5, "beta": 2, "warmup": 3}),
         (1, {"K": 4, "D": 2}), (1, {"K": 3, "D": 2, "ema": True, "decay": 0.9, "kmeans_init": True}),
         (2, {"unet": {"ch": 8, "ch_mult": [1], "num_res_blocks": 1, "attn_resolutions": [], "norm_groups": 4}, "diffusion": {"T": 10}}),
         (3, {"channels": [1, 1], "features": 2, "classes": 2}),
+        (4, {"preset": "tiny"}),
+        (5, {"dit": {"hidden_size": 32, "depth": 1, "num_heads": 2}, "diffusion": {"T": 10}}),
+        (6, {"autoencoder": {"preset": "tiny"}, "dit": {"hidden_size": 32, "depth": 1, "num_heads": 2}, "diffusion": {"T": 10}}),
     ]
     for i, (selector, config) in enumerate(configs):
         out("ModelConfig", "config%d.bin" % i, bytes([selector]) + json.dumps(config).encode())
