@@ -18,24 +18,35 @@ struct RunResult {
     let error: String
 }
 
-/// Runs `latent` with arguments and returns its exit status and output.
-func latent(_ arguments: [String]) throws -> RunResult {
+/// A `latent` process (not started) with `arguments`, on the CPU backend.
+func latentProcess(_ arguments: [String]) -> Process {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: latentBinary)
     process.arguments = arguments
     var environment = ProcessInfo.processInfo.environment
     environment["LATENT_DEVICE"] = "cpu"
     process.environment = environment
+    return process
+}
+
+/// Starts `process`, calls `whileRunning`, and returns its exit status and output once it ends.
+func runToCompletion(_ process: Process, whileRunning: ((Process) throws -> Void)? = nil) throws -> RunResult {
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
     try process.run()
+    try whileRunning?(process)
     let output = out.fileHandleForReading.readDataToEndOfFile()
     let error = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return RunResult(
         status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
         error: String(decoding: error, as: UTF8.self))
+}
+
+/// Runs `latent` with arguments and returns its exit status and output.
+func latent(_ arguments: [String]) throws -> RunResult {
+    try runToCompletion(latentProcess(arguments))
 }
 
 /// A temporary folder removed when the value goes away.

@@ -19,17 +19,7 @@ func latentMPI(_ ranks: Int, _ arguments: [String], whileRunning: ((Process) thr
     let process = Process()
     process.executableURL = URL(fileURLWithPath: mpirun!)
     process.arguments = mpirunJobOptions + mpirunApp(ranks, arguments)
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    try whileRunning?(process)
-    let output = out.fileHandleForReading.readDataToEndOfFile()
-    let error = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return RunResult(
-        status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
-        error: String(decoding: error, as: UTF8.self))
+    return try runToCompletion(process, whileRunning: whileRunning)
 }
 
 /// (step, loss) of every line of a run's metrics.jsonl.

@@ -4,12 +4,7 @@ import Testing
 
 /// Starts `latent` in the background (CPU backend) with stdout and stderr going to `log`.
 private func startLatent(_ arguments: [String], log: String) throws -> Process {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: latentBinary)
-    process.arguments = arguments
-    var environment = ProcessInfo.processInfo.environment
-    environment["LATENT_DEVICE"] = "cpu"
-    process.environment = environment
+    let process = latentProcess(arguments)
     _ = FileManager.default.createFile(atPath: log, contents: nil)
     let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
     process.standardOutput = handle
