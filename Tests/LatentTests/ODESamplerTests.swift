@@ -76,8 +76,9 @@ final class GaussianDataDenoiser: Module, DiffusionDenoiser {
     @Test(arguments: ODESolver.allCases)
     func singlePointDataKeepsEverySolverOnTheExactPath(_ solver: ODESolver) throws {
         for steps in [3, 6] {
-            // 1e-4: x̂₀ = (x − √(1−ᾱ)·ε̂)/√ᾱ cancels ~157x in Float at t = 999.
-            #expect(try Self.error(solver, steps: steps, std: 0, stop: steps - 1) < 1e-4)
+            // ε̂ → x̂₀ = (x − √(1−ᾱ)·ε̂)/√ᾱ cancels ~157x in Float at t = 999 (Heun, 3 steps: 1.2e-4 off);
+            // v̂ → x̂₀ does not. A wrong coefficient is off by O(1).
+            #expect(try Self.error(solver, steps: steps, std: 0, stop: steps - 1) < 1e-3)
             #expect(try Self.error(solver, steps: steps, prediction: .v, std: 0, stop: steps - 1) < 1e-4)
         }
     }
