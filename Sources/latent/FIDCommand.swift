@@ -101,24 +101,28 @@ struct FIDCommand: ParsableCommand {
             if out != nil { kept.append(images) }
             printError(String(format: "sampled %d/%d images (%.0fs)", collector.count, count, Date().timeIntervalSince(start)))
         }
+        let seconds = Date().timeIntervalSince(start)
         if let out {
             try writeSamples(Tensor.concat(kept, axis: 0), range: -1...1, labels: labels, to: out)
         }
         var rows: [(String, Figure)] = [
             ("fid_fmnist", .real(try fid.distance(collector))), ("samples", .integer(count)),
-            ("sampler", .text(samplerArguments.sampler)),
+            ("sampler", .text(options.method.name)),
             ("steps", .integer(iterations(ddpm, options.method))),
+            ("model_evaluations", .integer(try ddpm.diffusion.modelEvaluations(options.method))),
+            ("sampling_seconds", .real(seconds)),
         ]
         if case let .ddim(_, eta) = options.method { rows.append(("eta", .real(Double(eta)))) }
+        if case let .ode(_, _, spacing) = options.method { rows.append(("spacing", .text(spacing.rawValue))) }
         rows.append(("guidance", .real(Double(samplerArguments.guidance))))
         if let accuracy = collector.accuracy { rows.append(("sample_label_accuracy", .real(accuracy))) }
         return rows
     }
 
-    /// Network evaluations per sample: the DDIM steps, or every timestep for ancestral sampling.
+    /// Sampler steps: the requested steps, or every timestep for ancestral sampling.
     func iterations(_ ddpm: any ImageDiffusionModel, _ method: SamplingMethod) -> Int {
         switch method {
-        case let .ddim(steps, _): steps
+        case let .ddim(steps, _), let .ode(_, steps, _): steps
         case .ddpm: ddpm.diffusion.timesteps
         }
     }
