@@ -188,12 +188,26 @@ struct CPUWinograd {
             for k in 0..<4 {
                 let line = UnsafePointer(r + k * pw)
                 let t0 = target + (4 * k) * stride + base, t1 = t0 + stride, t2 = t1 + stride, t3 = t2 + stride
-                for tx in 0..<tilesX {
+                // 8 tiles at a time: columns 2tx, 2tx+1 and 2tx+2, 2tx+3 are the even and odd halves of
+                // 16 floats at 2tx and at 2tx + 2 (the last full group reads up to column 2·tilesX + 1).
+                var tx = 0
+                while tx + FloatLanes.scalarCount <= tilesX {
+                    let a = UnsafeRawPointer(line + 2 * tx).loadUnaligned(as: SIMD16<Float>.self)
+                    let b = UnsafeRawPointer(line + 2 * tx + 2).loadUnaligned(as: SIMD16<Float>.self)
+                    let (e0, o1, e2, o3) = (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
+                    storeLanes(e0 - e2, t0, tx)
+                    storeLanes(o1 + e2, t1, tx)
+                    storeLanes(e2 - o1, t2, tx)
+                    storeLanes(o1 - o3, t3, tx)
+                    tx += FloatLanes.scalarCount
+                }
+                while tx < tilesX {
                     let p = line + 2 * tx
                     t0[tx] = p[0] - p[2]
                     t1[tx] = p[1] + p[2]
                     t2[tx] = p[2] - p[1]
                     t3[tx] = p[1] - p[3]
+                    tx += 1
                 }
             }
         }
