@@ -61,7 +61,7 @@ public enum KernelRegistry {
     /// Every kernel of the kernel set, one spec per `KernelName` (a test checks it both ways).
     public static var all: [KernelSpec] {
         copyKernels + elementwiseKernels + modulateKernels + reduceKernels + gemmKernels + randomKernels
-            + convKernels + convProductKernels + normKernels + backwardKernels + attentionKernels + codebookKernels + optimKernels
+            + convKernels + convProductKernels + normKernels + backwardKernels + attentionKernels + codebookKernels + mixtureKernels + optimKernels
     }
 
     /// The spec of one kernel.
