@@ -6,7 +6,7 @@ public struct FlowEvaluation: Sendable, Equatable {
     public var images: Int
     /// Mean bits per dimension of the discrete images (one dequantisation sample per image).
     public var bitsPerDim: Double
-    /// Mean −log p(v) of the dequantised images, nats per image.
+    /// Mean −log P(x) of the discrete images, nats per image: −(log p(v) − D·log 256).
     public var negativeLogLikelihood: Double
 }
 
@@ -35,6 +35,8 @@ extension NormalizingFlow {
             nllSum -= Double(nll)
             done += n
         }
-        return FlowEvaluation(images: done, bitsPerDim: bitsSum / Double(done), negativeLogLikelihood: nllSum / Double(done))
+        let discretisation = Double(config.dimensions) * Foundation.log(256.0)
+        return FlowEvaluation(
+            images: done, bitsPerDim: bitsSum / Double(done), negativeLogLikelihood: nllSum / Double(done) + discretisation)
     }
 }

@@ -88,3 +88,9 @@ enum FlowLinearAlgebra {
         return c
     }
 }
+
+extension FlowLinearAlgebra {
+    static func transposed(_ a: [Double], n: Int) -> [Double] {
+        (0..<(n * n)).map { a[($0 % n) * n + $0 / n] }
+    }
+}
