@@ -85,7 +85,7 @@ class InvertibleConv1x1(nn.Module):
 
     def inverse(self, y):
         c = y.shape[1]
-        w = torch.linalg.inv(self.weight().double()).float()
+        w = torch.linalg.inv(self.weight().double()).to(y.dtype)
         return F.conv2d(y, w.reshape(c, c, 1, 1))
 
 
