@@ -7,7 +7,10 @@ extension NormalizingFlow {
     /// `latent eval` rows: test bits/dim and nats.
     func evaluationRows(_ test: ImageDataset, device: any Device, limit: Int?, seed: UInt64) throws -> [(String, Double)] {
         let e = try evaluate(test, on: device, limit: limit, seed: seed)
-        return [("images", Double(e.images)), ("bits_per_dim", e.bitsPerDim), ("neg_log_likelihood_nats", e.negativeLogLikelihood)]
+        return [
+            ("images", Double(e.images)), ("bits_per_dim", e.bitsPerDim), ("neg_log_likelihood_nats", e.negativeLogLikelihood),
+            ("inverse_max_error", try inverseError(test, device: device, seed: seed)),
+        ]
     }
 
     /// Images of batch `batch` of a run seeded `seed`: each batch its own Philox stream, so the

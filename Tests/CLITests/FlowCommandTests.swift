@@ -18,6 +18,8 @@ import Testing
         #expect(figures?["images"] as? Int == 16)
         let bits = try #require(figures?["bits_per_dim"] as? Double)
         #expect(bits > 0 && bits < 16, "\(bits)")
+        let inverseError = try #require(figures?["inverse_max_error"] as? Double)
+        #expect(inverseError < 1e-3, "\(inverseError)")
         let sample = try latent(["sample", run + "/checkpoint.safetensors", "--count", "4", "--temperature", "0.7", "--out", scratch.file("s")])
         #expect(sample.status == 0, "\(sample.error)")
         let drawn = try SafeTensors.read(scratch.file("s/samples.safetensors"))

@@ -53,6 +53,7 @@ import Testing
         let back = try withoutGrad { try layer.inverse(y) }
         let error = zip(try back.toArray(), try x.toArray()).map { Swift.abs($0 - $1) }.max() ?? 0
         #expect(error < 1e-4, "\(type(of: layer)): max |inverse(forward(x)) − x| = \(error)")
+        print("\(type(of: layer)): max |inverse(forward(x)) − x| = \(error)")
         let reported = try logDet.toArray()
         #expect(reported.count == shape[0])
         for image in 0..<shape[0] {
@@ -83,6 +84,37 @@ import Testing
         _ = try withoutGrad { try layer.forward(Self.input([4, 3, 3, 3], seed: 9, range: 0...1)) }
         #expect(try layer.logs.toArray() == logs)
         try Self.check(layer, shape: [2, 3, 2, 2])
+    }
+
+    /// A two-rank group seen from one rank: `allReduceSum` adds `other` (the other rank's values) when
+    /// given, and remembers what it was passed.
+    final class TwoRanks: ProcessGroup {
+        let rank = 0, size = 2
+        var other: [Float]?
+        var passed: [Float] = []
+        init(other: [Float]? = nil) { self.other = other }
+        func allReduceSum(_ values: [Float]) throws -> [Float] {
+            passed = values
+            return other.map { zip(values, $0).map { $0 + $1 } } ?? values
+        }
+        func broadcast(_ bytes: [UInt8]) throws -> [UInt8] { bytes }
+    }
+
+    /// Data-parallel ActNorm initialisation pools both ranks' batches: the same as one process on both.
+    @Test func actNormInitialisationPoolsTheRanks() throws {
+        let initializer = ParameterInitializer(seed: 1, device: Self.device)
+        let a = try Self.input([2, 3, 2, 2], seed: 1, range: 0...2), b = try Self.input([2, 3, 2, 2], seed: 5, range: 1...4)
+        let recorder = TwoRanks(), otherRank = try ActNorm(channels: 3, initializer: initializer)
+        otherRank.group = recorder
+        _ = try withoutGrad { try otherRank.forward(b) }
+        let pooled = try ActNorm(channels: 3, initializer: initializer)
+        pooled.group = TwoRanks(other: recorder.passed)
+        _ = try withoutGrad { try pooled.forward(a) }
+        let single = try ActNorm(channels: 3, initializer: initializer)
+        _ = try withoutGrad { try single.forward(Tensor.concat([a, b], axis: 0)) }
+        #expect(maxRelativeError(try pooled.bias.toArray(), try single.bias.toArray()) < 1e-5)
+        #expect(maxRelativeError(try pooled.logs.toArray(), try single.logs.toArray()) < 1e-5)
+        #expect(maxRelativeError(try otherRank.bias.toArray(), try single.bias.toArray()) > 1e-2)
     }
 
     @Test func invertibleConvolutionIsARotationAtFirstAndInverts() throws {
@@ -155,6 +187,7 @@ import Testing
         let decoded = try withoutGrad { try flow.decode(z) }
         let error = zip(try decoded.toArray(), try v.toArray()).map { Swift.abs($0 - $1) }.max() ?? 0
         #expect(error < 1e-4, "max |decode(encode(v)) − v| = \(error)")
+        print("NormalizingFlow (\(scale)): max |decode(encode(v)) − v| = \(error)")
         for image in 0..<2 {
             let one = try v.slice(axis: 0, image..<(image + 1))
             let latents = { (x: Tensor) throws -> Tensor in

@@ -14,6 +14,9 @@ public final class ActNorm: Module, FlowLayer {
     public let initialized: Tensor
     /// Caches `initialized` once it reads 1, so steady-state passes do not read the device.
     private var knownInitialized = false
+    /// In data-parallel training: the ranks whose first batches the initialisation pools, so every
+    /// rank starts from the same statistics of the whole global batch.
+    var group: (any ProcessGroup)?
 
     public init(channels: Int, initializer: ParameterInitializer) throws {
         bias = try initializer.constant([1, channels, 1, 1], 0)
@@ -45,20 +48,27 @@ public final class ActNorm: Module, FlowLayer {
     func initialize(from x: Tensor) throws {
         let (n, c, plane) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3])
         let values = try x.toArray()
-        var shift = [Float](repeating: 0, count: c), logScale = [Float](repeating: 0, count: c)
+        // Per channel: sum and sum of squares, then the count; pooled over the ranks when data-parallel.
+        var moments = [Double](repeating: 0, count: 2 * c + 1)
         for channel in 0..<c {
-            var sum = 0.0, squares = 0.0
             for image in 0..<n {
                 let base = (image * c + channel) * plane
                 for i in base..<(base + plane) {
                     let v = Double(values[i])
-                    sum += v
-                    squares += v * v
+                    moments[channel] += v
+                    moments[c + channel] += v * v
                 }
             }
-            let count = Double(n * plane)
-            let mean = sum / count
-            let std = max(squares / count - mean * mean, 0).squareRoot()
+        }
+        moments[2 * c] = Double(n * plane)
+        if let group, group.size > 1 {
+            moments = try group.allReduceSum(moments.map { Float($0) }).map { Double($0) }
+        }
+        var shift = [Float](repeating: 0, count: c), logScale = [Float](repeating: 0, count: c)
+        for channel in 0..<c {
+            let count = moments[2 * c]
+            let mean = moments[channel] / count
+            let std = max(moments[c + channel] / count - mean * mean, 0).squareRoot()
             shift[channel] = Float(-mean)
             logScale[channel] = Float(-Foundation.log(std + 1e-6))
         }

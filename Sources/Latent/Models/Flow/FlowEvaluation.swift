@@ -40,3 +40,20 @@ extension NormalizingFlow {
             images: done, bitsPerDim: bitsSum / Double(done), negativeLogLikelihood: nllSum / Double(done) + discretisation)
     }
 }
+
+extension NormalizingFlow {
+    /// max |decode(encode(v)) − v| over the dequantised first `count` images of `dataset`: how well
+    /// the flow inverts in Float32 (sampling goes through the same inverses).
+    public func inverseError(_ dataset: ImageDataset, device: any Device, count: Int = 64, seed: UInt64 = 0) throws -> Double {
+        let loader = try BatchLoader(
+            dataset: dataset, batchSize: min(count, dataset.count), seed: 0, shuffle: false, scaling: .zeroToOne)
+        let images = try loader.batch(at: .start).imagesTensor(on: device)
+        eval()
+        return try withoutGrad {
+            let u = try Tensor.randomUniform(images.shape, seed: seed, offset: 0, on: device)
+            let v = try LogitTransform.dequantize(images, uniform: u)
+            let back = try decode(encode(v).z)
+            return Double(try (back - v).abs().max().item())
+        }
+    }
+}

@@ -129,6 +129,11 @@ public final class NormalizingFlow: Module, GenerativeModel {
         return (try bpd.mean(), bpd)
     }
 
+    /// Data-parallel training: ActNorm's first-batch statistics are pooled over `group`'s ranks.
+    public func join(_ group: any ProcessGroup) {
+        for level in levels { for step in level.steps { step.actnorm.group = group } }
+    }
+
     public func trainingLoss(images: Tensor, labels: Tensor, noise: NoiseStream) throws -> TrainingLoss {
         try checkImages(images)
         let n = images.shape[0]
