@@ -203,6 +203,22 @@ import Testing
         }
     }
 
+    /// The `initialized` flags travel with the weights: a loaded flow is not initialised again.
+    @Test func actNormFlagIsSavedWithTheWeights() throws {
+        let json = #"{"imageSize": 4, "stepsPerLevel": 1, "hidden": 4}"#
+        let trained = try NormalizingFlow(configJSON: json, device: Self.device, seed: 1)
+        let images = try Self.input([3, 1, 4, 4], range: 0...1)
+        _ = try trained.trainingLoss(images: images, labels: Tensor(indices: [0, 0, 0], shape: [3], on: Self.device), noise: NoiseStream(seed: 2))
+        let state = Dictionary(uniqueKeysWithValues: trained.stateDict().map { ($0.0, $0.1) })
+        #expect(try state["levels.1.steps.0.actnorm.initialized"]?.toArray() == [1])
+        let loaded = try NormalizingFlow(configJSON: json, device: Self.device, seed: 9)
+        try loaded.load(state.mapValues { (shape: $0.shape, values: try $0.toArray()) })
+        #expect(try loaded.levels[0].steps[0].actnorm.isInitialized())
+        let bias = try loaded.levels[0].steps[0].actnorm.bias.toArray()
+        _ = try withoutGrad { try loaded.encode(Self.input([3, 1, 4, 4], seed: 4, range: 0.2...0.3)) }
+        #expect(try loaded.levels[0].steps[0].actnorm.bias.toArray() == bias)
+    }
+
     @Test func configurationErrorsAreOneLine() throws {
         #expect(throws: ComputeError.self) { try FlowConfiguration(json: #"{"levels": 3}"#) }
         do {
