@@ -57,3 +57,16 @@ def test_whole_flow_log_likelihood_is_prior_plus_log_det(coupling):
 def test_bad_sizes_are_refused():
     with pytest.raises(ValueError, match="not divisible by the squeeze factor"):
         NormalizingFlow(levels=3)
+
+
+def test_checkpoint_round_trip(tmp_path):
+    import latent_torch as lt
+    torch.manual_seed(2)
+    flow = NormalizingFlow(steps_per_level=1, hidden=4, coupling="realnvp")
+    flow.log_likelihood(torch.rand(2, 1, 28, 28) * 0.9 + 0.05)  # initialises ActNorm
+    lt.save_checkpoint(flow, tmp_path / "flow.safetensors", step=3)
+    back, config = lt.load_checkpoint(tmp_path / "flow.safetensors")
+    assert isinstance(back, NormalizingFlow) and config["coupling"] == "realnvp" and config["stepsPerLevel"] == 1
+    for k, v in flow.state_dict().items():
+        assert torch.equal(back.state_dict()[k], v), k
+    assert back.levels[0].steps[0].actnorm.initialized.item() == 1
