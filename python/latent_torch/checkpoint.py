@@ -16,6 +16,7 @@ from safetensors.torch import save_file
 from .autoencoder import AutoencoderKL
 from .classifier import ConvClassifier
 from .diffusion import DDPM
+from .flow import NormalizingFlow
 from .latent_models import DiTDiffusion, LatentDiffusion, autoencoder_from_config
 from .vae import ConvVAE
 from .vqvae import VQVAE
@@ -44,12 +45,16 @@ def build_model(model_type, config=None):
         return DiTDiffusion(dit=config.get("dit"), diffusion=config.get("diffusion"))
     if model_type == "ldm":
         return LatentDiffusion(**config)
-    raise ValueError(f"unknown model type {model_type!r}; choose one of vae, vqvae, ddpm, classifier, autoencoder, dit, ldm")
+    if model_type == "flow":
+        return NormalizingFlow.from_config(config)
+    raise ValueError(f"unknown model type {model_type!r}; choose one of vae, vqvae, ddpm, classifier, autoencoder, dit, ldm, "
+                     "flow")
 
 
 def model_type_of(model):
     for cls, name in ((ConvVAE, "vae"), (VQVAE, "vqvae"), (DDPM, "ddpm"), (ConvClassifier, "classifier"),
-                      (AutoencoderKL, "autoencoder"), (DiTDiffusion, "dit"), (LatentDiffusion, "ldm")):
+                      (AutoencoderKL, "autoencoder"), (DiTDiffusion, "dit"), (LatentDiffusion, "ldm"),
+                      (NormalizingFlow, "flow")):
         if isinstance(model, cls):
             return name
     raise TypeError(f"{type(model).__name__} is not a Latent model twin")
