@@ -60,7 +60,7 @@ public struct KernelCase: Sendable {
 public enum KernelRegistry {
     /// Every kernel of the kernel set, one spec per `KernelName` (a test checks it both ways).
     public static var all: [KernelSpec] {
-        copyKernels + elementwiseKernels + modulateKernels + reduceKernels + gemmKernels + randomKernels
+        copyKernels + elementwiseKernels + modulateKernels + reduceKernels + gemmKernels + gemmEpilogueKernels + randomKernels
             + convKernels + convProductKernels + normKernels + backwardKernels + attentionKernels + codebookKernels + optimKernels
     }
 
