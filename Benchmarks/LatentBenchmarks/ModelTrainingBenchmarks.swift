@@ -45,7 +45,18 @@ public enum ModelTrainingBenchmarks {
                         "dit_train_step", DiTDiffusionModel.self, config: dit, name: name("dit", "DiT-mini/4 on pixels"), batch: b,
                         learningRate: 1e-4, data: data, clip: clip),
                 ]
-            }
+            } + flowCases(quick: quick, data: data, configs: configs, batch: batch)
+    }
+
+    /// The flow's training step (batch 64): in full runs, and in quick ones when its config is given.
+    static func flowCases(quick: Bool, data: ImageDataset, configs: [String: String], batch: Int?) -> [BenchmarkCase] {
+        guard !quick || configs["flow"] != nil else { return [] }
+        let name = configs["flow"] == nil ? "2 levels × 8 steps, hidden 96" : "flow custom"
+        return [
+            step(
+                "flow_train_step", NormalizingFlow.self, config: configs["flow"] ?? "{}", name: name, batch: batch ?? 64,
+                learningRate: 1e-3, data: data)
+        ]
     }
 
     /// Times `Trainer.trainStep` of a `type` model on the first `batch` images of `data`.

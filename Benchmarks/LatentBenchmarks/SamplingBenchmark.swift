@@ -13,19 +13,31 @@ public struct SamplingPlan: Sendable {
     /// huge, and clamping them every step makes its chain chaotic: compare backends on such a model
     /// without clamping.
     public var clipDenoised: Bool
+    /// The few-step sampler timed first, over `ddimSteps` steps: DDIM (η = 0) or an ODE solver
+    /// (`SamplingMethod.ode`, Karras spacing); nil is DDIM.
+    public var solver: ODESolver?
 
-    public init(batch: Int = 16, ddimSteps: Int = 50, ddpmSteps: Int = 50, seed: UInt64 = 0, clipDenoised: Bool = true) {
+    public init(
+        batch: Int = 16, ddimSteps: Int = 50, ddpmSteps: Int = 50, seed: UInt64 = 0, clipDenoised: Bool = true,
+        solver: ODESolver? = nil
+    ) {
         self.batch = batch
         self.ddimSteps = ddimSteps
         self.ddpmSteps = ddpmSteps
         self.seed = seed
         self.clipDenoised = clipDenoised
+        self.solver = solver
+    }
+
+    /// The first sampler's method.
+    public var fewStepMethod: SamplingMethod {
+        solver.map { .ode($0, steps: ddimSteps) } ?? .ddim(steps: ddimSteps, eta: 0)
     }
 }
 
 /// One timed sampler run on one device.
 public struct SamplingMeasurement: Sendable {
-    /// "ddim" or "ddpm".
+    /// "ddpm", or the few-step sampler's name ("ddim", "dpmpp-2m", "euler", "heun").
     public let sampler: String
     public let backend: String
     public let device: String
@@ -77,10 +89,9 @@ public enum SamplingBenchmark {
         let ddpmSteps = min(plan.ddpmSteps, total)
         return [
             try measure(
-                model, "ddim", plan: plan, stepsTimed: plan.ddimSteps, stepsTotal: plan.ddimSteps,
-                options: SamplerOptions(
-                    method: .ddim(steps: plan.ddimSteps, eta: 0), clipDenoised: plan.clipDenoised,
-                    seed: plan.seed), progress: progress),
+                model, plan.fewStepMethod.name, plan: plan, stepsTimed: plan.ddimSteps, stepsTotal: plan.ddimSteps,
+                options: SamplerOptions(method: plan.fewStepMethod, clipDenoised: plan.clipDenoised, seed: plan.seed),
+                progress: progress),
             try measure(
                 model, "ddpm", plan: plan, stepsTimed: ddpmSteps, stepsTotal: total,
                 options: SamplerOptions(

@@ -111,6 +111,20 @@ public protocol FusedKernels: AnyObject, Sendable {
         _ x: any DeviceBuffer, codebook: any DeviceBuffer, indices: any DeviceBuffer,
         distances: any DeviceBuffer, count: Int, codes: Int, dimension: Int) throws
 
+    // MARK: mixture (Kernels/mixture.cl, CPU/Mixture.swift)
+    /// Diagonal-Gaussian log-densities of `count` rows x [count × dimension] under `components`
+    /// Gaussians: out[n, k] = offsets[k] − ½·Σ_d precisions[k, d]·(x[n, d] − means[k, d])²
+    /// (out [count × components]; means and precisions [components × dimension]; offsets [components]
+    /// carry log π_k + log det U_k − D/2·log 2π). Explicit differences, so no Float32 cancellation.
+    func gaussianLogDensity(
+        _ x: any DeviceBuffer, means: any DeviceBuffer, precisions: any DeviceBuffer, offsets: any DeviceBuffer,
+        _ out: any DeviceBuffer, count: Int, components: Int, dimension: Int) throws
+    /// Responsibility-weighted diagonal scatter: out[k, d] = Σ_n weights[n, k]·(x[n, d] − means[k, d])²
+    /// (weights [count × components], out [components × dimension]), from explicit differences.
+    func gaussianScatter(
+        _ x: any DeviceBuffer, weights: any DeviceBuffer, means: any DeviceBuffer, _ out: any DeviceBuffer,
+        count: Int, components: Int, dimension: Int) throws
+
     // MARK: optim (Kernels/optim.cl, CPU/Optim.swift): in place
     /// One Adam/AdamW step over `count` parameters (PyTorch semantics, bias-corrected with `step`).
     func adamStep(

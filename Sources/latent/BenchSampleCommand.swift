@@ -3,7 +3,7 @@ import Foundation
 import Latent
 import LatentBenchmarks
 
-/// `latent bench sample`: DDIM and DDPM sampling of one batch with one seed on each backend: images/s,
+/// `latent bench sample`: DDIM (or --sampler's ODE solver) and DDPM sampling of one batch with one seed on each backend: images/s,
 /// the speed ratio, the largest difference between the backends' images, and peak memory.
 struct BenchSampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,7 +14,7 @@ struct BenchSampleCommand: ParsableCommand {
             images/s for the whole chain is extrapolated from them (marked * in the table, steps_timed < \
             steps_total in JSON). --ddpm-steps 1000 runs the full chain. peak_bytes is the device's buffer \
             high-water mark during the run (model weights included); peak_rss_increase_bytes is how far the \
-            process's resident high-water mark rose (Linux). JSON ops: unet_forward, ddim_sample, ddpm_sample, \
+            process's resident high-water mark rose (Linux). JSON ops: unet_forward, ddim_sample (or SAMPLER_sample for --sampler), ddpm_sample, \
             sample_parity.
             """)
 
@@ -23,7 +23,8 @@ struct BenchSampleCommand: ParsableCommand {
     @Option(help: "Configuration JSON of the random model used without a checkpoint.") var config = "{}"
     @OptionGroup var deviceOptions: BenchDeviceOptions
     @Option(help: "Images per batch.") var batch = 16
-    @Option(help: "DDIM steps (eta 0).") var steps = 50
+    @Option(help: "Few-step sampler timed before DDPM: ddim (eta 0), dpmpp-2m, euler or heun (Karras spacing).") var sampler = "ddim"
+    @Option(help: "Steps of that sampler.") var steps = 50
     @Option(help: "DDPM ancestral steps to run and time (1000: the full chain).") var ddpmSteps = 50
     @Option(help: "Random seed of the samples (the same on every backend).") var seed: UInt64 = 0
     @Flag(
@@ -31,10 +32,20 @@ struct BenchSampleCommand: ParsableCommand {
         help: "Clamp each predicted x_0 to [-1, 1] (compare backends on a random model with --no-clip-denoised: clamping makes its chain chaotic).")
     var clipDenoised = true
     @Flag(help: "Print one JSON object per line.") var json = false
-    @Option(help: "Write each backend's DDIM samples to OUT/ddim-BACKEND.png.") var out: String?
+    @Option(help: "Write each backend's few-step samples to OUT/SAMPLER-BACKEND.png (ddim-cpu.png, …).") var out: String?
 
     func validate() throws {
         guard batch >= 1, steps >= 1, ddpmSteps >= 1 else { throw ValidationError("--batch, --steps and --ddpm-steps must be positive") }
+        _ = try solver()
+    }
+
+    /// nil for DDIM, else the ODE solver --sampler names.
+    func solver() throws -> ODESolver? {
+        if sampler == "ddim" { return nil }
+        guard let solver = ODESolver(rawValue: sampler) else {
+            throw ValidationError("--sampler must be ddim, \(ODESolver.allCases.map(\.rawValue).joined(separator: ", ")), not \(sampler)")
+        }
+        return solver
     }
 
     func run() throws {
@@ -48,7 +59,8 @@ struct BenchSampleCommand: ParsableCommand {
         let source = try SampledModel(checkpoint: checkpoint, config: config)
         let note = "model: \(source.description)"
         if json { printError(note) } else { print(note) }
-        let plan = SamplingPlan(batch: batch, ddimSteps: steps, ddpmSteps: ddpmSteps, seed: seed, clipDenoised: clipDenoised)
+        let plan = SamplingPlan(
+            batch: batch, ddimSteps: steps, ddpmSteps: ddpmSteps, seed: seed, clipDenoised: clipDenoised, solver: try solver())
         var runs: [[SamplingMeasurement]] = []
         for device in try deviceOptions.devices() {
             let model = try source.load(on: device)
@@ -59,8 +71,8 @@ struct BenchSampleCommand: ParsableCommand {
             let forward = try SamplingBenchmark.unetForward(model, batch: batch, shape: "batch \(batch)")
             if json { print(jsonLine(forward.jsonObject.merging(["model": source.name]) { $1 })) }
             if let out {
-                let ddim = measured[0]
-                try ImageGrid().writePNG(ddim.images, shape: ddim.shape, range: -1...1, to: "\(out)/ddim-\(ddim.backend).png")
+                let first = measured[0]
+                try ImageGrid().writePNG(first.images, shape: first.shape, range: -1...1, to: "\(out)/\(first.sampler)-\(first.backend).png")
             }
             runs.append(measured)
             if json { for m in measured { print(jsonLine(m.jsonObject(model: source.name))) } }

@@ -10,7 +10,8 @@ struct BenchTrainCommand: ParsableCommand {
         abstract: "Time training steps (loss, backward, Adam) of the U-Net, VAE and VQ-VAE on each backend.",
         discussion: """
             Ops unet_train_step (fmnist-small, L_simple, batches 64 and 128), vae_train_step, vqvae_train_step \
-            and vqvae_ema_train_step (batch 128), on the first training images, through the trainer \
+            and vqvae_ema_train_step (batch 128), flow_train_step (batch 64; in --quick runs only with a \
+            "flow" --config), on the first training images, through the trainer \
             `latent train` uses. Compare with tools/bench_torch.py (*_train_step_b*).
             """)
 

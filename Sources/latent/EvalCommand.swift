@@ -7,7 +7,7 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract:
-            "Evaluate a checkpoint on the test split (VAE: -ELBO and IWAE; VQ-VAE: MSE, perplexity, codes in use; DDPM and DiT: bits/dim; autoencoder: MSE, PSNR, FID-FMNIST of reconstructions; LDM: latent L_simple; classifier: accuracy and loss)."
+            "Evaluate a checkpoint on the test split (VAE: -ELBO and IWAE; VQ-VAE: MSE, perplexity, codes in use; DDPM and DiT: bits/dim; flow: exact test bits/dim; autoencoder: MSE, PSNR, FID-FMNIST of reconstructions; LDM: latent L_simple; classifier: accuracy and loss)."
     )
 
     @Argument(help: "A checkpoint written by `latent train`.") var checkpoint: String
@@ -97,6 +97,8 @@ struct EvalCommand: ParsableCommand {
                 ("images", Double(terms.images)), ("bits_per_dim", terms.bitsPerDim),
                 ("prior_bits_per_dim", terms.priorBitsPerDim),
             ]
+        case let flow as NormalizingFlow:
+            return try flow.evaluationRows(test, device: device, limit: limit, seed: seed)
         case let classifier as ConvClassifier:
             let e = try classifier.evaluate(test, on: device, limit: limit)
             return [("images", Double(e.images)), ("accuracy", e.accuracy), ("loss_nats", e.loss)]

@@ -16,7 +16,7 @@ struct FIDCommand: ParsableCommand {
             Without a checkpoint only the floor is computed. Progress goes to stderr, so --json output stays clean.
             """)
 
-    @Argument(help: "A diffusion checkpoint: ddpm, dit or ldm, or a vae (omit to compute only the floor).") var checkpoint: String?
+    @Argument(help: "A diffusion checkpoint: ddpm, dit or ldm, a vae or a flow (omit to compute only the floor).") var checkpoint: String?
     @OptionGroup var deviceOptions: DeviceOptions
     @OptionGroup var samplerArguments: SamplerArguments
     @Option(help: "Classifier checkpoint (default: \(ShippedModels.classifier)).") var classifier: String?
@@ -27,6 +27,7 @@ struct FIDCommand: ParsableCommand {
     @Option(help: "Also write the samples to OUT/samples.png and OUT/samples.safetensors.") var out: String?
     @Flag(help: "Print one JSON object.") var json = false
     @Option(help: "VAE checkpoints: the prior, normal or gmm:PATH (see latent sample --prior).") var prior: String?
+    @Option(help: "flow checkpoints: temperature T of the latents z ~ N(0, T²I).") var temperature: Float = 1
 
     func validate() throws {
         guard count >= 2 else { throw ValidationError("--count must be at least 2 (a covariance needs two images)") }
@@ -46,9 +47,10 @@ struct FIDCommand: ParsableCommand {
         let model = try checkpoint.map { path in
             let file = try Checkpoint.read(path)
             let loaded = try ModelRegistry.load(file, path: path, device: device)
-            guard loaded is any ImageDiffusionModel || loaded is ConvVAE else {
+            guard loaded is any ImageDiffusionModel || loaded is ConvVAE || loaded is NormalizingFlow else {
                 throw ValidationError(
-                    "\(path) holds \(withArticle(file.modelType)) model; FID-FMNIST samples a diffusion checkpoint (ddpm, dit or ldm) or a vae")
+                    "\(path) holds \(withArticle(file.modelType)) model; FID-FMNIST samples a diffusion checkpoint (ddpm, dit or ldm), a vae or a flow"
+                )
             }
             return loaded
         }
@@ -62,6 +64,8 @@ struct FIDCommand: ParsableCommand {
         var rows: [(String, Figure)] = []
         if let vae = model as? ConvVAE {
             rows += try scoreVAE(vae, prior: VAEPrior(prior, for: vae), fid: fid, device: device)
+        } else if let flow = model as? NormalizingFlow {
+            rows += try scoreFlow(flow, temperature: temperature, fid: fid, device: device)
         } else if let diffusion = model as? any ImageDiffusionModel {
             rows += try score(diffusion, fid: fid)
         }
@@ -101,24 +105,28 @@ struct FIDCommand: ParsableCommand {
             if out != nil { kept.append(images) }
             printError(String(format: "sampled %d/%d images (%.0fs)", collector.count, count, Date().timeIntervalSince(start)))
         }
+        let seconds = Date().timeIntervalSince(start)
         if let out {
             try writeSamples(Tensor.concat(kept, axis: 0), range: -1...1, labels: labels, to: out)
         }
         var rows: [(String, Figure)] = [
             ("fid_fmnist", .real(try fid.distance(collector))), ("samples", .integer(count)),
-            ("sampler", .text(samplerArguments.sampler)),
+            ("sampler", .text(options.method.name)),
             ("steps", .integer(iterations(ddpm, options.method))),
+            ("model_evaluations", .integer(try ddpm.diffusion.modelEvaluations(options.method))),
+            ("sampling_seconds", .real(seconds)),
         ]
         if case let .ddim(_, eta) = options.method { rows.append(("eta", .real(Double(eta)))) }
+        if case let .ode(_, _, spacing) = options.method { rows.append(("spacing", .text(spacing.rawValue))) }
         rows.append(("guidance", .real(Double(samplerArguments.guidance))))
         if let accuracy = collector.accuracy { rows.append(("sample_label_accuracy", .real(accuracy))) }
         return rows
     }
 
-    /// Network evaluations per sample: the DDIM steps, or every timestep for ancestral sampling.
+    /// Sampler steps: the requested steps, or every timestep for ancestral sampling.
     func iterations(_ ddpm: any ImageDiffusionModel, _ method: SamplingMethod) -> Int {
         switch method {
-        case let .ddim(steps, _): steps
+        case let .ddim(steps, _), let .ode(_, steps, _): steps
         case .ddpm: ddpm.diffusion.timesteps
         }
     }

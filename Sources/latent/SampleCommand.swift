@@ -23,6 +23,7 @@ struct SampleCommand: ParsableCommand {
     var label: Int32?
     @Option(help: "VAE prior: normal (N(0, I), default) or gmm:PATH, a Gaussian mixture fitted to its latents (latent train gmm --features).")
     var prior: String?
+    @Option(help: "flow: temperature T of the latents z ~ N(0, T²I).") var temperature: Float = 1
 
     func run() throws {
         try reportingErrors {
@@ -49,6 +50,8 @@ struct SampleCommand: ParsableCommand {
             return (try VAEPrior(prior, for: vae).images(vae, count: count, seed: seed, on: device), 0...1, nil)
         case let vae as ConvVAE:
             return (try vae.sample(count: count, noise: NoiseStream(seed: seed), on: device), 0...1, nil)
+        case let flow as NormalizingFlow:
+            return (try flow.images(count: count, temperature: temperature, seed: seed, batch: 0, on: device), 0...1, nil)
         case let diffusion as any ImageDiffusionModel:
             let options = try samplerArguments.options(seed: seed)
             let labels = diffusion.numClasses.map { k in (0..<count).map { label ?? Int32($0 % k) } }

@@ -6,7 +6,7 @@ import Latent
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a model (vae, vqvae, ddpm, classifier, autoencoder, dit, ldm) with checkpoints, metrics and exact resume.",
+        abstract: "Train a model (vae, vqvae, ddpm, classifier, autoencoder, dit, ldm, flow) with checkpoints, metrics and exact resume.",
         discussion: """
             Writes OUT/checkpoint.safetensors every --checkpoint-every steps, at the end and on Ctrl-C, \
             OUT/metrics.jsonl (one JSON object per logged step) and OUT/loss.svg. --resume continues a run \
@@ -17,7 +17,9 @@ struct TrainCommand: ParsableCommand {
             """)
 
     @Argument(
-        help: "Model: vae, vqvae, ddpm, classifier (the FID-FMNIST feature network), autoencoder, dit, ldm, or gmm (a Gaussian mixture, by EM).")
+        help:
+            "Model: vae, vqvae, ddpm, classifier (the FID-FMNIST feature network), autoencoder, dit, ldm, flow (a Glow/RealNVP normalizing flow), or gmm (a Gaussian mixture, by EM)."
+    )
     var model: String
     @OptionGroup var deviceOptions: DeviceOptions
     @Option(help: "Random seed for initialisation, noise and data order.") var seed: UInt64 = 0

@@ -8,6 +8,7 @@ from .checkpoint import build_model, load_checkpoint, read_checkpoint, save_chec
 from .classifier import ConvClassifier
 from .data import load_fmnist
 from .diffusion import DDPM, GaussianDiffusion, uniform_timesteps
+from .latent_models import DiTDiffusion, LatentDiffusion
 from .names import build, count_params
 from .philox import LatentNoise
 from .unet import UNet
@@ -15,7 +16,7 @@ from .vae import ConvVAE
 from .vqvae import VQVAE, VectorQuantizer
 
 __all__ = ["build", "count_params", "build_model", "load_checkpoint", "read_checkpoint", "save_checkpoint", "ConvClassifier", "load_fmnist",
-           "DDPM", "GaussianDiffusion", "uniform_timesteps", "LatentNoise", "UNet", "ConvVAE", "VQVAE",
+           "DDPM", "DiTDiffusion", "LatentDiffusion", "GaussianDiffusion", "uniform_timesteps", "LatentNoise", "UNet", "ConvVAE", "VQVAE",
            "VectorQuantizer"]
 
 # Models added by other work (the latent autoencoder, the DiT) join when their modules are present.

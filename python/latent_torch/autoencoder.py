@@ -146,6 +146,8 @@ class AutoencoderKL(nn.Module):
     def __init__(self, in_ch=1, ch=32, ch_mult=(1, 2, 2), num_res_blocks=1, z_channels=4, norm_groups=32,
                  dropout=0.0, kl_weight=1e-6):
         super().__init__()
+        self._config = {"in_ch": in_ch, "ch": ch, "ch_mult": list(ch_mult), "num_res_blocks": num_res_blocks,
+                        "z_channels": z_channels, "norm_groups": norm_groups, "dropout": dropout, "kl_weight": kl_weight}
         self.encoder = Encoder(in_ch, ch, ch_mult, num_res_blocks, z_channels, norm_groups, dropout)
         self.decoder = Decoder(in_ch, ch, ch_mult, num_res_blocks, z_channels, norm_groups, dropout)
         self.quant_conv = nn.Conv2d(2 * z_channels, 2 * z_channels, 1)
@@ -153,6 +155,10 @@ class AutoencoderKL(nn.Module):
         self.register_buffer("scale_factor", torch.ones(1))
         self.z_channels = z_channels
         self.kl_weight = kl_weight
+
+    def config(self):
+        """Latent's AutoencoderConfig JSON for this model."""
+        return dict(self._config)
 
     def encode(self, x):
         moments = self.quant_conv(self.encoder(x))

@@ -3,7 +3,7 @@
 A checkpoint is one .safetensors file: the weights under their state_dict names, optimizer state under
 "optimizer." (Adam moments "optimizer.exp_avg.<name>", the weight EMA "optimizer.ema.<name>", model
 training state "optimizer.model_state.<name>"), and string metadata: format = "latent-checkpoint",
-format_version, model_type ("vae", "vqvae", "ddpm", "classifier"), model_config (JSON), step, rng_seed,
+format_version, model_type ("vae", "vqvae", "ddpm", "classifier", "autoencoder", "dit", "ldm"), model_config (JSON), step, rng_seed,
 rng_offset."""
 import json
 import os
@@ -13,8 +13,11 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from .autoencoder import AutoencoderKL
 from .classifier import ConvClassifier
 from .diffusion import DDPM
+from .flow import NormalizingFlow
+from .latent_models import DiTDiffusion, LatentDiffusion, autoencoder_from_config
 from .vae import ConvVAE
 from .vqvae import VQVAE
 
@@ -36,11 +39,22 @@ def build_model(model_type, config=None):
         return DDPM(unet=config.get("unet"), diffusion=config.get("diffusion"))
     if model_type == "classifier":
         return ConvClassifier(**config)
-    raise ValueError(f"unknown model type {model_type!r}; choose one of vae, vqvae, ddpm, classifier")
+    if model_type == "autoencoder":
+        return autoencoder_from_config(config)
+    if model_type == "dit":
+        return DiTDiffusion(dit=config.get("dit"), diffusion=config.get("diffusion"))
+    if model_type == "ldm":
+        return LatentDiffusion(**config)
+    if model_type == "flow":
+        return NormalizingFlow.from_config(config)
+    raise ValueError(f"unknown model type {model_type!r}; choose one of vae, vqvae, ddpm, classifier, autoencoder, dit, ldm, "
+                     "flow")
 
 
 def model_type_of(model):
-    for cls, name in ((ConvVAE, "vae"), (VQVAE, "vqvae"), (DDPM, "ddpm"), (ConvClassifier, "classifier")):
+    for cls, name in ((ConvVAE, "vae"), (VQVAE, "vqvae"), (DDPM, "ddpm"), (ConvClassifier, "classifier"),
+                      (AutoencoderKL, "autoencoder"), (DiTDiffusion, "dit"), (LatentDiffusion, "ldm"),
+                      (NormalizingFlow, "flow")):
         if isinstance(model, cls):
             return name
     raise TypeError(f"{type(model).__name__} is not a Latent model twin")

@@ -95,3 +95,14 @@ def test_pytorch_trained_vqvae_imports_with_its_figures(latent, fmnist, tmp_path
     with torch.no_grad():
         mse = ((vq(x)[0].double() - x.double()) ** 2).mean().item()
     assert abs(latent_eval(latent, checkpoint, fmnist, tmp_path)["reconstruction_mse"] - mse) < 1e-5
+
+
+def test_exported_autoencoder_reconstructs_as_latent(latent, fmnist, tmp_path):
+    ae = exported(latent, tmp_path, "fmnist-autoencoder", "autoencoder", config_of("fmnist-autoencoder"))
+    x = to_signed(load_fmnist(fmnist, "test")[0][:N])
+    with torch.no_grad():
+        mean, _ = ae.encode(x)
+        mse = ((ae.decode(mean).clamp(-1, 1).double() - x.double()) ** 2).mean().item() / 4
+    figures = json.loads(latent("eval", shipped("fmnist-autoencoder"), "--data", fmnist, "--limit", N, "--no-fid",
+                                "--json", "--out", tmp_path / "eval"))
+    assert abs(figures["reconstruction_mse"] - mse) < 1e-6 * max(1.0, mse / 1e-3)

@@ -6,7 +6,7 @@ public enum ModelRegistry {
     public static var types: [any GenerativeModel.Type] {
         [
             ConvVAE.self, VQVAE.self, DDPMModel.self, ConvClassifier.self, AutoencoderKL.self, DiTDiffusionModel.self,
-            LatentDiffusionModel.self,
+            LatentDiffusionModel.self, NormalizingFlow.self,
         ]
     }
 

@@ -84,6 +84,12 @@ enum GeluGradient: GradientFunctor {
         let pdf = expf(-0.5 * x * x) * 0.398_942_280_401_432_7
         return g * (cdf + x * pdf)
     }
+    static func vector(_ x: FloatLanes, _ g: FloatLanes) -> FloatLanes {
+        // The vector erfc and exp work on 16 lanes; these loops hand over 8.
+        let wide = FloatVector(lowHalf: x, highHalf: x)
+        let slope = vectorNormalCDF(wide) + wide * vectorExp(-0.5 * wide * wide) * 0.398_942_280_401_432_7
+        return g * slope.lowHalf
+    }
 }
 enum SinGradient: GradientFunctor { static func scalar(_ x: Float, _ g: Float) -> Float { g * cosf(x) } }
 enum CosGradient: GradientFunctor { static func scalar(_ x: Float, _ g: Float) -> Float { -g * sinf(x) } }

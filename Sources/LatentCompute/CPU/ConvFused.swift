@@ -11,6 +11,7 @@ extension CPUDevice {
         _ input: any DeviceBuffer, weight: any DeviceBuffer, _ output: any DeviceBuffer,
         geometry g: ConvGeometry, outChannels: Int
     ) throws {
+        if try winogradConv2d(input, weight: weight, output, geometry: g, outChannels: outChannels) { return }
         guard let plan = ConvImagePlan(g, outChannels: outChannels, threads: threads) else {
             return try composedConv2d(input, weight: weight, output, geometry: g, outChannels: outChannels)
         }
@@ -34,6 +35,9 @@ extension CPUDevice {
         _ gradOutput: any DeviceBuffer, weight: any DeviceBuffer, _ gradInput: any DeviceBuffer,
         geometry g: ConvGeometry, outChannels: Int
     ) throws {
+        if try winogradConv2dBackwardInput(gradOutput, weight: weight, gradInput, geometry: g, outChannels: outChannels) {
+            return
+        }
         guard let plan = ConvImagePlan(g, outChannels: outChannels, threads: threads) else {
             return try composedConv2dBackwardInput(gradOutput, weight: weight, gradInput, geometry: g, outChannels: outChannels)
         }

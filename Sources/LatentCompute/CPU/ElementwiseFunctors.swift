@@ -81,6 +81,7 @@ enum SiluOp: UnaryFunctor {
 /// Exact GELU: ½·x·(1 + erf(x/√2)).
 enum GeluOp: UnaryFunctor {
     static func scalar(_ x: Float) -> Float { 0.5 * x * (1 + erff(x * 0.707_106_781_186_547_5)) }
+    static func vector(_ x: FloatVector) -> FloatVector { x * vectorNormalCDF(x) }
 }
 enum SinOp: UnaryFunctor { static func scalar(_ x: Float) -> Float { sinf(x) } }
 enum CosOp: UnaryFunctor { static func scalar(_ x: Float) -> Float { cosf(x) } }

@@ -17,6 +17,7 @@ public enum KernelName: Hashable, Sendable, CaseIterable {
     case softmaxBackward, logSoftmaxBackward, dropout, oneHot, bceWithLogits
     case attention, attentionBackward
     case nearestCode
+    case gaussianLogDensity, gaussianScatter
     case adam, adamw, sgd, sgdNesterov
 
     public static var allCases: [KernelName] {
@@ -28,7 +29,8 @@ public enum KernelName: Hashable, Sendable, CaseIterable {
             + [.groupNorm, .layerNorm, .groupNormSiLU, .groupNormBackward, .layerNormBackward]
             + UnaryOp.allCases.map(KernelName.unaryBackward)
             + [.softmaxBackward, .logSoftmaxBackward, .dropout, .oneHot, .bceWithLogits]
-            + [.attention, .attentionBackward, .nearestCode, .adam, .adamw, .sgd, .sgdNesterov]
+            + [.attention, .attentionBackward, .nearestCode, .gaussianLogDensity, .gaussianScatter]
+            + [.adam, .adamw, .sgd, .sgdNesterov]
     }
 
     /// The op name in `latent parity` and `latent bench` output ("sgemm", "randn", "exp", ...).
@@ -79,6 +81,7 @@ public enum KernelName: Hashable, Sendable, CaseIterable {
         case .unaryBackward, .softmaxBackward, .logSoftmaxBackward, .dropout, .oneHot, .bceWithLogits: "backward"
         case .attention, .attentionBackward: "attention"
         case .nearestCode: "codebook"
+        case .gaussianLogDensity, .gaussianScatter: "mixture"
         case .adam, .adamw, .sgd, .sgdNesterov: "optim"
         }
     }
@@ -87,7 +90,7 @@ public enum KernelName: Hashable, Sendable, CaseIterable {
         "clamp", "axpby", "modulate", "softmaxBackward", "dropout", "bceWithLogits", "gemmEpilogue", "conv2d", "conv2dEpilogue",
         "conv2dBackwardInput",
         "conv2dBackwardWeight", "groupNorm", "groupNormSiLU", "groupNormBackward", "attention", "attentionBackward",
-        "nearestCode", "adamStep", "sgdStep",
+        "nearestCode", "gaussianLogDensity", "gaussianScatter", "adamStep", "sgdStep",
     ]
 
     /// The name that parses back to this case, e.g. "conv2dBackwardInput" → "conv2d_backward_input".

@@ -61,7 +61,8 @@ public enum KernelRegistry {
     /// Every kernel of the kernel set, one spec per `KernelName` (a test checks it both ways).
     public static var all: [KernelSpec] {
         copyKernels + elementwiseKernels + modulateKernels + reduceKernels + gemmKernels + gemmEpilogueKernels + randomKernels
-            + convKernels + convProductKernels + normKernels + backwardKernels + attentionKernels + codebookKernels + optimKernels
+            + convKernels + convProductKernels + normKernels + backwardKernels + attentionKernels + codebookKernels + mixtureKernels
+            + optimKernels
     }
 
     /// The spec of one kernel.

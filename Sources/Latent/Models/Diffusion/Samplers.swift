@@ -16,6 +16,18 @@ public enum SamplingMethod: Sendable, Equatable {
     /// DDIM (Song et al. 2021) over `steps` uniformly spaced timesteps (`TimestepSequence.uniform`);
     /// eta = 0 is deterministic, eta = 1 has DDPM-like noise.
     case ddim(steps: Int, eta: Float)
+    /// A deterministic solver of the probability-flow ODE over `steps` noise levels spaced by `spacing`
+    /// (SigmaGrid.swift), from σ_max (x_T, noise slot 0 as for DDIM) to the data; no noise is added.
+    case ode(ODESolver, steps: Int, spacing: SigmaSpacing = .karras)
+
+    /// The `--sampler` name: ddpm, ddim, dpmpp-2m, euler or heun.
+    public var name: String {
+        switch self {
+        case .ddpm: "ddpm"
+        case .ddim: "ddim"
+        case let .ode(solver, _, _): solver.rawValue
+        }
+    }
 }
 
 /// Sampler settings. Noise: element e of image j (global index firstImageIndex + position in the
@@ -26,7 +38,8 @@ public struct SamplerOptions: Sendable {
     public var method: SamplingMethod
     /// Classifier-free guidance w: ε = (1 + w)·ε(x | y) − w·ε(x | null). 0 = plain conditional (or unconditional).
     public var guidanceScale: Float
-    /// Clamp the predicted x_0 to [−1, 1]. On by default for both samplers: the reference's
+    /// Clamp the predicted x_0 to [−1, 1]. On by default for every sampler (the ODE solvers clamp their x̂₀
+    /// and derive the step from it, as DPM-Solver++ thresholds its data prediction): the reference's
     /// `ddim_sample` does not clip, but without it DDIM from a partly trained ε-model diverges
     /// (x_0 = (x_t − √(1−ᾱ_t)·ε)/√ᾱ_t amplifies ε errors ~150x at t ≈ T; measured at step 1124 of the
     /// shipped DDPM's run: pixels reach ±30 unclipped, clothing clipped). Pass false to match the reference.
@@ -134,16 +147,45 @@ extension GaussianDiffusion {
                     let t = step.t
                     let aT = Double(schedule.alphasCumprod[t])
                     let aPrev = step.previous >= 0 ? Double(schedule.alphasCumprod[step.previous]) : 1
-                    var (epsilon, x0) = try epsilonAndX0(output: model.output(x, t: t), xt: x, t: t)
-                    if options.clipDenoised { x0 = try x0.clamped(-1, 1) }
+                    let (epsilon, x0) = try denoised(model, x, t: t, clip: options.clipDenoised)
                     let sigma = Double(eta) * ((1 - aPrev) / (1 - aT) * (1 - aT / aPrev)).squareRoot()
                     let direction = Swift.max(1 - aPrev - sigma * sigma, 0).squareRoot()
                     x = try Tensor.axpby(Float(aPrev.squareRoot()), x0, Float(direction), epsilon)
                     if sigma > 0 { x = try Tensor.axpby(1, x, Float(sigma), noise(k + 1, shape, device)) }
                     progress?(SamplingProgress(step: k + 1, steps: sequence.count, timestep: t))
                 }
+            case let .ode(solver, steps, spacing):
+                let grid = try schedule.sigmaGrid(steps: steps, spacing: spacing)
+                var stepper = solver.makeStepper()
+                let denoise: DataPrediction = { x, point in
+                    try denoised(model, x, t: point.t ?? 0, clip: options.clipDenoised).x0
+                }
+                for k in 0..<Swift.min(grid.count - 1, iterationLimit) {
+                    x = try stepper.step(x, from: grid[k], to: grid[k + 1], denoise: denoise)
+                    progress?(SamplingProgress(step: k + 1, steps: grid.count - 1, timestep: grid[k].t ?? 0))
+                }
             }
             return x
+        }
+    }
+}
+
+extension GaussianDiffusion {
+    /// (ε̂, x̂₀) of the guided model at x_t, x̂₀ clamped to [−1, 1] when `clip` (ε̂ stays the network's):
+    /// the model call every sampler but ancestral DDPM shares.
+    func denoised(_ model: GuidedModel, _ x: Tensor, t: Int, clip: Bool) throws -> (epsilon: Tensor, x0: Tensor) {
+        var (epsilon, x0) = try epsilonAndX0(output: model.output(x, t: t), xt: x, t: t)
+        if clip { x0 = try x0.clamped(-1, 1) }
+        return (epsilon, x0)
+    }
+
+    /// Network evaluations per image of `method` (its steps, except Heun's 2N − 1 and DDPM's T).
+    public func modelEvaluations(_ method: SamplingMethod) throws -> Int {
+        switch method {
+        case .ddpm: timesteps
+        case let .ddim(steps, _): steps
+        case let .ode(solver, steps, spacing):
+            solver.modelEvaluations(steps: try schedule.sigmaGrid(steps: steps, spacing: spacing).count - 1)
         }
     }
 }

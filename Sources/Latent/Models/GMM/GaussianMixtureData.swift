@@ -2,11 +2,11 @@ import Foundation
 
 /// Samples prepared once for the E- and M-steps on their device.
 ///
-/// The data is shifted before any GEMM: the expanded Mahalanobis form x²·p − 2x·μ·p + μ²·p cancels
-/// badly in Float32 far from the origin, and a shift changes no responsibility (means are shifted
-/// back on the host, in Float64). `full`/`tied` use the column means; `diag`/`spherical` the column
-/// medians, which keep sparse data (Fashion-MNIST's mostly-zero pixels) at exactly 0, where
-/// components with a near-constant feature have μ ≈ 0 and the expanded form stays exact.
+/// The data is shifted before any GEMM: Float32 sums such as rᵀx lose digits far from the origin,
+/// and a shift changes no responsibility (means are shifted back on the host, in Float64).
+/// `full`/`tied` use the column means; `diag`/`spherical` the column medians, which keep sparse
+/// data (Fashion-MNIST's mostly-zero pixels) at exactly 0. (`diag`/`spherical` densities and
+/// variances come from explicit differences x − μ in the fused mixture kernels.)
 struct GaussianMixtureData {
     let samples: Int
     let features: Int
@@ -14,8 +14,6 @@ struct GaussianMixtureData {
     let center: [Double]
     /// x − center (N × D).
     let centered: Tensor
-    /// [(x − center)², x − center] (N × 2D), the diag/spherical GEMM operand; nil for full/tied.
-    let squaresAndValues: Tensor?
 
     init(_ x: Tensor, covarianceType: GaussianCovarianceType) throws {
         guard x.rank == 2 else {
@@ -36,11 +34,6 @@ struct GaussianMixtureData {
         }
         center = try shift.toArray().map(Double.init)
         centered = try x - shift
-        if covarianceType == .diag || covarianceType == .spherical {
-            squaresAndValues = try Tensor.concat([centered.square(), centered], axis: 1)
-        } else {
-            squaresAndValues = nil
-        }
     }
 
     /// The lower median of each column of a row-major matrix (quickselect per column).

@@ -1,7 +1,8 @@
 import Foundation
 
-/// The E-step on the device: log N(x | μ_k, Σ_k) + log π_k for every sample and component through
-/// GEMMs with the precision Cholesky factors (as scikit-learn's `_estimate_log_gaussian_prob`),
+/// The E-step on the device: log N(x | μ_k, Σ_k) + log π_k for every sample and component, through
+/// GEMMs with the precision Cholesky factors for `full`/`tied` (as scikit-learn's
+/// `_estimate_log_gaussian_prob`) and the fused `gaussianLogDensity` kernel for `diag`/`spherical`,
 /// then the row-wise log-sum-exp.
 enum GaussianMixtureEStep {
     /// log π_k + log N(x_n | μ_k, Σ_k) (N × K).
@@ -10,7 +11,8 @@ enum GaussianMixtureEStep {
         let (k, d) = (p.components, p.features)
         guard d == data.features else { throw GaussianMixtureError.featureMismatch(expected: d, found: data.features) }
         let means = data.centeredMeans(p)
-        let mahalanobis: Tensor
+        let logDet = p.logDetPrecisionCholesky
+        let constants = (0..<k).map { c in Float(-0.5 * Double(d) * Foundation.log(2 * Double.pi) + logDet[c] + Foundation.log(p.weights[c])) }
         switch p.covarianceType {
         case .full, .tied:
             // y = x·U_k − μ_k·U_k; all components in one GEMM against [U_1 … U_K] (D × K·D) for full.
@@ -28,41 +30,18 @@ enum GaussianMixtureEStep {
             }
             let projected = try data.centered.matmul(Tensor(stacked, shape: [d, factorCount * d], on: device))
             let y = try projected.reshaped([data.samples, factorCount, d]) - Tensor(shifts, shape: [k, d], on: device)
-            mahalanobis = try y.square().sum(axis: 2)
-        case .diag where directDifferences(data, p), .spherical where directDifferences(data, p):
+            return try y.square().sum(axis: 2).affine(scale: -0.5) + Tensor(constants, shape: [k], on: device)
+        case .diag, .spherical:
+            // One fused kernel on explicit differences: the expanded x²·p − 2x·μp + μ²·p would cancel
+            // in Float32 where a variance is tiny beside μ² (Fashion-MNIST's near-constant pixels).
             let precisions = (0..<(k * d)).map { i in
                 let u = p.covarianceType == .diag ? p.precisionsCholesky[i] : p.precisionsCholesky[i / d]
-                return u * u
+                return Float(u * u)
             }
-            mahalanobis = try GaussianMixtureDirectDifferences.mahalanobis(data, centeredMeans: means, precisions: precisions)
-        case .diag, .spherical:
-            // (x − μ)ᵀ P (x − μ) = x²·p − 2x·(μ·p) + μ²·p, as one GEMM of [x², x] with [p, −2μp].
-            var w = [Float](repeating: 0, count: k * 2 * d)
-            var offsets = [Float](repeating: 0, count: k)
-            for c in 0..<k {
-                var constant = 0.0
-                for j in 0..<d {
-                    let u = p.covarianceType == .diag ? p.precisionsCholesky[c * d + j] : p.precisionsCholesky[c]
-                    let precision = u * u
-                    w[c * 2 * d + j] = Float(precision)
-                    w[c * 2 * d + d + j] = Float(-2 * means[c * d + j] * precision)
-                    constant += means[c * d + j] * means[c * d + j] * precision
-                }
-                offsets[c] = Float(constant)
-            }
-            let product = try data.squaresAndValues!.matmul(Tensor(w, shape: [k, 2 * d], on: device), transposeOther: true)
-            mahalanobis = try product + Tensor(offsets, shape: [k], on: device)
+            return try data.centered.gaussianLogDensity(
+                means: Tensor(means.map(Float.init), shape: [k, d], on: device),
+                precisions: Tensor(precisions, shape: [k, d], on: device), offsets: Tensor(constants, shape: [k], on: device))
         }
-        let logDet = p.logDetPrecisionCholesky
-        let constants = (0..<k).map { c in Float(-0.5 * Double(d) * Foundation.log(2 * Double.pi) + logDet[c] + Foundation.log(p.weights[c])) }
-        return try mahalanobis.affine(scale: -0.5) + Tensor(constants, shape: [k], on: device)
-    }
-
-    /// Whether diag/spherical Mahalanobis terms need explicit differences (ill-conditioned in Float32).
-    static func directDifferences(_ data: GaussianMixtureData, _ p: GaussianMixtureParameters) -> Bool {
-        GaussianMixtureDirectDifferences.neededForDensities(
-            centeredMeans: data.centeredMeans(p), variances: p.covariances,
-            features: p.features)
     }
 
     /// The per-sample log-likelihood log Σ_k π_k N(x_n | k) (N × 1) and the log-responsibilities (N × K).

@@ -1,0 +1,91 @@
+// Gaussian-mixture kernels (diagonal covariances). Semantics: FusedKernels.swift. Both use explicit
+// differences x − μ (the expanded x²p − 2xμp + μ²p cancels in float), 8 features at a time. Both
+// run on 1-D ranges with explicit work-groups (see OpenCL/OpenCLMixture.swift).
+
+inline float mixture_sum8(const float8 v) {
+    const float4 h = v.lo + v.hi;
+    return (h.x + h.y) + (h.z + h.w);
+}
+
+// out[n, k] = offsets[k] − ½·Σ_d p[k, d]·(x[n, d] − μ[k, d])². Each work-item takes 4 rows and walks
+// the components, so μ and p are loaded once for 4 rows. Range (ceil(N / 4)), rounded up to the
+// work-group size: PoCL picks tiny work-groups for a 2-D range of (row blocks, components), whose
+// overhead cost 10x in time.
+__kernel void gaussian_log_density(const __global float* x, const __global float* means,
+                                   const __global float* precisions, const __global float* offsets,
+                                   __global float* out, const int count, const int components, const int dim) {
+    const int i0 = get_global_id(0) * 4;
+    if (i0 >= count) return;
+    const __global float* x0 = x + (size_t)i0 * dim;
+    const __global float* x1 = x + (size_t)min(i0 + 1, count - 1) * dim;
+    const __global float* x2 = x + (size_t)min(i0 + 2, count - 1) * dim;
+    const __global float* x3 = x + (size_t)min(i0 + 3, count - 1) * dim;
+    for (int k = 0; k < components; ++k) {
+        const __global float* mu = means + (size_t)k * dim;
+        const __global float* p = precisions + (size_t)k * dim;
+        float8 a0 = (float8)(0.0f), a1 = a0, a2 = a0, a3 = a0;
+        int d = 0;
+        for (; d + 8 <= dim; d += 8) {
+            const float8 m = vload8(0, mu + d), w = vload8(0, p + d);
+            const float8 t0 = vload8(0, x0 + d) - m, t1 = vload8(0, x1 + d) - m;
+            const float8 t2 = vload8(0, x2 + d) - m, t3 = vload8(0, x3 + d) - m;
+            a0 = fma(t0 * w, t0, a0);
+            a1 = fma(t1 * w, t1, a1);
+            a2 = fma(t2 * w, t2, a2);
+            a3 = fma(t3 * w, t3, a3);
+        }
+        float s0 = mixture_sum8(a0), s1 = mixture_sum8(a1), s2 = mixture_sum8(a2), s3 = mixture_sum8(a3);
+        for (; d < dim; ++d) {
+            const float m = mu[d], w = p[d];
+            const float t0 = x0[d] - m, t1 = x1[d] - m, t2 = x2[d] - m, t3 = x3[d] - m;
+            s0 = fma(t0 * w, t0, s0);
+            s1 = fma(t1 * w, t1, s1);
+            s2 = fma(t2 * w, t2, s2);
+            s3 = fma(t3 * w, t3, s3);
+        }
+        const float o = offsets[k];
+        __global float* row = out + (size_t)i0 * components + k;
+        row[0] = o - 0.5f * s0;
+        if (i0 + 1 < count) row[components] = o - 0.5f * s1;
+        if (i0 + 2 < count) row[2 * components] = o - 0.5f * s2;
+        if (i0 + 3 < count) row[3 * components] = o - 0.5f * s3;
+    }
+}
+
+#define MIXTURE_SLAB 64
+
+// The scatter's first stage: partial[s, k, d] = Σ_{n in slab s} w[n, k]·(x[n, d] − μ[k, d])² over slabs
+// of 64 rows; each work-item takes 8 features of one slab and walks the components (its 64 × 8
+// block of x stays in cache). Walking all rows per (feature, component) instead read x column-wise,
+// a new cache line and often a new page per row: 10x slower. The slabs are then summed by `reduce`.
+// Range (ceil(D / 8)·ceil(N / 64)), rounded up to the work-group size.
+__kernel void gaussian_scatter_slabs(const __global float* x, const __global float* weights, const __global float* means,
+                                     __global float* partial, const int count, const int components, const int dim) {
+    const int chunks = (dim + 7) / 8, slabs = (count + MIXTURE_SLAB - 1) / MIXTURE_SLAB;
+    const int i = get_global_id(0);
+    if (i >= chunks * slabs) return;
+    const int d0 = (i % chunks) * 8, s = i / chunks;
+    const int n0 = s * MIXTURE_SLAB, end = min(count, n0 + MIXTURE_SLAB);
+    for (int k = 0; k < components; ++k) {
+        __global float* target = partial + ((size_t)s * components + k) * dim + d0;
+        if (d0 + 8 <= dim) {
+            const float8 m = vload8(0, means + (size_t)k * dim + d0);
+            float8 acc = (float8)(0.0f);
+            for (int n = n0; n < end; ++n) {
+                const float8 t = vload8(0, x + (size_t)n * dim + d0) - m;
+                acc = fma(t * weights[(size_t)n * components + k], t, acc);
+            }
+            vstore8(acc, 0, target);
+        } else {
+            for (int d = d0; d < dim; ++d) {
+                const float m = means[(size_t)k * dim + d];
+                float acc = 0.0f;
+                for (int n = n0; n < end; ++n) {
+                    const float t = x[(size_t)n * dim + d] - m;
+                    acc = fma(t * weights[(size_t)n * components + k], t, acc);
+                }
+                target[d - d0] = acc;
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+/// The diagonal-Gaussian mixture terms (E- and M-step of `GaussianMixture`) through the fused
+/// `gaussianLogDensity` and `gaussianScatter` kernels. Not differentiable (EM needs no gradient).
+extension Tensor {
+    /// Log-densities of the rows of self [N, D] under K diagonal Gaussians: out [N, K] with
+    /// out[n, k] = offsets[k] − ½·Σ_d precisions[k, d]·(x[n, d] − means[k, d])²; means and
+    /// precisions [K, D], offsets [K].
+    public func gaussianLogDensity(means: Tensor, precisions: Tensor, offsets: Tensor) throws -> Tensor {
+        try requireFloat("gaussianLogDensity")
+        for t in [means, precisions, offsets] {
+            try requireSameDevice(t, "gaussianLogDensity")
+            try t.requireFloat("gaussianLogDensity")
+        }
+        guard rank == 2, means.rank == 2, means.shape[1] == shape[1], precisions.shape == means.shape,
+            offsets.shape == [means.shape[0]]
+        else {
+            throw ComputeError.shapeMismatch(
+                "gaussianLogDensity of rows \(shape) needs means and precisions [K, \(shape.last ?? 0)] and offsets [K], got \(means.shape), \(precisions.shape), \(offsets.shape)"
+            )
+        }
+        let out = try Tensor.empty([shape[0], means.shape[0]], on: device)
+        try device.gaussianLogDensity(
+            buffer, means: means.buffer, precisions: precisions.buffer, offsets: offsets.buffer, out.buffer,
+            count: shape[0], components: means.shape[0], dimension: shape[1])
+        return out
+    }
+
+    /// The weighted scatter of the rows of self [N, D] about K means [K, D] with weights [N, K]:
+    /// out [K, D] with out[k, d] = Σ_n weights[n, k]·(x[n, d] − means[k, d])².
+    public func gaussianScatter(weights: Tensor, means: Tensor) throws -> Tensor {
+        try requireFloat("gaussianScatter")
+        for t in [weights, means] {
+            try requireSameDevice(t, "gaussianScatter")
+            try t.requireFloat("gaussianScatter")
+        }
+        guard rank == 2, means.rank == 2, means.shape[1] == shape[1], weights.shape == [shape[0], means.shape[0]] else {
+            throw ComputeError.shapeMismatch(
+                "gaussianScatter of rows \(shape) needs weights [\(shape.first ?? 0), K] and means [K, \(shape.last ?? 0)], got \(weights.shape), \(means.shape)"
+            )
+        }
+        let out = try Tensor.empty(means.shape, on: device)
+        try device.gaussianScatter(
+            buffer, weights: weights.buffer, means: means.buffer, out.buffer,
+            count: shape[0], components: means.shape[0], dimension: shape[1])
+        return out
+    }
+}
