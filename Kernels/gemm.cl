@@ -5,8 +5,8 @@
 //
 // Two variants, chosen per device type by OpenCL/OpenCLGemm.swift:
 // - sgemm_cpu: for CPU OpenCL devices (PoCL). No local memory, no barriers: each work-item keeps a
-//   6×16 block of C in six float16 accumulators and streams packed panels of A and B (pack_a,
-//   pack_b run first).
+//   6×16 block of C in six float16 accumulators and streams rows of A and columns of B; one launch.
+//   Products with more than 256 rows pack A and B first (pack_a, pack_b, sgemm_cpu_packed).
 // - sgemm_tiled: for GPUs. 64×64 tiles of C per 16×16 work-group, 4×4 per work-item, depth steps
 //   of 16 staged in local memory.
 // transA / transB are kernel arguments (0 or 1).
@@ -17,14 +17,107 @@
 #define B_AT(p, j) (transB ? b[(size_t)(j) * ldb + (p)] : b[(size_t)(p) * ldb + (j)])
 
 
+// Epilogue (GemmEpilogue in Swift): element (z, i, j) of C becomes
+// residual[z·rz + i·ri + j·rj] + (value + bias[z·bz + i·bi + j·bj]), the order of the separate adds it
+// replaces. Kernels without one pass has_bias = has_residual = 0 (and any buffer for the pointers).
+#define EPILOGUE_PARAMETERS                                                                                  \
+    __global const float *bias, int biasZ, int biasI, int biasJ, int has_bias, __global const float *residual, \
+        int residualZ, int residualI, int residualJ, int has_residual
+#define EPILOGUE_ARGUMENTS bias, biasZ, biasI, biasJ, has_bias, residual, residualZ, residualI, residualJ, has_residual
+
+inline float gemm_epilogue(float v, int z, int i, int j, EPILOGUE_PARAMETERS) {
+    if (has_bias) v += bias[(size_t)z * biasZ + (size_t)i * biasI + (size_t)j * biasJ];
+    if (has_residual) v = residual[(size_t)z * residualZ + (size_t)i * residualI + (size_t)j * residualJ] + v;
+    return v;
+}
+
 // ---------------------------------------------------------------------------------------------
-// CPU-style. The host first packs op(A) into 6-row panels (Ap[panel][p][6]) and op(B) into
-// 16-column panels (Bp[panel][p][16]), zero-padded at the edges; packing absorbs the transposes
-// and turns every operand read of the product into a sequential stream.
-// One work-item of sgemm_cpu = one 6×16 block of C: rows 6·i, columns 16·j of batch z.
+// CPU-style: one work-item keeps a 6×16 block of C (rows 6·i, columns 16·j of batch z) in six
+// float16 accumulators and streams its six rows of op(A) and sixteen columns of op(B) straight from
+// the operands, one launch per product. Rows and columns past the edge repeat the last valid one
+// (their sums are computed and dropped), so every stored sum has the same fma order as any other.
 
 #define CPU_ROWS 6
 #define CPU_COLS 16
+
+inline void cpu_store(float16 acc, __global float* row, int cols, float alpha, float beta, int z, int i, int j0,
+                      EPILOGUE_PARAMETERS) {
+    if (cols == CPU_COLS && !has_bias && !has_residual) {
+        vstore16(beta == 0.0f ? alpha * acc : fma((float16)(beta), vload16(0, row), alpha * acc), 0, row);
+        return;
+    }
+    float values[CPU_COLS];
+    vstore16(acc, 0, values);
+    for (int j = 0; j < cols; ++j) {
+        const float v = beta == 0.0f ? alpha * values[j] : fma(beta, row[j], alpha * values[j]);
+        row[j] = gemm_epilogue(v, z, i, j0 + j, EPILOGUE_ARGUMENTS);
+    }
+}
+
+// global = (ceil(m/6) rounded up to 8, ceil(n/16), batch), local (8, 1, 1).
+__kernel void sgemm_cpu(__global const float* restrict A, __global const float* restrict B,
+                        __global float* restrict C, int m, int n, int k, int lda, int ldb,
+                        int offsetA, int offsetB, int offsetC, int strideA, int strideB, int strideC,
+                        float alpha, float beta, int transA, int transB, EPILOGUE_PARAMETERS) {
+    const int ib = get_global_id(0);
+    const int jb = get_global_id(1);
+    const int z = get_global_id(2);
+    const int i0 = ib * CPU_ROWS, j0 = jb * CPU_COLS;
+    if (i0 >= m || j0 >= n) return;
+    __global const float* a = A + offsetA + (size_t)z * strideA;
+    __global const float* b = B + offsetB + (size_t)z * strideB;
+    const int rows = min(CPU_ROWS, m - i0);
+    const int cols = min(CPU_COLS, n - j0);
+    const int i1 = i0 + min(1, rows - 1), i2 = i0 + min(2, rows - 1), i3 = i0 + min(3, rows - 1);
+    const int i4 = i0 + min(4, rows - 1), i5 = i0 + min(5, rows - 1);
+
+    float16 c0 = (float16)(0.0f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+    if (!transA && !transB && cols == CPU_COLS) {
+        const __global float *a0 = a + (size_t)i0 * lda, *a1 = a + (size_t)i1 * lda, *a2 = a + (size_t)i2 * lda;
+        const __global float *a3 = a + (size_t)i3 * lda, *a4 = a + (size_t)i4 * lda, *a5 = a + (size_t)i5 * lda;
+        const __global float* bp = b + j0;
+        for (int p = 0; p < k; ++p) {
+            const float16 bv = vload16(0, bp);
+            bp += ldb;
+            c0 = fma((float16)(a0[p]), bv, c0);
+            c1 = fma((float16)(a1[p]), bv, c1);
+            c2 = fma((float16)(a2[p]), bv, c2);
+            c3 = fma((float16)(a3[p]), bv, c3);
+            c4 = fma((float16)(a4[p]), bv, c4);
+            c5 = fma((float16)(a5[p]), bv, c5);
+        }
+    } else {
+        float column[CPU_COLS];
+        for (int p = 0; p < k; ++p) {
+            float16 bv;
+            if (!transB && cols == CPU_COLS) {
+                bv = vload16(0, b + (size_t)p * ldb + j0);
+            } else {
+                for (int j = 0; j < CPU_COLS; ++j) column[j] = B_AT(p, j0 + min(j, cols - 1));
+                bv = vload16(0, column);
+            }
+            c0 = fma((float16)(A_AT(i0, p)), bv, c0);
+            c1 = fma((float16)(A_AT(i1, p)), bv, c1);
+            c2 = fma((float16)(A_AT(i2, p)), bv, c2);
+            c3 = fma((float16)(A_AT(i3, p)), bv, c3);
+            c4 = fma((float16)(A_AT(i4, p)), bv, c4);
+            c5 = fma((float16)(A_AT(i5, p)), bv, c5);
+        }
+    }
+    __global float* c = C + offsetC + (size_t)z * strideC + (size_t)i0 * n + j0;
+    cpu_store(c0, c, cols, alpha, beta, z, i0, j0, EPILOGUE_ARGUMENTS);
+    if (rows > 1) cpu_store(c1, c + n, cols, alpha, beta, z, i0 + 1, j0, EPILOGUE_ARGUMENTS);
+    if (rows > 2) cpu_store(c2, c + 2 * n, cols, alpha, beta, z, i0 + 2, j0, EPILOGUE_ARGUMENTS);
+    if (rows > 3) cpu_store(c3, c + 3 * n, cols, alpha, beta, z, i0 + 3, j0, EPILOGUE_ARGUMENTS);
+    if (rows > 4) cpu_store(c4, c + 4 * n, cols, alpha, beta, z, i0 + 4, j0, EPILOGUE_ARGUMENTS);
+    if (rows > 5) cpu_store(c5, c + 5 * n, cols, alpha, beta, z, i0 + 5, j0, EPILOGUE_ARGUMENTS);
+}
+
+// Packed CPU-style, for products with many row blocks (m > 256), where packing pays: the host
+// first packs op(A) into 6-row panels (Ap[panel][p][6]) and op(B) into 16-column panels
+// (Bp[panel][p][16]), zero-padded at the edges, turning every operand read of the product into a
+// sequential stream; sgemm_cpu_packed then runs the same 6×16 blocks and fma order as sgemm_cpu.
+
 // Values of p each packing work-item moves.
 #define PACK_DEPTH 64
 
@@ -70,23 +163,11 @@ __kernel void pack_b(__global const float* restrict B, __global float* restrict 
     }
 }
 
-inline void cpu_store(float16 acc, __global float* row, int cols, float alpha, float beta) {
-    if (cols == CPU_COLS) {
-        vstore16(beta == 0.0f ? alpha * acc : fma((float16)(beta), vload16(0, row), alpha * acc), 0, row);
-        return;
-    }
-    float values[CPU_COLS];
-    vstore16(acc, 0, values);
-    for (int j = 0; j < cols; ++j) {
-        row[j] = beta == 0.0f ? alpha * values[j] : fma(beta, row[j], alpha * values[j]);
-    }
-}
-
 // global = (ceil(m/6) rounded up to 8, ceil(n/16), batch), local (8, 1, 1). Packed batch strides are 0 for a broadcast operand.
-__kernel void sgemm_cpu(__global const float* restrict Ap, __global const float* restrict Bp,
+__kernel void sgemm_cpu_packed(__global const float* restrict Ap, __global const float* restrict Bp,
                         __global float* restrict C, int m, int n, int k,
                         int packedStrideA, int packedStrideB, int offsetC, int strideC,
-                        float alpha, float beta) {
+                        float alpha, float beta, EPILOGUE_PARAMETERS) {
     const int ib = get_global_id(0);
     const int jb = get_global_id(1);
     const int z = get_global_id(2);
@@ -109,12 +190,12 @@ __kernel void sgemm_cpu(__global const float* restrict Ap, __global const float*
     __global float* c = C + offsetC + (size_t)z * strideC + (size_t)i0 * n + j0;
     const int rows = min(CPU_ROWS, m - i0);
     const int cols = min(CPU_COLS, n - j0);
-    cpu_store(c0, c, cols, alpha, beta);
-    if (rows > 1) cpu_store(c1, c + n, cols, alpha, beta);
-    if (rows > 2) cpu_store(c2, c + 2 * n, cols, alpha, beta);
-    if (rows > 3) cpu_store(c3, c + 3 * n, cols, alpha, beta);
-    if (rows > 4) cpu_store(c4, c + 4 * n, cols, alpha, beta);
-    if (rows > 5) cpu_store(c5, c + 5 * n, cols, alpha, beta);
+    cpu_store(c0, c, cols, alpha, beta, z, i0, j0, EPILOGUE_ARGUMENTS);
+    if (rows > 1) cpu_store(c1, c + n, cols, alpha, beta, z, i0 + 1, j0, EPILOGUE_ARGUMENTS);
+    if (rows > 2) cpu_store(c2, c + 2 * n, cols, alpha, beta, z, i0 + 2, j0, EPILOGUE_ARGUMENTS);
+    if (rows > 3) cpu_store(c3, c + 3 * n, cols, alpha, beta, z, i0 + 3, j0, EPILOGUE_ARGUMENTS);
+    if (rows > 4) cpu_store(c4, c + 4 * n, cols, alpha, beta, z, i0 + 4, j0, EPILOGUE_ARGUMENTS);
+    if (rows > 5) cpu_store(c5, c + 5 * n, cols, alpha, beta, z, i0 + 5, j0, EPILOGUE_ARGUMENTS);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -131,7 +212,7 @@ __kernel __attribute__((reqd_work_group_size(WG, WG, 1)))
 void sgemm_tiled(__global const float* restrict A, __global const float* restrict B,
                  __global float* restrict C, int m, int n, int k, int lda, int ldb,
                  int offsetA, int offsetB, int offsetC, int strideA, int strideB, int strideC,
-                 float alpha, float beta, int transA, int transB) {
+                 float alpha, float beta, int transA, int transB, EPILOGUE_PARAMETERS) {
     __local float As[TILE_K][TILE + 1];
     __local float Bs[TILE_K][TILE + 1];
     const int tx = get_local_id(0);
@@ -180,7 +261,8 @@ void sgemm_tiled(__global const float* restrict A, __global const float* restric
             const int j = col0 + tx + s * WG;
             if (j >= n) continue;
             __global float* out = c + (size_t)i * n + j;
-            *out = beta == 0.0f ? alpha * acc[r][s] : fma(beta, *out, alpha * acc[r][s]);
+            const float v = beta == 0.0f ? alpha * acc[r][s] : fma(beta, *out, alpha * acc[r][s]);
+            *out = gemm_epilogue(v, z, i, j, EPILOGUE_ARGUMENTS);
         }
     }
 }

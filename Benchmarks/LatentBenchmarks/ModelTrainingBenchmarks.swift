@@ -8,10 +8,11 @@ import LatentCompute
 public enum ModelTrainingBenchmarks {
     /// `configs` maps a model type ("ddpm", "vae", "vqvae") to its configuration JSON (default "{}",
     /// the reference models); vqvae_ema_train_step is the VQ-VAE's with "ema": true added.
-    /// `batch` replaces every op's batch size (64 and 128) when set.
+    /// `batch` replaces every op's batch size (64 and 128) when set; `clip` clips every step's
+    /// gradient norm.
     public static func cases(
         quick: Bool, data: ImageDataset, configs: [String: String] = [:],
-        batch: Int? = nil
+        batch: Int? = nil, clip: Float? = nil
     ) throws -> [BenchmarkCase] {
         func name(_ model: String, _ reference: String) -> String { configs[model] == nil ? reference : "\(model) custom" }
         let unet = configs["ddpm"] ?? "{}", vae = configs["vae"] ?? "{}", vq = configs["vqvae"] ?? "{}"
@@ -20,29 +21,29 @@ public enum ModelTrainingBenchmarks {
         return unetBatches.map { b in
             step(
                 "unet_train_step", DDPMModel.self, config: unet, name: name("ddpm", "fmnist-small"), batch: b,
-                learningRate: 2e-4, data: data)
+                learningRate: 2e-4, data: data, clip: clip)
         } + [
             step(
                 "vae_train_step", ConvVAE.self, config: vae, name: name("vae", "fmnist-conv"), batch: batch ?? 128,
-                learningRate: 1e-3, data: data),
+                learningRate: 1e-3, data: data, clip: clip),
             step(
                 "vqvae_train_step", VQVAE.self, config: vq, name: name("vqvae", "fmnist-vq"), batch: batch ?? 128,
-                learningRate: 1e-3, data: data),
+                learningRate: 1e-3, data: data, clip: clip),
             step(
                 "vqvae_ema_train_step", VQVAE.self, config: try withEMA(vq), name: name("vqvae", "fmnist-vq") + " ema",
-                batch: batch ?? 128, learningRate: 1e-3, data: data),
+                batch: batch ?? 128, learningRate: 1e-3, data: data, clip: clip),
         ]
             + unetBatches.flatMap { b in
                 [
                     step(
                         "autoencoder_train_step", AutoencoderKL.self, config: autoencoder, name: name("autoencoder", "small"), batch: b,
-                        learningRate: 1e-3, data: data),
+                        learningRate: 1e-3, data: data, clip: clip),
                     step(
                         "ldm_train_step", LatentDiffusionModel.self, config: ldm, name: name("ldm", "DiT-mini/1 on 4x7x7"), batch: b,
-                        learningRate: 1e-4, data: data),
+                        learningRate: 1e-4, data: data, clip: clip),
                     step(
                         "dit_train_step", DiTDiffusionModel.self, config: dit, name: name("dit", "DiT-mini/4 on pixels"), batch: b,
-                        learningRate: 1e-4, data: data),
+                        learningRate: 1e-4, data: data, clip: clip),
                 ]
             } + flowCases(quick: quick, data: data, configs: configs, batch: batch)
     }
@@ -61,13 +62,14 @@ public enum ModelTrainingBenchmarks {
     /// Times `Trainer.trainStep` of a `type` model on the first `batch` images of `data`.
     static func step(
         _ op: String, _ type: any GenerativeModel.Type, config: String, name: String, batch: Int,
-        learningRate: Float, data: ImageDataset
+        learningRate: Float, data: ImageDataset, clip: Float? = nil
     ) -> BenchmarkCase {
         BenchmarkCase(op: op, shape: "batch \(batch) \(name)", items: Double(batch)) { device in
             let images = try firstImages(of: data, count: batch)
             let loader = try BatchLoader(dataset: images, batchSize: batch, seed: 0, shuffle: false, scaling: type.pixelScaling)
             let model = try type.init(configJSON: config, device: device, seed: 0)
-            let training = TrainingConfiguration(steps: Int.max, batchSize: batch, learningRate: learningRate)
+            let training = TrainingConfiguration(
+                steps: Int.max, batchSize: batch, learningRate: learningRate, gradientClip: clip)
             if let ldm = model as? LatentDiffusionModel {
                 // Training reads the cached latents, as `latent train ldm` does (encoded once, untimed).
                 ldm.latentCache = try LatentCache.encode(images, with: ldm.autoencoder, fingerprint: "bench")

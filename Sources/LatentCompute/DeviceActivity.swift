@@ -6,6 +6,9 @@ public struct DeviceActivity: Sendable, Equatable, CustomStringConvertible {
     public var uploads = 0
     public var downloads = 0
     public var waits = 0
+    /// Launches per kernel name (OpenCL's kernel function names, e.g. "sgemm_cpu"): where the
+    /// launches of a step go.
+    public var launchesByKernel: [String: Int] = [:]
 
     public init() {}
 
@@ -16,6 +19,10 @@ public struct DeviceActivity: Sendable, Equatable, CustomStringConvertible {
         d.uploads = uploads - earlier.uploads
         d.downloads = downloads - earlier.downloads
         d.waits = waits - earlier.waits
+        for (kernel, count) in launchesByKernel {
+            let difference = count - (earlier.launchesByKernel[kernel] ?? 0)
+            if difference != 0 { d.launchesByKernel[kernel] = difference }
+        }
         return d
     }
 
@@ -29,7 +36,12 @@ final class ActivityCounter: @unchecked Sendable {
     private let state = Locked(DeviceActivity())
 
     var value: DeviceActivity { state.withLock { $0 } }
-    func launch() { state.withLock { $0.launches += 1 } }
+    func launch(_ kernel: String) {
+        state.withLock {
+            $0.launches += 1
+            $0.launchesByKernel[kernel, default: 0] += 1
+        }
+    }
     func upload() { state.withLock { $0.uploads += 1 } }
     /// A blocking read: a download and a wait.
     func download() {

@@ -20,4 +20,12 @@ public protocol DeviceRuntime: AnyObject, Sendable {
     /// Kernel launches, transfers and blocking waits since the device was created. The CPU backend
     /// runs its kernels synchronously and counts only transfers.
     var activity: DeviceActivity { get }
+    /// Bytes a composed kernel may take for one scratch buffer (the convolution's column matrix):
+    /// a GPU's memory lets a whole batch run as one product instead of chunks.
+    var scratchBudgetBytes: Int { get }
+}
+
+extension DeviceRuntime {
+    /// 16 MiB unless the backend knows its memory.
+    public var scratchBudgetBytes: Int { 16 << 20 }
 }

@@ -57,6 +57,19 @@ public protocol FusedKernels: AnyObject, Sendable {
         _ input: any DeviceBuffer, _ gradOutput: any DeviceBuffer, _ gradWeight: any DeviceBuffer,
         geometry: ConvGeometry, outChannels: Int) throws
 
+    // MARK: products with an epilogue (Kernels/gemm.cl, CPU/GEMMEpilogue.swift)
+    /// `gemm`, then per element (z, i, j) of C: residual + (value + bias) as `GemmEpilogue` says.
+    /// The batch matrices of C must not overlap.
+    func gemmEpilogue(
+        _ a: any DeviceBuffer, _ b: any DeviceBuffer, _ c: any DeviceBuffer, shape: GemmShape,
+        epilogue: GemmEpilogue) throws
+    /// `conv2d`, then the epilogue over the output viewed as [batch, outChannels, outH·outW]
+    /// (a bias is (0, 1, 0); a per-image, per-channel addend (outChannels, 1, 0); a residual
+    /// (outChannels·outH·outW, outH·outW, 1)).
+    func conv2dEpilogue(
+        _ input: any DeviceBuffer, weight: any DeviceBuffer, _ output: any DeviceBuffer,
+        geometry: ConvGeometry, outChannels: Int, epilogue: GemmEpilogue) throws
+
     // MARK: norm (Kernels/norm.cl, CPU/Norm.swift). LayerNorm over D is groupNorm(batch: rows, channels: D, spatial: 1, groups: 1).
     /// x viewed as [batch, channels, spatial]; for each (n, g) over channels/groups × spatial elements:
     /// out = (x − mean)·rstd·gamma[c] + beta[c], rstd = 1/sqrt(var + epsilon) (population variance).

@@ -28,9 +28,12 @@ struct BenchTrainCommand: ParsableCommand {
     var config = "{}"
     @Option(help: ArgumentHelp("Every op at this batch size instead of 64 and 128.", visibility: .hidden))
     var batch: Int?
+    @Option(help: "Clip the gradient norm to this value in every step (as `latent train --clip`).")
+    var clip: Float?
 
     func validate() throws {
         if let batch, batch < 1 { throw ValidationError("--batch must be positive") }
+        if let clip, !(clip > 0) { throw ValidationError("--clip must be positive") }
     }
 
     func run() throws {
@@ -50,8 +53,10 @@ struct BenchTrainCommand: ParsableCommand {
             printError("Fashion-MNIST not found (\(MNISTFormat.fashionMNISTFolder)); timing on random images")
             dataset = try ModelTrainingBenchmarks.randomImages()
         }
-        let cases = try ModelTrainingBenchmarks.cases(quick: quick, data: dataset, configs: configs, batch: batch)
-            .filter { filter == nil || $0.op.contains(filter!) }
+        let cases = try ModelTrainingBenchmarks.cases(
+            quick: quick, data: dataset, configs: configs, batch: batch, clip: clip
+        )
+        .filter { filter == nil || $0.op.contains(filter!) }
         let devices = try deviceOptions.devices()
         if !json { print(BenchmarkResult.header) }
         var failed = false

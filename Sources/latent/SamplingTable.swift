@@ -72,6 +72,10 @@ extension SamplingMeasurement {
             "uploads_per_step": Double(activity.uploads) / Double(max(stepsTimed, 1)),
         ]
         object["peak_rss_increase_bytes"] = peakRSSIncreaseBytes
+        // Where the launches go: per kernel and step (OpenCL; the CPU backend counts none).
+        if !activity.launchesByKernel.isEmpty {
+            object["launches_per_step_by_kernel"] = activity.launchesByKernel.mapValues { Double($0) / Double(max(stepsTimed, 1)) }
+        }
         return object
     }
 }

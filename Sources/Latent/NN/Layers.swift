@@ -24,12 +24,19 @@ public final class Linear: Module, UnaryLayer {
 
     public override var localParameters: [(String, Tensor)] { [("weight", weight)] + (bias.map { [("bias", $0)] } ?? []) }
 
-    public func callAsFunction(_ x: Tensor) throws -> Tensor {
+    public func callAsFunction(_ x: Tensor) throws -> Tensor { try callAsFunction(x, adding: nil) }
+
+    /// adding + (x·Wᵀ + b), `adding` broadcast to the output [rows, out] of a 2-D x (a residual,
+    /// or an embedding summed in); the bias and `adding` ride in the product's epilogue when
+    /// nothing is recorded.
+    public func callAsFunction(_ x: Tensor, adding residual: Tensor?) throws -> Tensor {
         guard x.shape.last == weight.shape[1] else {
             throw ComputeError.shapeMismatch("Linear(\(weight.shape[1]) → \(weight.shape[0])) applied to \(x.shape)")
         }
-        let flat = try x.reshaped([-1, weight.shape[1]]).matmul(weight, transposeOther: true)
-        let y = try bias.map { try flat + $0 } ?? flat
+        guard residual == nil || x.rank == 2 else {
+            throw ComputeError.shapeMismatch("Linear with an addend takes [rows, \(weight.shape[1])], got \(x.shape)")
+        }
+        let y = try x.reshaped([-1, weight.shape[1]]).matmul(weight, transposeOther: true, bias: bias, residual: residual)
         return try y.reshaped(Array(x.shape.dropLast()) + [weight.shape[0]])
     }
 }
@@ -61,6 +68,12 @@ public final class Conv2d: Module, UnaryLayer {
 
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
         try x.conv2d(weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
+    }
+
+    /// adding + conv(x), `adding` broadcast to the output (a residual, or a per-channel addend
+    /// [N, O, 1, 1]); one kernel with the convolution when nothing is recorded.
+    public func callAsFunction(_ x: Tensor, adding addend: Tensor?) throws -> Tensor {
+        try x.conv2d(weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups, adding: addend)
     }
 }
 

@@ -103,15 +103,28 @@ public final class SGD: Optimizer {
 }
 
 /// Scales gradients so their global L2 norm is at most `maxNorm`; returns the norm before clipping.
-/// (One host read per call: the norm decides the scale.)
+/// (One host read per call, of every gradient's squared norm at once: the norm decides the scale.)
 public func clipGradientNorm(_ gradients: inout Gradients, parameters: [(String, Tensor)], maxNorm: Float) throws -> Float {
-    var total = 0.0
-    var present: [Tensor] = []
-    for (_, p) in parameters {
-        guard let g = gradients[p] else { continue }
-        present.append(p)
-        total += Double(try g.square().sum().item())
+    let squares = try Tensor.readScalars(squaredGradientNorms(gradients, parameters: parameters))
+    return try clipGradientNorm(&gradients, parameters: parameters, maxNorm: maxNorm, squaredNorms: squares)
+}
+
+/// Σ g² of every parameter's gradient, in parameter order (parameters without one are skipped),
+/// as device scalars: read them with the step's other scalars (`Tensor.readScalars`).
+public func squaredGradientNorms(_ gradients: Gradients, parameters: [(String, Tensor)]) throws -> [Tensor] {
+    try withoutGrad { try parameters.compactMap { _, p in try gradients[p].map { try $0.square().sum() } } }
+}
+
+/// `clipGradientNorm` with the squared norms already read (`squaredGradientNorms`, same order):
+/// the norm is their sum in Float64, in parameter order.
+public func clipGradientNorm(
+    _ gradients: inout Gradients, parameters: [(String, Tensor)], maxNorm: Float, squaredNorms: [Float]
+) throws -> Float {
+    let present = parameters.map(\.1).filter { gradients[$0] != nil }
+    guard present.count == squaredNorms.count else {
+        throw ComputeError.invalidArgument("\(squaredNorms.count) squared norms for \(present.count) gradients")
     }
+    let total = squaredNorms.reduce(0.0) { $0 + Double($1) }
     let norm = Float(total.squareRoot())
     if norm.isFinite, norm > maxNorm {
         let scale = maxNorm / (norm + 1e-6)

@@ -8,15 +8,16 @@ import LatentCompute
 /// already makes, so checking gradients costs device reductions, not a synchronisation. Only when
 /// the probe is not finite does `diagnose` read tensors back to name the first bad one.
 enum NonFiniteCheck {
-    /// The loss value, or NaN when the loss or any gradient is not finite.
-    static func probe(loss: Tensor, gradients: Gradients, parameters: [(String, Tensor)]) throws -> Float {
+    /// The loss, or NaN when the loss or any gradient is not finite: a device scalar, read with
+    /// the step's other scalars.
+    static func probe(loss: Tensor, gradients: Gradients, parameters: [(String, Tensor)]) throws -> Tensor {
         try withoutGrad {
             var total = loss
             for (_, p) in parameters {
                 guard let g = gradients[p] else { continue }
                 total = try total + g.sum() * 0
             }
-            return try total.item()
+            return total
         }
     }
 

@@ -69,15 +69,23 @@ public final class Trainer {
         let lossTensor = try lossTransform?(step + 1, output.loss) ?? output.loss
         var gradients = try lossTensor.backward()
         let parameters = model.namedParameters()
-        // One scalar read per step, as before. When bad steps may be skipped, the gradients are
-        // folded into it on the device (NaN if any is not finite), so no bad update is applied;
+        // One host read per step: the loss, the metrics and (with --clip) every gradient's squared
+        // norm, gathered on the device first. When bad steps may be skipped, the gradients are
+        // folded into the loss on the device (NaN if any is not finite), so no bad update is applied;
         // otherwise a bad update shows in the next step's loss, and `checkpoint()` refuses to
-        // save non-finite weights, so the last good checkpoint survives either way.
-        var loss =
+        // save non-finite weights, so the last good checkpoint survives either way. Data parallel
+        // reads the squared norms after averaging the gradients, and the metrics as it averages them.
+        let alone = group.size == 1
+        let lossScalar =
             configuration.skipNonFinite > 0
             ? try NonFiniteCheck.probe(loss: lossTensor, gradients: gradients, parameters: parameters)
-            : try lossTensor.item()
-        var averagedMetrics: [(String, Float)]?
+            : lossTensor
+        let squares = alone && configuration.gradientClip != nil ? try squaredGradientNorms(gradients, parameters: parameters) : []
+        let metricTensors = alone ? output.metrics.map(\.1) : []
+        let scalars = try Tensor.readScalars([lossScalar] + metricTensors + squares)
+        var loss = scalars[0]
+        var averagedMetrics: [(String, Float)]? =
+            alone ? Array(zip(output.metrics.map(\.0), scalars[1..<(1 + metricTensors.count)])) : nil
         if group.size > 1 {
             // The average is NaN when any rank's is, so every rank takes the same decision below.
             (loss, averagedMetrics) = try averageAcrossRanks(
@@ -98,7 +106,11 @@ public final class Trainer {
         }
         var norm: Float?
         if let clip = configuration.gradientClip {
-            norm = try clipGradientNorm(&gradients, parameters: parameters, maxNorm: clip)
+            norm =
+                alone
+                ? try clipGradientNorm(
+                    &gradients, parameters: parameters, maxNorm: clip, squaredNorms: Array(scalars.suffix(squares.count)))
+                : try clipGradientNorm(&gradients, parameters: parameters, maxNorm: clip)
         }
         let rate = configuration.schedule.rate(atStep: step + 1)
         optimizer.learningRate = rate

@@ -3,16 +3,45 @@
 /// loop that keeps the column matrix in cache (CPU/ConvFused.swift) and falls back here when the
 /// batch is too small to split across threads.
 ///
-/// Chunks keep each column matrix under `ConvGeometry.compositeColumnBudgetBytes`: the whole
-/// batch's would be 347 MB for 64 images of a 3×3 convolution over 192 channels at 28×28, more
-/// than the rest of a U-Net's sampling memory. A chunk's images are copied into small staging
-/// buffers (the kernels take whole buffers, not offsets); a batch that fits runs without copies.
+/// Chunks keep each column matrix under the device's `scratchBudgetBytes` (16 MiB on the CPU; an
+/// eighth of the memory on OpenCL): the whole batch's would be 347 MB for 64 images of a 3×3
+/// convolution over 192 channels at 28×28. A chunk's images are copied into small staging buffers
+/// (the kernels take whole buffers, not offsets); a batch that fits runs without copies, as one
+/// im2col and one product.
 extension FusedKernels where Self: Device {
     public func conv2d(
         _ input: any DeviceBuffer, weight: any DeviceBuffer, _ output: any DeviceBuffer,
         geometry g: ConvGeometry, outChannels: Int
     ) throws {
         try composedConv2d(input, weight: weight, output, geometry: g, outChannels: outChannels)
+    }
+
+    public func conv2dEpilogue(
+        _ input: any DeviceBuffer, weight: any DeviceBuffer, _ output: any DeviceBuffer,
+        geometry g: ConvGeometry, outChannels: Int, epilogue: GemmEpilogue
+    ) throws {
+        try composedConv2dEpilogue(input, weight: weight, output, geometry: g, outChannels: outChannels, epilogue: epilogue)
+    }
+
+    /// One chunk: im2col and the product with the epilogue in it; several: the convolution, then
+    /// the epilogue's adds over the whole output.
+    func composedConv2dEpilogue(
+        _ input: any DeviceBuffer, weight: any DeviceBuffer, _ output: any DeviceBuffer,
+        geometry g: ConvGeometry, outChannels: Int, epilogue: GemmEpilogue
+    ) throws {
+        let rows = g.columnRows, pixels = g.outHeight * g.outWidth
+        guard g.batch > 0, outChannels > 0, pixels > 0 else { return }
+        let shape = GemmShape(
+            batch: g.batch, m: outChannels, n: pixels, k: rows, strideA: 0, strideB: rows * pixels,
+            strideC: outChannels * pixels)
+        try epilogue.validate(for: shape)
+        guard g.compositeChunks(budget: scratchBudgetBytes).count == 1, rows > 0 else {
+            try conv2d(input, weight: weight, output, geometry: g, outChannels: outChannels)
+            return try applyEpilogue(epilogue, to: output, shape: shape)
+        }
+        let cols = try makeBuffer(byteCount: g.batch * rows * pixels * 4)
+        try im2col(input, cols, geometry: g)
+        try gemmEpilogue(weight, cols, output, shape: shape, epilogue: epilogue)
     }
 
     public func conv2dBackwardInput(
@@ -35,7 +64,7 @@ extension FusedKernels where Self: Device {
     ) throws {
         let rows = g.columnRows, pixels = g.outHeight * g.outWidth
         guard g.batch > 0, outChannels > 0, pixels > 0 else { return }
-        let chunks = g.compositeChunks()
+        let chunks = g.compositeChunks(budget: scratchBudgetBytes)
         let cols = try makeBuffer(byteCount: chunks[0].count * rows * pixels * 4)
         try forEachChunk(chunks, reading: input, imageSize: g.imageSize, writing: output, imageSize: outChannels * pixels) {
             images, x, y in
@@ -55,7 +84,7 @@ extension FusedKernels where Self: Device {
     ) throws {
         let rows = g.columnRows, pixels = g.outHeight * g.outWidth
         guard g.batch > 0, g.imageSize > 0 else { return }
-        let chunks = g.compositeChunks()
+        let chunks = g.compositeChunks(budget: scratchBudgetBytes)
         let cols = try makeBuffer(byteCount: max(1, chunks[0].count * rows * pixels) * 4)
         try forEachChunk(chunks, reading: gradOutput, imageSize: outChannels * pixels, writing: gradInput, imageSize: g.imageSize) {
             images, gy, gx in
@@ -79,7 +108,7 @@ extension FusedKernels where Self: Device {
             try fill(gradWeight, count: size, value: 0)
             return
         }
-        let chunks = g.compositeChunks()
+        let chunks = g.compositeChunks(budget: scratchBudgetBytes)
         let images = chunks[0].count
         let cols = try makeBuffer(byteCount: images * rows * pixels * 4)
         let perImage = try makeBuffer(byteCount: images * size * 4)
@@ -137,16 +166,14 @@ extension FusedKernels where Self: Device {
 }
 
 extension ConvGeometry {
-    /// The most column-matrix bytes one composite-path chunk may hold (at least one image's worth).
-    static let compositeColumnBudgetBytes = 16 << 20
-
     /// Floats of one input image.
     var imageSize: Int { channels * height * width }
 
-    /// Consecutive image ranges whose column matrices fit the budget; one range when the batch does.
-    func compositeChunks() -> [Range<Int>] {
+    /// Consecutive image ranges whose column matrices fit `budget` bytes (at least one image per
+    /// range); one range when the batch does.
+    func compositeChunks(budget: Int) -> [Range<Int>] {
         let perImage = max(1, columnRows * outHeight * outWidth * 4)
-        let images = max(1, min(batch, Self.compositeColumnBudgetBytes / perImage))
+        let images = max(1, min(batch, budget / perImage))
         return stride(from: 0, to: batch, by: images).map { $0..<Swift.min(batch, $0 + images) }
     }
 

@@ -20,6 +20,7 @@ public final class PrimitivesOnlyDevice: Device {
     public var memoryUsage: MemoryUsage { base.memoryUsage }
     public func resetPeakMemory() { base.resetPeakMemory() }
     public var activity: DeviceActivity { base.activity }
+    public var scratchBudgetBytes: Int { base.scratchBudgetBytes }
 
     // MARK: primitive kernels
     public func fill(_ out: any DeviceBuffer, count: Int, value: Float) throws { try base.fill(out, count: count, value: value) }

@@ -1,10 +1,12 @@
 /// 2-D convolution and its transpose, NCHW, as im2col/col2im plus batched GEMM on the tensor's device.
 extension Tensor {
     /// Cross-correlation like PyTorch's `conv2d`: self [N, C, H, W], weight [O, C/groups, kh, kw],
-    /// bias [O] or nil → [N, O, outH, outW].
+    /// bias [O] or nil → [N, O, outH, outW]. `adding` (broadcast to the output) gives
+    /// adding + (conv + bias): a residual connection or a per-channel time embedding, added in the
+    /// product's epilogue when nothing is recorded.
     public func conv2d(
         _ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
-        dilation: Int = 1, groups: Int = 1
+        dilation: Int = 1, groups: Int = 1, adding addend: Tensor? = nil
     ) throws -> Tensor {
         guard rank == 4, weight.rank == 4 else {
             throw ComputeError.shapeMismatch("conv2d needs input [N, C, H, W] and weight [O, C/groups, kh, kw], got \(shape) and \(weight.shape)")
@@ -18,6 +20,11 @@ extension Tensor {
             throw ComputeError.invalidArgument("conv2d: stride \(stride), padding \(padding), dilation \(dilation)")
         }
         if let bias, bias.shape != [o] { throw ComputeError.shapeMismatch("conv2d bias \(bias.shape), expected [\(o)]") }
+        let recording = Tensor.records([self, weight, bias, addend])
+        if let addend, groups > 1 || recording {
+            let out = try conv2d(weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
+            return try addend + out
+        }
         if groups > 1 {
             // Each group is an independent convolution over its slice of channels.
             let outputs = try (0..<groups).map { g in
@@ -28,20 +35,41 @@ extension Tensor {
             }
             return try Tensor.concat(outputs, axis: 1)
         }
-        let recording = GradMode.isEnabled && ([self, weight] + (bias.map { [$0] } ?? [])).contains(where: \.requiresGrad)
-        if kh == 1, kw == 1, stride == 1, padding == 0, !recording {
-            // Inference: a 1×1 convolution is one product per image, W [O, C] · x[n] [C, H·W],
-            // with no column matrix (training keeps the convolution kernels, whose weight gradient
-            // sums over the batch without an [N, O, C] intermediate).
-            let product = try weight.reshaped([o, c]).matmul(reshaped([n, c, h * w]))
-            return try (bias.map { try product + $0.reshaped([o, 1]) } ?? product).reshaped([n, o, h, w])
-        }
         let geometry = ConvGeometry(
             batch: n, channels: c, height: h, width: w, kernelHeight: kh, kernelWidth: kw,
             stride: (stride, stride), padding: (padding, padding), dilation: (dilation, dilation))
         let (oh, ow) = (geometry.outHeight, geometry.outWidth)
         guard oh > 0, ow > 0 else {
             throw ComputeError.shapeMismatch("conv2d: kernel \(kh)x\(kw) does not fit input \(h)x\(w) with padding \(padding)")
+        }
+        let pointwise = kh == 1 && kw == 1 && stride == 1 && padding == 0
+        if !recording,
+            let epilogue = try Tensor.epilogue(
+                bias: bias?.reshaped([o, 1, 1]), residual: addend, over: [n, o, oh, ow], groups: [[0], [1], [2, 3]],
+                on: device)
+        {
+            let out = try Tensor.empty([n, o, oh, ow], on: device)
+            if pointwise {
+                // W [O, C] · x[n] [C, H·W] per image, as below.
+                try device.gemmEpilogue(
+                    weight.buffer, buffer, out.buffer,
+                    shape: GemmShape(batch: n, m: o, n: h * w, k: c, strideA: 0, strideB: c * h * w, strideC: o * h * w),
+                    epilogue: epilogue)
+            } else {
+                try device.conv2dEpilogue(buffer, weight: weight.buffer, out.buffer, geometry: geometry, outChannels: o, epilogue: epilogue)
+            }
+            return out
+        }
+        if let addend {
+            // An addend the epilogue cannot read with one stride per axis group: add it separately.
+            return try addend + conv2d(weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
+        }
+        if pointwise, !recording {
+            // Inference: a 1×1 convolution is one product per image, W [O, C] · x[n] [C, H·W],
+            // with no column matrix (training keeps the convolution kernels, whose weight gradient
+            // sums over the batch without an [N, O, C] intermediate).
+            let product = try weight.reshaped([o, c]).matmul(reshaped([n, c, h * w]))
+            return try (bias.map { try product + $0.reshaped([o, 1]) } ?? product).reshaped([n, o, h, w])
         }
         let out = try withoutGrad { () -> Tensor in
             let product = try Tensor.empty([n, o, oh, ow], on: device)

@@ -58,6 +58,8 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
     let launchLock = Locked(())
     let counter = ActivityCounter()
     public var activity: DeviceActivity { counter.value }
+    /// Finish the queue after every launch (LATENT_OPENCL_SYNC=1; tests set it directly).
+    var synchronizesEveryLaunch = OpenCLDevice.synchronizesEveryLaunchByDefault
 
     init(entry: OpenCLRuntime.Entry, api: OpenCLAPI) throws(ComputeError) {
         self.info = entry.info
@@ -83,10 +85,15 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
     // MARK: memory
 
     /// Every fused kernel has its own OpenCL implementation (Kernels/*.cl), except the convolution,
-    /// which runs the composed im2col + GEMM default (Composed/ComposedConvolution.swift).
+    /// which runs the composed im2col + GEMM default (Composed/ComposedConvolution.swift; its
+    /// epilogue rides on the product's, gemmEpilogue).
     public func supports(_ kernel: KernelName) -> Bool {
-        ![.conv2d, .conv2dBackwardInput, .conv2dBackwardWeight].contains(kernel)
+        ![.conv2d, .conv2dEpilogue, .conv2dBackwardInput, .conv2dBackwardWeight].contains(kernel)
     }
+
+    /// An eighth of the device's memory, within one allocation: a U-Net's largest column matrix
+    /// at batch 64 (173 MB) is one product on any device with 2 GB, instead of 11 chunks of 16 MiB.
+    public var scratchBudgetBytes: Int { max(16 << 20, min(maxAllocationBytes, info.globalMemoryBytes / 8)) }
 
     public func makeBuffer(byteCount: Int) throws -> any DeviceBuffer { try pool.allocate(byteCount: byteCount) }
 

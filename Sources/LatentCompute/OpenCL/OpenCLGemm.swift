@@ -19,13 +19,25 @@ enum OpenCLGemmVariant: String, Sendable, CaseIterable {
 
 extension OpenCLDevice {
     public func gemm(_ a: any DeviceBuffer, _ b: any DeviceBuffer, _ c: any DeviceBuffer, shape: GemmShape) throws {
-        try gemm(a, b, c, shape: shape, variant: OpenCLGemmVariant.choose(for: self))
+        try gemm(a, b, c, shape: shape, epilogue: GemmEpilogue(), variant: OpenCLGemmVariant.choose(for: self))
+    }
+
+    /// The product with its epilogue in the same launch (the bias and residual adds of a layer).
+    public func gemmEpilogue(
+        _ a: any DeviceBuffer, _ b: any DeviceBuffer, _ c: any DeviceBuffer, shape: GemmShape, epilogue: GemmEpilogue
+    ) throws {
+        try epilogue.validate(for: shape)
+        guard shape.k > 0, shape.alpha != 0 else {
+            // The scaling kernel has no epilogue: compose (a case no layer produces).
+            return try composedGemmEpilogue(a, b, c, shape: shape, epilogue: epilogue)
+        }
+        try gemm(a, b, c, shape: shape, epilogue: epilogue, variant: OpenCLGemmVariant.choose(for: self))
     }
 
     /// The product with an explicit kernel variant (tests run both on any device).
     func gemm(
         _ a: any DeviceBuffer, _ b: any DeviceBuffer, _ c: any DeviceBuffer, shape s: GemmShape,
-        variant: OpenCLGemmVariant
+        epilogue: GemmEpilogue = GemmEpilogue(), variant: OpenCLGemmVariant
     ) throws {
         guard s.batch >= 0, s.m >= 0, s.n >= 0, s.k >= 0, s.strideA >= 0, s.strideB >= 0, s.strideC >= 0 else {
             throw ComputeError.invalidArgument("gemm: negative size in \(s)")
@@ -58,35 +70,44 @@ extension OpenCLDevice {
 
         // Fixed work-group sizes and runtime transpose flags: PoCL compiles a kernel once per
         // work-group size, so letting the driver pick sizes per shape would recompile per shape.
-        let transA = KernelArgument.int(s.transposeA ? 1 : 0), transB = KernelArgument.int(s.transposeB ? 1 : 0)
         let lda = s.transposeA ? s.m : s.k
         let ldb = s.transposeB ? s.k : s.n
-        switch variant {
-        case .cpu:
-            try cpuStyleGemm(
-                a, b, c, shape: s, transA: transA, transB: transB, lda: lda, ldb: ldb,
-                launches: launches, perLaunch: perLaunch)
-        case .gpu:
-            for z in 0..<launches {
+        let extra = epilogueArguments(epilogue, fallback: c)
+        for z in 0..<launches {
+            let operands: [KernelArgument] = [
+                .buffer(a), .buffer(b), .buffer(c),
+                .int(Int32(s.m)), .int(Int32(s.n)), .int(Int32(s.k)), .int(Int32(lda)), .int(Int32(ldb)),
+                .int(Int32(z * s.strideA)), .int(Int32(z * s.strideB)), .int(Int32(z * s.strideC)),
+                .int(Int32(s.strideA)), .int(Int32(s.strideB)), .int(Int32(s.strideC)),
+                .float(s.alpha), .float(s.beta), .int(s.transposeA ? 1 : 0), .int(s.transposeB ? 1 : 0),
+            ]
+            switch variant {
+            case .cpu where s.m > Self.directGemmMaxRows:
+                try packedGemm(a, b, c, shape: s, z: z, perLaunch: perLaunch, lda: lda, ldb: ldb, epilogue: extra)
+            case .cpu:
+                try launch(
+                    family: "gemm", kernel: "sgemm_cpu", global: [roundUp((s.m + 5) / 6, 8), (s.n + 15) / 16, perLaunch],
+                    local: [8, 1, 1], arguments: operands + extra)
+            case .gpu:
                 try launch(
                     family: "gemm", kernel: "sgemm_tiled",
                     global: [(s.n + 63) / 64 * 16, (s.m + 63) / 64 * 16, perLaunch], local: [16, 16, 1],
-                    arguments: [
-                        .buffer(a), .buffer(b), .buffer(c),
-                        .int(Int32(s.m)), .int(Int32(s.n)), .int(Int32(s.k)), .int(Int32(lda)), .int(Int32(ldb)),
-                        .int(Int32(z * s.strideA)), .int(Int32(z * s.strideB)), .int(Int32(z * s.strideC)),
-                        .int(Int32(s.strideA)), .int(Int32(s.strideB)), .int(Int32(s.strideC)),
-                        .float(s.alpha), .float(s.beta), transA, transB,
-                    ])
+                    arguments: operands + extra)
             }
         }
     }
 
-    /// The CPU-style product: pack op(A) into 6-row panels and op(B) into 16-column panels
-    /// (zero-padded, transposes absorbed), then one work-item per 6×16 block of C.
-    private func cpuStyleGemm(
-        _ a: any DeviceBuffer, _ b: any DeviceBuffer, _ c: any DeviceBuffer, shape s: GemmShape,
-        transA: KernelArgument, transB: KernelArgument, lda: Int, ldb: Int, launches: Int, perLaunch: Int
+    /// The most rows a CPU-style product reads straight from its operands. Taller products pack A
+    /// and B first (three launches): every 6-row block re-reads B's columns, and from a few dozen
+    /// blocks on a sequential packed copy is faster than strided rows (measured on PoCL: a 1024³
+    /// product is faster packed, a U-Net convolution's 64 × 784 × 576 direct).
+    static let directGemmMaxRows = 256
+
+    /// The packed CPU-style product of batch slice z: pack op(A) into 6-row panels and op(B) into
+    /// 16-column panels (zero-padded, transposes absorbed), then one work-item per 6×16 block of C.
+    private func packedGemm(
+        _ a: any DeviceBuffer, _ b: any DeviceBuffer, _ c: any DeviceBuffer, shape s: GemmShape, z: Int, perLaunch: Int,
+        lda: Int, ldb: Int, epilogue: [KernelArgument]
     ) throws {
         let panelsA = (s.m + 5) / 6, panelsB = (s.n + 15) / 16
         let sizeA = panelsA * 6 * s.k, sizeB = panelsB * 16 * s.k
@@ -98,28 +119,35 @@ extension OpenCLDevice {
         let packedA = try makeBuffer(byteCount: batchesA * sizeA * 4)
         let packedB = try makeBuffer(byteCount: batchesB * sizeB * 4)
         let depthChunks = (s.k + 63) / 64
-        for z in 0..<launches {
-            try launch(
-                family: "gemm", kernel: "pack_a", global: [panelsA, depthChunks, batchesA], local: [1, 1, 1],
-                arguments: [
-                    .buffer(a), .buffer(packedA), .int(Int32(s.m)), .int(Int32(s.k)), .int(Int32(lda)),
-                    .int(Int32(z * s.strideA)), .int(Int32(s.strideA)), transA,
-                ])
-            try launch(
-                family: "gemm", kernel: "pack_b", global: [panelsB, depthChunks, batchesB], local: [1, 1, 1],
-                arguments: [
-                    .buffer(b), .buffer(packedB), .int(Int32(s.n)), .int(Int32(s.k)), .int(Int32(ldb)),
-                    .int(Int32(z * s.strideB)), .int(Int32(s.strideB)), transB,
-                ])
-            try launch(
-                family: "gemm", kernel: "sgemm_cpu", global: [roundUp(panelsA, 8), panelsB, perLaunch],
-                local: [8, 1, 1],
-                arguments: [
-                    .buffer(packedA), .buffer(packedB), .buffer(c), .int(Int32(s.m)), .int(Int32(s.n)), .int(Int32(s.k)),
-                    .int(Int32(s.strideA == 0 ? 0 : sizeA)), .int(Int32(s.strideB == 0 ? 0 : sizeB)),
-                    .int(Int32(z * s.strideC)), .int(Int32(s.strideC)), .float(s.alpha), .float(s.beta),
-                ])
+        try launch(
+            family: "gemm", kernel: "pack_a", global: [panelsA, depthChunks, batchesA], local: [1, 1, 1],
+            arguments: [
+                .buffer(a), .buffer(packedA), .int(Int32(s.m)), .int(Int32(s.k)), .int(Int32(lda)),
+                .int(Int32(z * s.strideA)), .int(Int32(s.strideA)), .int(s.transposeA ? 1 : 0),
+            ])
+        try launch(
+            family: "gemm", kernel: "pack_b", global: [panelsB, depthChunks, batchesB], local: [1, 1, 1],
+            arguments: [
+                .buffer(b), .buffer(packedB), .int(Int32(s.n)), .int(Int32(s.k)), .int(Int32(ldb)),
+                .int(Int32(z * s.strideB)), .int(Int32(s.strideB)), .int(s.transposeB ? 1 : 0),
+            ])
+        try launch(
+            family: "gemm", kernel: "sgemm_cpu_packed", global: [roundUp(panelsA, 8), panelsB, perLaunch],
+            local: [8, 1, 1],
+            arguments: [
+                .buffer(packedA), .buffer(packedB), .buffer(c), .int(Int32(s.m)), .int(Int32(s.n)), .int(Int32(s.k)),
+                .int(Int32(s.strideA == 0 ? 0 : sizeA)), .int(Int32(s.strideB == 0 ? 0 : sizeB)),
+                .int(Int32(z * s.strideC)), .int(Int32(s.strideC)), .float(s.alpha), .float(s.beta),
+            ] + epilogue)
+    }
+
+    /// The ten epilogue arguments of the product kernels (flags 0 and `fallback` for absent operands).
+    private func epilogueArguments(_ e: GemmEpilogue, fallback: any DeviceBuffer) -> [KernelArgument] {
+        func operand(_ o: GemmEpilogue.Operand?) -> [KernelArgument] {
+            guard let o else { return [.buffer(fallback), .int(0), .int(0), .int(0), .int(0)] }
+            return [.buffer(o.buffer), .int(Int32(o.batchStride)), .int(Int32(o.rowStride)), .int(Int32(o.columnStride)), .int(1)]
         }
+        return operand(e.bias) + operand(e.residual)
     }
 }
 

@@ -1,5 +1,11 @@
 import COpenCL
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// One argument of an OpenCL kernel launch, in the kernel's parameter order.
 public enum KernelArgument {
     case buffer(any DeviceBuffer)
@@ -72,7 +78,24 @@ extension OpenCLDevice {
             }
             try clCheck(status, "clEnqueueNDRangeKernel(\(kernel))")
         }
-        counter.launch()
+        counter.launch(kernel)
+        if synchronizesEveryLaunch { try finishLaunch(of: kernel) }
+    }
+
+    /// LATENT_OPENCL_SYNC=1: finishes the queue after every launch, so an error surfaces at the
+    /// kernel that caused it (a debugging mode; it serialises host and device).
+    static var synchronizesEveryLaunchByDefault: Bool {
+        guard let value = getenv("LATENT_OPENCL_SYNC") else { return false }
+        return !["", "0"].contains(String(cString: value))
+    }
+
+    /// clFinish after a launch, naming the kernel when it fails.
+    func finishLaunch(of kernel: String) throws {
+        counter.wait()
+        let status = api.finish(queue.raw)
+        guard status == CL_SUCCESS else {
+            throw ComputeError.openCL(call: "clFinish after kernel \(kernel) (LATENT_OPENCL_SYNC=1)", code: status)
+        }
     }
 
     /// Checks that an element count fits the kernels' 32-bit indexing and returns it as Int32.

@@ -9,9 +9,9 @@ public enum KernelName: Hashable, Sendable, CaseIterable {
     case select, clamp, affine, axpby, modulate
     case reduce(ReduceOp)
     case softmax, logSoftmax
-    case sgemm
+    case sgemm, gemmEpilogue
     case randomUniform, randomNormal
-    case im2col, col2im, conv2d, conv2dBackwardInput, conv2dBackwardWeight
+    case im2col, col2im, conv2d, conv2dEpilogue, conv2dBackwardInput, conv2dBackwardWeight
     case groupNorm, layerNorm, groupNormSiLU, groupNormBackward, layerNormBackward
     case unaryBackward(UnaryOp)
     case softmaxBackward, logSoftmaxBackward, dropout, oneHot, bceWithLogits
@@ -24,8 +24,8 @@ public enum KernelName: Hashable, Sendable, CaseIterable {
         [.fill, .copy, .copyStrided, .gather, .scatterAdd]
             + UnaryOp.allCases.map(KernelName.unary) + BinaryOp.allCases.map(KernelName.binary)
             + [.select, .clamp, .affine, .axpby, .modulate]
-            + ReduceOp.allCases.map(KernelName.reduce) + [.softmax, .logSoftmax, .sgemm, .randomUniform, .randomNormal]
-            + [.im2col, .col2im, .conv2d, .conv2dBackwardInput, .conv2dBackwardWeight]
+            + ReduceOp.allCases.map(KernelName.reduce) + [.softmax, .logSoftmax, .sgemm, .gemmEpilogue, .randomUniform, .randomNormal]
+            + [.im2col, .col2im, .conv2d, .conv2dEpilogue, .conv2dBackwardInput, .conv2dBackwardWeight]
             + [.groupNorm, .layerNorm, .groupNormSiLU, .groupNormBackward, .layerNormBackward]
             + UnaryOp.allCases.map(KernelName.unaryBackward)
             + [.softmaxBackward, .logSoftmaxBackward, .dropout, .oneHot, .bceWithLogits]
@@ -74,9 +74,9 @@ public enum KernelName: Hashable, Sendable, CaseIterable {
         case .fill, .copy, .copyStrided, .gather, .scatterAdd: "copy"
         case .unary, .binary, .select, .clamp, .affine, .axpby, .modulate: "elementwise"
         case .reduce, .softmax, .logSoftmax: "reduce"
-        case .sgemm: "gemm"
+        case .sgemm, .gemmEpilogue: "gemm"
         case .randomUniform, .randomNormal: "random"
-        case .im2col, .col2im, .conv2d, .conv2dBackwardInput, .conv2dBackwardWeight: "conv"
+        case .im2col, .col2im, .conv2d, .conv2dEpilogue, .conv2dBackwardInput, .conv2dBackwardWeight: "conv"
         case .groupNorm, .layerNorm, .groupNormSiLU, .groupNormBackward, .layerNormBackward: "norm"
         case .unaryBackward, .softmaxBackward, .logSoftmaxBackward, .dropout, .oneHot, .bceWithLogits: "backward"
         case .attention, .attentionBackward: "attention"
@@ -87,7 +87,8 @@ public enum KernelName: Hashable, Sendable, CaseIterable {
     }
 
     static let fusedRequirements: Set<String> = [
-        "clamp", "axpby", "modulate", "softmaxBackward", "dropout", "bceWithLogits", "conv2d", "conv2dBackwardInput",
+        "clamp", "axpby", "modulate", "softmaxBackward", "dropout", "bceWithLogits", "gemmEpilogue", "conv2d", "conv2dEpilogue",
+        "conv2dBackwardInput",
         "conv2dBackwardWeight", "groupNorm", "groupNormSiLU", "groupNormBackward", "attention", "attentionBackward",
         "nearestCode", "gaussianLogDensity", "gaussianScatter", "adamStep", "sgdStep",
     ]

@@ -60,8 +60,9 @@ public struct KernelCase: Sendable {
 public enum KernelRegistry {
     /// Every kernel of the kernel set, one spec per `KernelName` (a test checks it both ways).
     public static var all: [KernelSpec] {
-        copyKernels + elementwiseKernels + modulateKernels + reduceKernels + gemmKernels + randomKernels
-            + convKernels + convProductKernels + normKernels + backwardKernels + attentionKernels + codebookKernels + mixtureKernels + optimKernels
+        copyKernels + elementwiseKernels + modulateKernels + reduceKernels + gemmKernels + gemmEpilogueKernels + randomKernels
+            + convKernels + convProductKernels + normKernels + backwardKernels + attentionKernels + codebookKernels + mixtureKernels
+            + optimKernels
     }
 
     /// The spec of one kernel.

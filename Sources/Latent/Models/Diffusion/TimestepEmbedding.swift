@@ -27,3 +27,30 @@ public enum TimestepEmbedding {
         try Tensor(values(timesteps, dimension: dimension), shape: [timesteps.count, dimension], on: device)
     }
 }
+
+/// The sinusoidal embeddings of timesteps 0..<rows on one device, uploaded once: a batch that
+/// shares one timestep (every sampler step) takes its row in one launch, with no upload.
+final class TimestepEmbeddingTable {
+    private var table: Tensor?
+    private let dimension: Int
+
+    init(dimension: Int) { self.dimension = dimension }
+
+    /// [B, dimension] for `timesteps`: from the table when they are all equal, else uploaded.
+    func embeddings(_ timesteps: [Int], on device: any Device) throws -> Tensor {
+        guard let t = timesteps.first, t >= 0, timesteps.allSatisfy({ $0 == t }) else {
+            return try TimestepEmbedding.tensor(timesteps, dimension: dimension, on: device)
+        }
+        let rows = try self.rows(covering: t, on: device)
+        return try rows.repeatingRow(t, count: timesteps.count)
+    }
+
+    /// The table, rebuilt (at least 1000 rows, the usual T) when it lacks row t or lives elsewhere.
+    private func rows(covering t: Int, on device: any Device) throws -> Tensor {
+        if let table, table.device === device, t < table.shape[0] { return table }
+        let count = Swift.max(1000, t + 1)
+        let built = try TimestepEmbedding.tensor(Array(0..<count), dimension: dimension, on: device)
+        table = built
+        return built
+    }
+}

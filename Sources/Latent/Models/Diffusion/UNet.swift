@@ -34,6 +34,12 @@ public final class UNet: Module {
     public let normOut: GroupNorm
     public let convOut: Conv2d
     private let downList: IndexedModuleList, middleList: IndexedModuleList, upList: IndexedModuleList
+    /// temb's two linear layers (the Sequential's "0" and "2"), called directly so that the class
+    /// embedding is added in the second one's epilogue.
+    private let timeInput: Linear, timeOutput: Linear
+    /// Per-step inputs kept on the device: the timestep embeddings and the null-class index.
+    private let timestepTable: TimestepEmbeddingTable
+    private let nullIndex: Tensor?
 
     /// Builds the network with PyTorch's default initialisation drawn from `initializer`'s Philox stream.
     public init(_ configuration: UNetConfiguration = UNetConfiguration(), initializer: ParameterInitializer) throws {
@@ -41,10 +47,9 @@ public final class UNet: Module {
         self.configuration = configuration
         device = initializer.device
         let c = configuration, ch = c.channels, tc = c.timeChannels, groups = c.normGroups
-        timeEmbedding = Sequential([
-            try Linear(ch, tc, initializer: initializer), Activation(.silu),
-            try Linear(tc, tc, initializer: initializer),
-        ])
+        let timeIn = try Linear(ch, tc, initializer: initializer), timeOut = try Linear(tc, tc, initializer: initializer)
+        timeEmbedding = Sequential([timeIn, Activation(.silu), timeOut])
+        (timeInput, timeOutput) = (timeIn, timeOut)
         classEmbedding = try c.numClasses.map { try Embedding($0 + 1, tc, initializer: initializer) }
         convIn = try Conv2d(c.inChannels, ch, kernelSize: 3, padding: 1, initializer: initializer)
 
@@ -94,6 +99,8 @@ public final class UNet: Module {
         convOut = try Conv2d(current, c.inChannels, kernelSize: 3, padding: 1, initializer: initializer)
         try zeroParameter(convOut.weight)
         try zeroParameter(convOut.bias)
+        timestepTable = TimestepEmbeddingTable(dimension: ch)
+        nullIndex = try c.numClasses.map { try Tensor(indices: [Int32($0)], shape: [1], on: initializer.device) }
         downList = IndexedModuleList(down.map(\.module))
         middleList = IndexedModuleList(middle)
         upList = IndexedModuleList(up.map(\.module))
@@ -128,21 +135,24 @@ public final class UNet: Module {
         guard timesteps.count == batch else {
             throw ComputeError.shapeMismatch("UNet: \(timesteps.count) timesteps for a batch of \(batch)")
         }
-        var temb = try timeEmbedding(TimestepEmbedding.tensor(timesteps, dimension: c.channels, on: x.device))
+        // temb = Linear(SiLU(Linear(sinusoidal(t)))) [+ class_emb(y)], the class term added in the
+        // second product's epilogue.
+        var classTerm: Tensor?
         if let classEmbedding, let nullClass {
-            let null = try Tensor(indices: [Int32(nullClass)], shape: [1], on: x.device)
+            let null = try nullIndex.flatMap { $0.device === x.device ? $0 : nil } ?? Tensor(indices: [Int32(nullClass)], shape: [1], on: x.device)
             if let labels {
                 guard labels.shape == [batch] else { throw ComputeError.shapeMismatch("UNet labels \(labels.shape) for a batch of \(batch)") }
                 var embedded = try classEmbedding(labels)
                 if let nullMask {
                     embedded = try Tensor.select(nullMask.reshaped([batch, 1]), classEmbedding(null), embedded)
                 }
-                temb = try temb + embedded
+                classTerm = embedded
             } else {
-                temb = try temb + classEmbedding(null)
+                classTerm = try classEmbedding(null)
             }
         }
-        let activated = try temb.silu()
+        let hidden = try timeInput(timestepTable.embeddings(timesteps, on: x.device)).silu()
+        let activated = try timeOutput(hidden, adding: classTerm).silu()
 
         var skips = [try convIn(x)]
         for stage in down {

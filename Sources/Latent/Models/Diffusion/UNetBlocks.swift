@@ -51,16 +51,16 @@ public final class UNetResBlock: Module {
     /// x [B, Cin, H, W]; `activatedTime` = SiLU(temb) [B, 4C] (computed once per forward by the U-Net).
     /// Dropout is applied in training mode when `dropoutNoise` is given.
     public func callAsFunction(_ x: Tensor, activatedTime: Tensor, dropoutNoise: NoiseStream?) throws -> Tensor {
-        // SiLU in place on the fresh GroupNorm outputs when sampling (applyingInPlace).
-        var h = try conv1(norm1.silu(x))
+        // The time projection, the residual and every bias are added in the products' epilogues
+        // when sampling (the same sums as the separate adds while training).
         let projected = try timeProjection(activatedTime)
-        h = try h + projected.reshaped([projected.shape[0], projected.shape[1], 1, 1])
+        var h = try conv1(norm1.silu(x), adding: projected.reshaped([projected.shape[0], projected.shape[1], 1, 1]))
         h = try norm2.silu(h)
         if training, dropout > 0, let noise = dropoutNoise {
             h = try h.dropout(probability: dropout, seed: noise.seed, offset: noise.takeRows(h.shape[0], perRow: h.count / h.shape[0]))
         }
-        h = try conv2(h)
-        return try (shortcut.map { try $0(x) } ?? x) + h
+        guard let shortcut else { return try conv2(h, adding: x) }
+        return try shortcut(x, adding: conv2(h))
     }
 }
 
@@ -91,15 +91,13 @@ public final class UNetAttentionBlock: Module {
         let h = try norm(x).reshaped([b, c, hgt * wid])
         // (W·h)ᵀ + bias = hᵀ·Wᵀ + bias: [B, HW, C].
         func project(_ conv: Conv2d) throws -> Tensor {
-            let w = try conv.weight.reshaped([c, c])
-            let y = try h.matmul(w, transposeSelf: true, transposeOther: true)
-            return try conv.bias.map { try y + $0 } ?? y
+            try h.matmul(conv.weight.reshaped([c, c]), transposeSelf: true, transposeOther: true, bias: conv.bias)
         }
         let attended = try Tensor.attention(query: project(q), key: project(k), value: project(v))  // [B, HW, C]
-        // proj_out: W·attendedᵀ + bias → [B, C, HW].
-        var out = try projectionOut.weight.reshaped([c, c]).matmul(attended, transposeOther: true)
-        if let bias = projectionOut.bias { out = try out + bias.reshaped([c, 1]) }
-        return try x + out.reshaped([b, c, hgt, wid])
+        // x + (proj_out: W·attendedᵀ + bias) → [B, C, HW], bias and residual in the product's epilogue.
+        let out = try projectionOut.weight.reshaped([c, c]).matmul(
+            attended, transposeOther: true, bias: projectionOut.bias?.reshaped([c, 1]), residual: x.reshaped([b, c, hgt * wid]))
+        return try out.reshaped([b, c, hgt, wid])
     }
 }
 
