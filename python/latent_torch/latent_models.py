@@ -1,25 +1,27 @@
 """Checkpoint-level twins of Latent's "autoencoder", "dit" and "ldm" models: the state_dict keys of
 each equal the names in a Latent checkpoint (Sources/Latent/Models/DiT/DiTDiffusionModel.swift,
 Sources/Latent/Models/LatentDiffusion/LatentDiffusionModel.swift)."""
+import inspect
+
 import torch
 
 from .autoencoder import AutoencoderKL
 from .diffusion import GaussianDiffusion
 from .dit import DiT
 
-AUTOENCODER_KEYS = ("in_ch", "ch", "ch_mult", "num_res_blocks", "z_channels", "norm_groups", "dropout", "kl_weight")
-DIT_KEYS = ("input_size", "patch_size", "in_channels", "hidden_size", "depth", "num_heads", "mlp_ratio", "num_classes",
-            "learn_sigma")
+def _build(cls, config):
+    """cls(**config) without the keys its constructor does not take (Latent records more, such as
+    the autoencoder's "resolution")."""
+    accepted = inspect.signature(cls.__init__).parameters
+    return cls(**{k: v for k, v in (config or {}).items() if k in accepted})
 
 
 def autoencoder_from_config(config):
-    """An AutoencoderKL for a Latent autoencoder config (keys the twin does not take, such as
-    "resolution", are only recorded)."""
-    return AutoencoderKL(**{k: v for k, v in (config or {}).items() if k in AUTOENCODER_KEYS})
+    return _build(AutoencoderKL, config)
 
 
 def dit_from_config(config):
-    return DiT(**{k: v for k, v in (config or {}).items() if k in DIT_KEYS})
+    return _build(DiT, config)
 
 
 class DiTDiffusion(torch.nn.Module):
