@@ -6,6 +6,7 @@
 # classifier's features of the samples; not the reference statistics). Every run uses the same seed, so
 # all samplers start from the same x_T.
 # Usage: [SAMPLERS="ddim dpmpp-2m euler heun"] [STEPS="10 20 50"] [LATENT=.build/release/latent] \
+#   [FID_ARGS="--guidance 1"] \
 #   tools/sampler_table.sh [CHECKPOINT] [COUNT] [OUT]   (default: models/fmnist-ddpm, 1000 images, sampler-table)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,7 @@ CHECKPOINT=${1:-models/fmnist-ddpm/checkpoint.safetensors}
 COUNT=${2:-1000}
 OUT=${3:-sampler-table}
 SAMPLERS=${SAMPLERS:-ddim dpmpp-2m euler heun}
+read -r -a FID_EXTRA <<< "${FID_ARGS:-}"   # more `latent fid` options, e.g. a guidance scale
 STEPS=${STEPS:-10 20 50}
 mkdir -p "$OUT"
 lines="$OUT/sampler_table.jsonl"
@@ -21,7 +23,7 @@ lines="$OUT/sampler_table.jsonl"
 for sampler in $SAMPLERS; do
   for steps in $STEPS; do
     echo "$sampler, $steps steps, $COUNT images" >&2
-    "$LATENT" fid "$CHECKPOINT" --sampler "$sampler" --steps "$steps" --count "$COUNT" --batch-size 125 --json \
+    "$LATENT" fid "$CHECKPOINT" --sampler "$sampler" --steps "$steps" --count "$COUNT" --batch-size 125 "${FID_EXTRA[@]}" --json \
       2> >(grep -v '^sampled' >&2) >> "$lines"
   done
 done

@@ -49,6 +49,18 @@ func latent(_ arguments: [String]) throws -> RunResult {
     try runToCompletion(latentProcess(arguments))
 }
 
+/// Runs each case and expects a clean failure: a non-zero exit that is not a signal, and one line on
+/// standard error (argument-parser's usage lines aside) containing every fragment.
+func expectOneLineErrors(_ cases: [([String], [String])]) throws {
+    for (arguments, fragments) in cases {
+        let r = try latent(arguments)
+        #expect(r.status != 0 && r.status < 128, "\(arguments): status \(r.status)")
+        let lines = r.error.split(separator: "\n").filter { !$0.hasPrefix("Usage") && !$0.isEmpty && !$0.hasPrefix("  See") }
+        #expect(lines.count == 1, "\(arguments): \(r.error)")
+        for fragment in fragments { #expect(r.error.contains(fragment), "\(arguments): '\(r.error)' lacks '\(fragment)'") }
+    }
+}
+
 /// A temporary folder removed when the value goes away.
 final class Scratch {
     let path: String

@@ -18,13 +18,7 @@ import Testing
             // More steps than the model has timesteps.
             (["sample", ddpm, "--sampler", "dpmpp-2m", "--steps", "1001", "--out", NSTemporaryDirectory() + "x"], ["1001", "1000"]),
         ]
-        for (arguments, fragments) in cases {
-            let r = try latent(arguments)
-            #expect(r.status != 0 && r.status < 128, "\(arguments): status \(r.status)")
-            let lines = r.error.split(separator: "\n").filter { !$0.hasPrefix("Usage") && !$0.isEmpty && !$0.hasPrefix("  See") }
-            #expect(lines.count == 1, "\(arguments): \(r.error)")
-            for fragment in fragments { #expect(r.error.contains(fragment), "\(arguments): '\(r.error)' lacks '\(fragment)'") }
-        }
+        try expectOneLineErrors(cases)
     }
 
     @Test func sampleAndBenchTakeTheODESolvers() throws {

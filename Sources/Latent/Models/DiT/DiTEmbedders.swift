@@ -44,18 +44,7 @@ public final class DiTTimestepEmbedder: Module {
     /// [B, dim] host values in the official float32 operation order: w_i = exp(−ln(10⁴)·i/half),
     /// [cos(t·w), sin(t·w)] (a zero column appended for odd dim).
     public static func frequencies(_ timesteps: [Int], dimension: Int) -> [Float] {
-        let half = dimension / 2
-        let scale = Float(-Foundation.log(10000.0))
-        let w = (0..<half).map { Foundation.exp(scale * Float($0) / Float(half)) }
-        var out = [Float](repeating: 0, count: timesteps.count * dimension)
-        for (row, t) in timesteps.enumerated() {
-            for (i, wi) in w.enumerated() {
-                let argument = Float(t) * wi
-                out[row * dimension + i] = Foundation.cos(argument)
-                out[row * dimension + half + i] = Foundation.sin(argument)
-            }
-        }
-        return out
+        SinusoidalEmbedding.rows(timesteps, dimension: dimension, denominator: dimension / 2, cosineFirst: true)
     }
 
     public func callAsFunction(_ timesteps: [Int], on device: any Device) throws -> Tensor {

@@ -9,22 +9,32 @@ import LatentCompute
 public enum TimestepEmbedding {
     public static func values(_ timesteps: [Int], dimension: Int) -> [Float] {
         let half = dimension / 2
-        // torch: exp(Float(−ln 10⁴) · arange(half) / (half − 1)), all in float32.
-        let scale = Float(-Foundation.log(10000.0))
-        let frequencies = (0..<half).map { Foundation.exp(scale * Float($0) / Float(Swift.max(half - 1, 1))) }
-        var out = [Float](repeating: 0, count: timesteps.count * dimension)
-        for (row, t) in timesteps.enumerated() {
-            for (i, w) in frequencies.enumerated() {
-                let argument = Float(t) * w
-                out[row * dimension + i] = Foundation.sin(argument)
-                out[row * dimension + half + i] = Foundation.cos(argument)
-            }
-        }
-        return out
+        return SinusoidalEmbedding.rows(timesteps, dimension: dimension, denominator: Swift.max(half - 1, 1), cosineFirst: false)
     }
 
     public static func tensor(_ timesteps: [Int], dimension: Int, on device: any Device) throws -> Tensor {
         try Tensor(values(timesteps, dimension: dimension), shape: [timesteps.count, dimension], on: device)
+    }
+}
+
+/// Sinusoidal rows shared by the U-Net's and DiT's timestep embeddings, in Float32 with torch's
+/// operation order: w_i = exp(Float(−ln 10⁴) · i / denominator) for i < dimension/2, then
+/// [sin(t·w), cos(t·w)] per row ([cos, sin] with `cosineFirst`); a zero column for odd dimensions.
+enum SinusoidalEmbedding {
+    static func rows(_ timesteps: [Int], dimension: Int, denominator: Int, cosineFirst: Bool) -> [Float] {
+        let half = dimension / 2
+        let scale = Float(-Foundation.log(10000.0))
+        let frequencies = (0..<half).map { Foundation.exp(scale * Float($0) / Float(denominator)) }
+        var out = [Float](repeating: 0, count: timesteps.count * dimension)
+        for (row, t) in timesteps.enumerated() {
+            for (i, w) in frequencies.enumerated() {
+                let argument = Float(t) * w
+                let (sine, cosine) = (Foundation.sin(argument), Foundation.cos(argument))
+                out[row * dimension + i] = cosineFirst ? cosine : sine
+                out[row * dimension + half + i] = cosineFirst ? sine : cosine
+            }
+        }
+        return out
     }
 }
 
