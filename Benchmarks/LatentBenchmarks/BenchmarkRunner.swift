@@ -28,9 +28,13 @@ public enum BenchmarkRunner {
         budgetSeconds: Double = 3
     ) throws -> BenchmarkResult {
         let body = try c.prepare(device)
+        // The warm-up call stays out of the counts: its one-time work (a flow's data-dependent
+        // initialisation, the first step's uploads) is not per step.
+        try body()
+        try device.synchronize()
         let before = device.activity
         var calls = 0
-        let (median, best) = try measure(on: device, repetitions: repetitions, budgetSeconds: budgetSeconds) {
+        let (median, best) = try measure(on: device, repetitions: repetitions, budgetSeconds: budgetSeconds, warmUp: false) {
             calls += 1
             try body()
         }
@@ -47,14 +51,17 @@ public enum BenchmarkRunner {
         return result
     }
 
-    /// The median and best wall time in milliseconds of `body` (synchronized), after one warm-up call:
+    /// The median and best wall time in milliseconds of `body` (synchronized), after one warm-up call
+    /// (unless `warmUp` is false):
     /// `repetitions` calls, or fewer (at least 3) once `budgetSeconds` has been spent.
     public static func measure(
-        on device: any Device, repetitions: Int, budgetSeconds: Double,
+        on device: any Device, repetitions: Int, budgetSeconds: Double, warmUp: Bool = true,
         _ body: () throws -> Void
     ) throws -> (median: Double, min: Double) {
-        try body()
-        try device.synchronize()
+        if warmUp {
+            try body()
+            try device.synchronize()
+        }
         var times: [Double] = []
         let start = DispatchTime.now().uptimeNanoseconds
         while times.count < repetitions {

@@ -76,7 +76,7 @@ public enum ModelTrainingBenchmarks {
             }
             let trainer = try Trainer(model: model, configuration: training, loader: loader, device: device)
             let first = try loader.batch(at: .start)
-            return { _ = try trainer.trainStep(on: first) }
+            return { try trainer.trainStep(on: first) }
         }
     }
 

@@ -130,6 +130,17 @@ public protocol FusedKernels: AnyObject, Sendable {
     func adamStep(
         _ parameter: any DeviceBuffer, gradient: any DeviceBuffer, m: any DeviceBuffer, v: any DeviceBuffer,
         count: Int, hyper: AdamHyperparameters) throws
+    /// `adamStep` decided on the device, so a training step need not read anything back: where
+    /// apply[0] == 0 nothing changes; otherwise the gradient is multiplied by scale[0] (a clip
+    /// factor) and the step is bias-corrected with step[0] (a whole number ≥ 1, Adam's t) instead of
+    /// `hyper.step`. `apply`, `scale` and `step` are one-element device buffers.
+    func adamStepGated(
+        _ parameter: any DeviceBuffer, gradient: any DeviceBuffer, m: any DeviceBuffer, v: any DeviceBuffer,
+        count: Int, hyper: AdamHyperparameters, apply: any DeviceBuffer, scale: any DeviceBuffer,
+        step: any DeviceBuffer) throws
+    /// Per tensor k of `tensors` (`counts[k]` floats each): out[2k] = Σ x and out[2k + 1] = Σ x², for
+    /// many tensors in a few launches (gradient norms and finiteness checks of a training step).
+    func tensorSums(_ tensors: [any DeviceBuffer], counts: [Int], _ out: any DeviceBuffer) throws
     /// One SGD step with momentum (PyTorch semantics): g += wd·p; buf = firstStep ? g : μ·buf + g;
     /// p −= lr·(nesterov ? g + μ·buf : buf). With momentum 0 the buffer is untouched.
     func sgdStep(

@@ -11,6 +11,39 @@ extension Tensor {
         try device.adamStep(buffer, gradient: gradient.buffer, m: m.buffer, v: v.buffer, count: count, hyper: hyper)
     }
 
+    /// `adamStep` decided on the device: unchanged where `apply` holds 0, else the gradient times
+    /// `scale` and bias correction with t = `step` (one-element tensors; `hyper.step` is ignored).
+    public func adamStep(
+        gradient: Tensor, m: Tensor, v: Tensor, hyper: AdamHyperparameters, apply: Tensor, scale: Tensor, step: Tensor
+    ) throws {
+        try requireWritable("adamStepGated")
+        for t in [gradient, m, v] {
+            try requireSameDevice(t, "adamStepGated")
+            guard t.shape == shape else { throw ComputeError.shapeMismatch("adamStepGated: \(t.shape) beside parameter \(shape)") }
+        }
+        for t in [apply, scale, step] {
+            try requireSameDevice(t, "adamStepGated")
+            guard t.count == 1, t.dtype == .float32 else {
+                throw ComputeError.shapeMismatch("adamStepGated: apply, scale and step must hold one float each, not \(t.shape)")
+            }
+        }
+        try device.adamStepGated(
+            buffer, gradient: gradient.buffer, m: m.buffer, v: v.buffer, count: count, hyper: hyper,
+            apply: apply.buffer, scale: scale.buffer, step: step.buffer)
+    }
+
+    /// [Σ x, Σ x²] of every tensor, as one tensor [2·count] (sum, then sum of squares, per tensor),
+    /// in a few launches. Not differentiable; the tensors must share a device (`device` when empty).
+    public static func sumsAndSquares(of tensors: [Tensor], on device: any Device) throws -> Tensor {
+        let out = try Tensor.empty([2 * tensors.count], on: device)
+        for t in tensors {
+            try t.requireFloat("tensorSums")
+            try out.requireSameDevice(t, "tensorSums")
+        }
+        try device.tensorSums(tensors.map(\.buffer), counts: tensors.map(\.count), out.buffer)
+        return out
+    }
+
     /// One SGD step (momentum, Nesterov, weight decay as PyTorch) on this parameter in place.
     public func sgdStep(gradient: Tensor, momentumBuffer: Tensor, hyper: SGDHyperparameters) throws {
         try requireWritable("sgdStep")

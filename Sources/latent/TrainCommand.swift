@@ -41,6 +41,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "AdamW weight decay (0: plain Adam).") var weightDecay: Float = 0
     @Option(help: "Clip gradients to this global norm (0: off).") var clip: Float = 0
     @Option(help: "EMA decay of the weights kept for sampling (0: off).") var ema: Float = 0
+    @Flag(help: "Warm the EMA up: step n averages with decay min(--ema, (1 + n)/(10 + n)).") var emaWarmup = false
     @Option(help: "Model configuration as JSON, e.g. '{\"latent\": 32}' (default: the model's defaults).")
     var config = "{}"
     @Option(help: "Write a checkpoint every N steps.") var checkpointEvery = 500
@@ -56,6 +57,8 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         guard skipNonfinite >= 0 else { throw ValidationError("--skip-nonfinite must be 0 or more, not \(skipNonfinite)") }
+        guard !emaWarmup || ema > 0 else { throw ValidationError("--ema-warmup needs --ema DECAY") }
+        guard logEvery >= 1 else { throw ValidationError("--log-every must be 1 or more, not \(logEvery)") }
     }
 
     func run() throws {
@@ -125,7 +128,7 @@ struct TrainCommand: ParsableCommand {
         let training = TrainingConfiguration(
             steps: steps, batchSize: batch, learningRate: lr, warmupSteps: warmup, cosineDecay: cosine,
             weightDecay: weightDecay, gradientClip: clip > 0 ? clip : nil, emaDecay: ema > 0 ? ema : nil, seed: seed,
-            skipNonFinite: skipNonfinite)
+            skipNonFinite: skipNonfinite, logEvery: logEvery, emaWarmup: emaWarmup)
         let trainer = try Trainer(model: model, configuration: training, loader: loader, device: device, group: group)
         try RunFingerprint(
             configuration: "\(modelType.modelType) \(model.configJSON) \(training) ranks \(group.size) "
@@ -159,15 +162,22 @@ struct TrainCommand: ParsableCommand {
                 options: .atomic)
         }
         do {
+            // Values come from the device every --log-every steps only (the steps between never wait
+            // for it), so skipped steps are counted there too.
+            var skipsShown = trainer.skippedNonFinite
             try trainer.run { report in
-                if report.skippedNonFinite {
+                if report.valuesRead, trainer.skippedNonFinite > skipsShown {
                     progress.finish()
-                    print(
-                        "step \(report.step): loss or gradients not finite; step skipped "
-                            + "(\(trainer.skippedNonFinite) of --skip-nonfinite \(skipNonfinite))")
+                    let count = trainer.skippedNonFinite - skipsShown
+                    let which =
+                        count == 1 && report.skippedNonFinite
+                        ? "step \(report.step): loss or gradients not finite; step skipped"
+                        : "\(count) steps up to step \(report.step): loss or gradients not finite; steps skipped"
+                    print("\(which) (\(trainer.skippedNonFinite) of --skip-nonfinite \(skipNonfinite))")
+                    skipsShown = trainer.skippedNonFinite
                 }
-                progress.show(report, every: logEvery)
-                if report.step % logEvery == 0 || report.step == steps {
+                if report.valuesRead { progress.show(report, every: logEvery) }
+                if report.valuesRead, report.step % logEvery == 0 || report.step == steps {
                     try metrics.append(report, stepsPerSecond: progress.stepsPerSecond(at: report.step), elapsed: progress.elapsed)
                 }
                 if report.step % checkpointEvery == 0 { try save() }

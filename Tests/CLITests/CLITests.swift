@@ -140,6 +140,8 @@ func tinyDataset(in folder: Scratch, images: Int = 48) throws -> String {
     @Test(arguments: [
         ["vae"],
         ["vqvae", "--config", #"{"K": 16, "D": 4, "ema": true, "restart_after": 2, "restart_every": 2}"#],
+        // Clip factor, skip decision and Adam's t live on the device (issue #13); logged every 3 steps.
+        ["ddpm", "--config", CLITests.tinyDDPM, "--clip", "0.5", "--ema", "0.9", "--ema-warmup", "--skip-nonfinite", "2", "--log-every", "3"],
     ])
     func resumeIsBitExact(model: [String]) throws {
         let scratch = Scratch()
@@ -269,9 +271,25 @@ func tinyDataset(in folder: Scratch, images: Int = 48) throws -> String {
             ])
         for line in lines.values.joined() {
             #expect((line["images_per_s"] as? Double ?? 0) > 0 && (line["shape"] as? String ?? "").hasPrefix("batch 8 "), "\(line)")
+            // Counts are deterministic: a training step never waits for the device (issue #13).
+            #expect(line["host_syncs_per_step"] as? Double == 0, "\(line)")
         }
         let bad = try latent(["bench", "train", "--config", #"{"gan": {}}"#])
         #expect(bad.status != 0 && bad.status < 128 && bad.error.contains("gan"), "\(bad.error)")
+    }
+
+    /// With --clip (the norm and the clip factor on the device) on both backends: no host wait either.
+    @Test func benchTrainClipsWithoutHostWaits() throws {
+        let scratch = Scratch()
+        let data = try tinyDataset(in: scratch)
+        let r = try latent([
+            "bench", "train", "--quick", "--json", "--device", "all", "--data", data, "--batch", "4", "--clip", "0.01",
+            "--filter", "unet", "--config", #"{"ddpm": \#(Self.tinyDDPM)}"#,
+        ])
+        try #require(r.status == 0, "\(r.error)")
+        let lines = try benchLines(r)["unet_train_step"] ?? []
+        #expect(Set(lines.compactMap { $0["backend"] as? String }) == ["cpu", "opencl"], "\(lines)")
+        for line in lines { #expect(line["host_syncs_per_step"] as? Double == 0, "\(line)") }
     }
 
     /// The default subcommand keeps `latent bench [--quick] [--json] [--filter]` as it was.

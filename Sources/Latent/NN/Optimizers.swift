@@ -34,6 +34,11 @@ public final class Adam: Optimizer {
     }
 
     public func step(_ parameters: [(String, Tensor)], gradients: Gradients) throws {
+        if let deviceSteps {
+            // Steps decided on the device came before: take their count back to the host.
+            stepCount = Int(try deviceSteps.item())
+            self.deviceSteps = nil
+        }
         stepCount += 1
         let hyper = AdamHyperparameters(
             learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
@@ -51,6 +56,41 @@ public final class Adam: Optimizer {
         }
     }
 
+    /// Adam's t on the device while steps are decided there (`step(_:gradients:gate:)`).
+    private var deviceSteps: Tensor?
+
+    /// One update decided on the device, without a host read: parameters and moments change only
+    /// where `gate.apply` holds 1, each gradient is first multiplied by `gate.gradientScale`, and t
+    /// counts applied steps only, so a step gated off leaves the bias correction where it was (as a
+    /// step never called does). t is a Float on the device: exact up to 2²⁴ steps.
+    public func step(_ parameters: [(String, Tensor)], gradients: Gradients, gate: StepGate) throws {
+        let t = try deviceSteps ?? Tensor([Float(stepCount)], shape: [1], on: gate.apply.device)
+        deviceSteps = t
+        try t.assignAxpby(1, t, 1, gate.apply)
+        let hyper = AdamHyperparameters(
+            learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+            weightDecay: weightDecay, decoupledWeightDecay: decoupled, step: 1)
+        for (name, p) in parameters {
+            guard let g = gradients[p] else { continue }
+            let state = try moments(of: name, like: p)
+            try p.adamStep(gradient: g, m: state.m, v: state.v, hyper: hyper, apply: gate.apply, scale: gate.gradientScale, step: t)
+        }
+    }
+
+    /// Adam's t: `stepCount`, or after gated steps the count on the device (one host read).
+    public func readStepCount() throws -> Int {
+        guard let deviceSteps else { return stepCount }
+        return Int(try deviceSteps.item())
+    }
+
+    private func moments(of name: String, like p: Tensor) throws -> (m: Tensor, v: Tensor) {
+        if let state = moments[name] { return state }
+        order.append(name)
+        let state = (try Tensor.zeros(p.shape, on: p.device), try Tensor.zeros(p.shape, on: p.device))
+        moments[name] = state
+        return state
+    }
+
     public var state: [(String, Tensor)] {
         order.flatMap { name in [("exp_avg.\(name)", moments[name]!.m), ("exp_avg_sq.\(name)", moments[name]!.v)] }
     }
@@ -58,6 +98,7 @@ public final class Adam: Optimizer {
     /// Restores moments from a checkpoint (tensors named as in `state`) and the step count.
     public func restore(_ tensors: [String: Tensor], stepCount: Int) {
         self.stepCount = stepCount
+        deviceSteps = nil
         for (key, m) in tensors where key.hasPrefix("exp_avg.") {
             let name = String(key.dropFirst("exp_avg.".count))
             if let v = tensors["exp_avg_sq.\(name)"] {
@@ -65,6 +106,18 @@ public final class Adam: Optimizer {
                 moments[name] = (m, v)
             }
         }
+    }
+}
+
+/// What decides an optimizer step on the device (one-element tensors): `apply` 1 to update, 0 to
+/// leave everything as it is; `gradientScale` multiplies the gradients (a clip factor, else 1).
+public struct StepGate {
+    public let apply: Tensor
+    public let gradientScale: Tensor
+
+    public init(apply: Tensor, gradientScale: Tensor) {
+        self.apply = apply
+        self.gradientScale = gradientScale
     }
 }
 
@@ -149,8 +202,34 @@ public final class ExponentialMovingAverage {
     }
 
     public func update(_ parameters: [(String, Tensor)]) throws {
+        try update(parameters, decay: decay)
+    }
+
+    /// One update with another decay than `decay` (a warm-up's, `warmedUpDecay`).
+    public func update(_ parameters: [(String, Tensor)], decay: Float) throws {
         for ((_, s), (_, p)) in zip(shadow, parameters) {
             try s.assignAxpby(decay, s, 1 - decay, p)
+        }
+    }
+
+    /// The decay of update n (0 first) with warm-up, min(decay, (1 + n)/(10 + n)): the average
+    /// forgets the first, far-from-trained weights quickly (as timm's and many diffusion codebases do).
+    public func warmedUpDecay(update n: Int) -> Float {
+        Swift.min(decay, Float(1 + n) / Float(10 + n))
+    }
+
+    /// Sets every shadow to its parameter's current value (a copy).
+    public func reset(to parameters: [(String, Tensor)]) throws {
+        for ((_, s), (_, p)) in zip(shadow, parameters) { try s.assign(p) }
+    }
+
+    /// `update` where `apply` (one element on the device) holds 1; every shadow stays as it is where
+    /// it holds 0. No host read; two more launches per tensor than `update`.
+    public func update(_ parameters: [(String, Tensor)], apply: Tensor, decay: Float? = nil) throws {
+        let decay = decay ?? self.decay
+        for ((_, s), (_, p)) in zip(shadow, parameters) {
+            let moved = try Tensor.axpby(decay, s, 1 - decay, p)
+            try s.assign(Tensor.select(apply, moved, s))
         }
     }
 }

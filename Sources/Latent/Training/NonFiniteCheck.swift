@@ -1,26 +1,11 @@
 import LatentCompute
 
-/// Finds NaN and infinities in a training step without an extra host read per step.
-///
-/// `probe` folds every gradient into the loss on the device: loss + 0·Σᵢ sum(gᵢ) equals the loss
-/// exactly when everything is finite (x + 0 = x) and is NaN as soon as one gradient element is
-/// NaN or infinite (0·∞ = NaN). Reading that one scalar replaces the loss read the training loop
-/// already makes, so checking gradients costs device reductions, not a synchronisation. Only when
-/// the probe is not finite does `diagnose` read tensors back to name the first bad one.
+/// Names the tensor that made a training step non-finite. The step itself is checked on the
+/// device without a host read (`GradientSums.finiteProbe` folds every gradient into the loss:
+/// loss + 0·Σᵢ sum(gᵢ) is the loss exactly when everything is finite, NaN otherwise), and
+/// `DeviceStepControl` decides there; only when a read finds a failed step are tensors read back
+/// here to name the first bad one.
 enum NonFiniteCheck {
-    /// The loss, or NaN when the loss or any gradient is not finite: a device scalar, read with
-    /// the step's other scalars.
-    static func probe(loss: Tensor, gradients: Gradients, parameters: [(String, Tensor)]) throws -> Tensor {
-        try withoutGrad {
-            var total = loss
-            for (_, p) in parameters {
-                guard let g = gradients[p] else { continue }
-                total = try total + g.sum() * 0
-            }
-            return total
-        }
-    }
-
     /// Names the first non-finite tensor: a parameter (the cause when an earlier step already
     /// blew up), else the loss itself (an activation overflowed), else a gradient.
     static func diagnose(loss: Tensor, gradients: Gradients, parameters: [(String, Tensor)]) throws -> String {
@@ -34,6 +19,16 @@ enum NonFiniteCheck {
             return "the gradient of \(name) holds \(try firstNonFinite(g)) (loss \(value))"
         }
         return "a gradient sum overflowed (loss \(value)); every element is finite"
+    }
+
+    /// The culprit of a failed step whose gradients are gone (an earlier step than the last):
+    /// a parameter, else its loss, else a gradient (not named any more).
+    static func diagnose(loss: Float, parameters: [(String, Tensor)]) throws -> String {
+        for (name, p) in parameters where try !allFinite(p) {
+            return "parameter \(name) holds \(try firstNonFinite(p))"
+        }
+        if !loss.isFinite { return "the loss (an activation) is \(loss); all parameters are finite" }
+        return "a gradient was not finite (loss \(loss)); log every step (--log-every 1) to have it named"
     }
 
     private static func allFinite(_ t: Tensor) throws -> Bool {

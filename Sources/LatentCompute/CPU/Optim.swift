@@ -10,12 +10,34 @@ extension CPUDevice {
         _ parameter: any DeviceBuffer, gradient: any DeviceBuffer, m: any DeviceBuffer, v: any DeviceBuffer,
         count: Int, hyper: AdamHyperparameters
     ) throws {
+        try adamLoop(parameter, gradient: gradient, m: m, v: v, count: count, constants: AdamConstants(hyper), gradientScale: nil)
+    }
+
+    public func adamStepGated(
+        _ parameter: any DeviceBuffer, gradient: any DeviceBuffer, m: any DeviceBuffer, v: any DeviceBuffer,
+        count: Int, hyper: AdamHyperparameters, apply: any DeviceBuffer, scale: any DeviceBuffer,
+        step: any DeviceBuffer
+    ) throws {
+        guard try cpu(apply).floats[0] != 0 else { return }
+        var h = hyper
+        h.step = Int(try cpu(step).floats[0])
+        let factor = try cpu(scale).floats[0]
+        try adamLoop(
+            parameter, gradient: gradient, m: m, v: v, count: count, constants: AdamConstants(h),
+            gradientScale: factor == 1 ? nil : factor)
+    }
+
+    /// Adam's update with the constants of one step; `gradientScale` multiplies each gradient first.
+    private func adamLoop(
+        _ parameter: any DeviceBuffer, gradient: any DeviceBuffer, m: any DeviceBuffer, v: any DeviceBuffer,
+        count: Int, constants c: AdamConstants, gradientScale: Float?
+    ) throws {
         let pp = try cpu(parameter).floats, pg = try cpu(gradient).floats, pm = try cpu(m).floats, pv = try cpu(v).floats
-        let c = AdamConstants(hyper)
         parallelFor(count, grain: 32_768) { start, end in
             var i = start
             while i + FloatLanes.scalarCount <= end {
                 var p = loadLanes(pp, i), g = loadLanes(pg, i)
+                if let gradientScale { g *= gradientScale }
                 if c.coupledDecay != 0 { g += c.coupledDecay * p }
                 p *= c.decoupledFactor
                 let mi = c.beta1 * loadLanes(pm, i) + c.oneMinusBeta1 * g
@@ -28,6 +50,7 @@ extension CPUDevice {
             }
             while i < end {
                 var p = pp[i], g = pg[i]
+                if let gradientScale { g *= gradientScale }
                 if c.coupledDecay != 0 { g += c.coupledDecay * p }
                 p *= c.decoupledFactor
                 let mi = c.beta1 * pm[i] + c.oneMinusBeta1 * g
@@ -37,6 +60,27 @@ extension CPUDevice {
                 pv[i] = vi
                 pp[i] = p
                 i += 1
+            }
+        }
+    }
+
+    /// One task per tensor, each summed in Double (then rounded to Float).
+    public func tensorSums(_ tensors: [any DeviceBuffer], counts: [Int], _ out: any DeviceBuffer) throws {
+        guard tensors.count == counts.count else {
+            throw ComputeError.invalidArgument("tensorSums of \(tensors.count) tensors with \(counts.count) counts")
+        }
+        let inputs = try tensors.map { try cpu($0).floats }, po = try cpu(out).floats
+        parallelFor(tensors.count, grain: 1) { start, end in
+            for k in start..<end {
+                var sum = 0.0, squares = 0.0
+                let x = inputs[k]
+                for i in 0..<counts[k] {
+                    let v = Double(x[i])
+                    sum += v
+                    squares += v * v
+                }
+                po[2 * k] = Float(sum)
+                po[2 * k + 1] = Float(squares)
             }
         }
     }

@@ -20,6 +20,47 @@ extension FusedKernels where Self: Device {
         try axpby(alpha: 1, parameter, beta: -c.stepSize, update, parameter, count: count)
     }
 
+    /// The gated step for a backend without its own kernel: it reads the three scalars back (a
+    /// host wait per call, which the native kernels avoid) and runs `adamStep` on the scaled gradient.
+    public func adamStepGated(
+        _ parameter: any DeviceBuffer, gradient: any DeviceBuffer, m: any DeviceBuffer, v: any DeviceBuffer,
+        count: Int, hyper: AdamHyperparameters, apply: any DeviceBuffer, scale: any DeviceBuffer,
+        step: any DeviceBuffer
+    ) throws {
+        let gate = try [apply, scale, step].map { buffer in
+            var value: Float = 0
+            try withUnsafeMutableBytes(of: &value) { try read(buffer, byteOffset: 0, into: $0) }
+            return value
+        }
+        guard gate[0] != 0 else { return }
+        var h = hyper
+        h.step = Int(gate[2])
+        guard gate[1] != 1 else { return try adamStep(parameter, gradient: gradient, m: m, v: v, count: count, hyper: h) }
+        let scaled = try scratch(count)
+        try affine(gradient, scaled, count: count, scale: gate[1], shift: 0)
+        try adamStep(parameter, gradient: scaled, m: m, v: v, count: count, hyper: h)
+    }
+
+    /// Per tensor: a sum, a square and a sum of the squares, each result copied into its slot.
+    public func tensorSums(_ tensors: [any DeviceBuffer], counts: [Int], _ out: any DeviceBuffer) throws {
+        guard tensors.count == counts.count else {
+            throw ComputeError.invalidArgument("tensorSums of \(tensors.count) tensors with \(counts.count) counts")
+        }
+        let sums = try scratch(2)
+        for (k, (x, count)) in zip(tensors, counts).enumerated() {
+            if count == 0 {
+                try fill(sums, count: 2, value: 0)
+            } else {
+                let squares = try scratch(count), total = try scratch(1)
+                try reduce(.sum, x, sums, outer: 1, length: count, inner: 1)
+                try unary(.square, x, squares, count: count)
+                try reduce(.sum, squares, total, outer: 1, length: count, inner: 1)
+                try copyStrided(total, sums, layout: StridedCopyLayout(shape: [1], xStrides: [1], outStrides: [1], outOffset: 1))
+            }
+            try copyStrided(sums, out, layout: StridedCopyLayout(shape: [2], xStrides: [1], outStrides: [1], outOffset: 2 * k))
+        }
+    }
+
     public func sgdStep(
         _ parameter: any DeviceBuffer, gradient: any DeviceBuffer, momentumBuffer: any DeviceBuffer,
         count: Int, hyper h: SGDHyperparameters

@@ -25,6 +25,18 @@ extension KernelRegistry {
                     }
                 }),
             KernelSpec(
+                .adamGated, tolerance: 1e-10,
+                cases: counts.flatMap { count in
+                    [(apply: Float(1), scale: Float(1), step: 1), (1, 0.25, 7), (0, 0.5, 3)].map {
+                        adamGatedCase(
+                            count: count, hyper: AdamHyperparameters(learningRate: 0.01, weightDecay: 0.1, step: 100),
+                            apply: $0.apply, scale: $0.scale, step: $0.step)
+                    }
+                }),
+            KernelSpec(
+                .tensorSums, tolerance: 1e-10, benchmarks: tensorSumsBenchmark,
+                cases: [[1], [37, 0, 10_007], (0..<19).map { 1 + $0 * $0 * 53 }].map(tensorSumsCase)),
+            KernelSpec(
                 .sgd, tolerance: 1e-10,
                 cases: sgd.flatMap { setting in
                     counts.map {
@@ -76,6 +88,64 @@ private func adamCase(count: Int, hyper h: AdamHyperparameters) -> KernelCase {
             referenceAdamStep(&p, gradient: inputs.g.map(Double.init), m: &m, v: &v, hyper: h)
             return [p, m, v]
         })
+}
+
+/// The gated step: `hyper.step` is a decoy the kernel must ignore for `step`; apply 0 changes nothing.
+private func adamGatedCase(count: Int, hyper h: AdamHyperparameters, apply: Float, scale: Float, step: Int) -> KernelCase {
+    let seed = 1_150 + UInt64(count) + UInt64(step)
+    return KernelCase(
+        shape: "\(count) apply \(Int(apply)) scale \(scale) step \(step)",
+        run: { device in
+            let inputs = optimInputs(count, seed: seed)
+            let p = try device.upload(inputs.p), m = try device.upload(inputs.s1), v = try device.upload(inputs.s2)
+            try device.adamStepGated(
+                p, gradient: device.upload(inputs.g), m: m, v: v, count: count, hyper: h,
+                apply: device.upload([apply]), scale: device.upload([scale]), step: device.upload([Float(step)]))
+            return [try device.download(p, count: count), try device.download(m, count: count), try device.download(v, count: count)]
+        },
+        reference: {
+            let inputs = optimInputs(count, seed: seed)
+            var p = inputs.p.map(Double.init), m = inputs.s1.map(Double.init), v = inputs.s2.map(Double.init)
+            if apply != 0 {
+                var stepped = h
+                stepped.step = step
+                referenceAdamStep(&p, gradient: inputs.g.map { Double($0) * Double(scale) }, m: &m, v: &v, hyper: stepped)
+            }
+            return [p, m, v]
+        })
+}
+
+/// Several tensors (an empty one and more than one launch's 16 among them) with non-zero means,
+/// so the sums do not cancel to nothing.
+private func tensorSumsCase(counts: [Int]) -> KernelCase {
+    let seed = 1_170 + UInt64(counts.count)
+    @Sendable func inputs() -> [[Float]] {
+        var random = ParityInputs(seed: seed)
+        return counts.map { random.floats($0, low: -0.5, high: 1) }
+    }
+    return KernelCase(
+        shape: counts.count > 3 ? "\(counts.count) tensors of 1…\(counts.max() ?? 0)" : counts.map(String.init).joined(separator: ", "),
+        run: { device in
+            let buffers = try inputs().map { try device.upload($0) }
+            let out = try device.upload([Float](repeating: -1, count: 2 * counts.count))
+            try device.tensorSums(buffers, counts: counts, out)
+            return [try device.download(out, count: 2 * counts.count)]
+        },
+        reference: {
+            [inputs().flatMap { x in [x.reduce(0.0) { $0 + Double($1) }, x.reduce(0.0) { $0 + Double($1) * Double($1) }] }]
+        })
+}
+
+/// The squared norms of a U-Net's worth of gradients: 270 tensors, 2.3 M numbers in all.
+@Sendable private func tensorSumsBenchmark(_ quick: Bool) -> [BenchmarkCase] {
+    let counts = (0..<270).map { [73_728, 36_864, 256, 128][$0 % 4] }
+    let total = counts.reduce(0, +)
+    return [
+        BenchmarkCase(op: "tensor_sums", shape: "270 tensors, \(total)", bytes: Double(total * 4)) { device in
+            let tensors = try counts.enumerated().map { try Tensor.randomNormal([$1], seed: UInt64($0), on: device) }
+            return { _ = try Tensor.sumsAndSquares(of: tensors, on: device) }
+        }
+    ]
 }
 
 private func sgdCase(count: Int, hyper h: SGDHyperparameters) -> KernelCase {

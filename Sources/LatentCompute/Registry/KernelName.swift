@@ -18,7 +18,7 @@ public enum KernelName: Hashable, Sendable, CaseIterable {
     case attention, attentionBackward
     case nearestCode
     case gaussianLogDensity, gaussianScatter
-    case adam, adamw, sgd, sgdNesterov
+    case adam, adamw, adamGated, tensorSums, sgd, sgdNesterov
 
     public static var allCases: [KernelName] {
         [.fill, .copy, .copyStrided, .gather, .scatterAdd]
@@ -30,7 +30,7 @@ public enum KernelName: Hashable, Sendable, CaseIterable {
             + UnaryOp.allCases.map(KernelName.unaryBackward)
             + [.softmaxBackward, .logSoftmaxBackward, .dropout, .oneHot, .bceWithLogits]
             + [.attention, .attentionBackward, .nearestCode, .gaussianLogDensity, .gaussianScatter]
-            + [.adam, .adamw, .sgd, .sgdNesterov]
+            + [.adam, .adamw, .adamGated, .tensorSums, .sgd, .sgdNesterov]
     }
 
     /// The op name in `latent parity` and `latent bench` output ("sgemm", "randn", "exp", ...).
@@ -60,6 +60,7 @@ public enum KernelName: Hashable, Sendable, CaseIterable {
         case .layerNormBackward: "groupNormBackward"
         case .logSoftmaxBackward: "softmaxBackward"
         case .adam, .adamw: "adamStep"
+        case .adamGated: "adamStepGated"
         case .sgd, .sgdNesterov: "sgdStep"
         default: "\(self)"
         }
@@ -82,7 +83,7 @@ public enum KernelName: Hashable, Sendable, CaseIterable {
         case .attention, .attentionBackward: "attention"
         case .nearestCode: "codebook"
         case .gaussianLogDensity, .gaussianScatter: "mixture"
-        case .adam, .adamw, .sgd, .sgdNesterov: "optim"
+        case .adam, .adamw, .adamGated, .tensorSums, .sgd, .sgdNesterov: "optim"
         }
     }
 
@@ -90,7 +91,7 @@ public enum KernelName: Hashable, Sendable, CaseIterable {
         "clamp", "axpby", "modulate", "softmaxBackward", "dropout", "bceWithLogits", "gemmEpilogue", "conv2d", "conv2dEpilogue",
         "conv2dBackwardInput",
         "conv2dBackwardWeight", "groupNorm", "groupNormSiLU", "groupNormBackward", "attention", "attentionBackward",
-        "nearestCode", "gaussianLogDensity", "gaussianScatter", "adamStep", "sgdStep",
+        "nearestCode", "gaussianLogDensity", "gaussianScatter", "adamStep", "adamStepGated", "tensorSums", "sgdStep",
     ]
 
     /// The name that parses back to this case, e.g. "conv2dBackwardInput" → "conv2d_backward_input".

@@ -61,7 +61,7 @@ public final class LatentDiffusionModel: Module, ImageDiffusionModel {
             shape, seed: noise.seed, offset: noise.takeRows(shape[0], perRow: latentShape.reduce(1, *)),
             on: device)
         let z = try withoutGrad { try Tensor(mean, shape: shape, on: device) + Tensor(std, shape: shape, on: device) * eps }
-        return try diffusion.trainingLoss(denoiser, images: z * autoencoder.scale(), labels: batch.labelsTensor(on: device), noise: noise)
+        return try diffusion.trainingLoss(denoiser, images: z * autoencoder.scaleFactor, labels: batch.labelsTensor(on: device), noise: noise)
     }
 
     /// Training from images: z = mean + std·ε from the frozen encoder, scaled, then L_simple.
@@ -73,7 +73,7 @@ public final class LatentDiffusionModel: Module, ImageDiffusionModel {
                 on: images.device)
             return try mean + (logvar * 0.5).exp() * eps
         }
-        return try diffusion.trainingLoss(denoiser, images: z * autoencoder.scale(), labels: labels, noise: noise)
+        return try diffusion.trainingLoss(denoiser, images: z * autoencoder.scaleFactor, labels: labels, noise: noise)
     }
 
     /// Scaled latents [count, z, h, w] drawn by the sampler (never clipped: latents are not in [−1, 1]).
