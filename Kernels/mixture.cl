@@ -89,3 +89,36 @@ __kernel void gaussian_scatter_slabs(const __global float* x, const __global flo
         }
     }
 }
+
+// The moments' first stage: partial[s, k, d] = Σ_{n in slab s} w[n, k]·x[n, d] for d < dim and
+// partial[s, k, dim] = Σ_{n in slab s} w[n, k], over slabs of 64 rows; the work-items are laid out
+// as the scatter's (8 features of one slab, all components; the first chunk also sums the weights).
+// The slabs are then summed by `reduce`. As a GEMM (K × N by N × D) the same sums run on a handful
+// of work-items that each walk all N rows. Range (ceil(D / 8)·ceil(N / 64)), rounded up.
+__kernel void gaussian_moments_slabs(const __global float* x, const __global float* weights, __global float* partial,
+                                     const int count, const int components, const int dim) {
+    const int chunks = max(1, (dim + 7) / 8), slabs = (count + MIXTURE_SLAB - 1) / MIXTURE_SLAB;
+    const int i = get_global_id(0);
+    if (i >= chunks * slabs) return;
+    const int d0 = (i % chunks) * 8, s = i / chunks;
+    const int n0 = s * MIXTURE_SLAB, end = min(count, n0 + MIXTURE_SLAB);
+    for (int k = 0; k < components; ++k) {
+        __global float* target = partial + ((size_t)s * components + k) * (dim + 1);
+        if (d0 + 8 <= dim) {
+            float8 acc = (float8)(0.0f);
+            for (int n = n0; n < end; ++n) acc = fma((float8)(weights[(size_t)n * components + k]), vload8(0, x + (size_t)n * dim + d0), acc);
+            vstore8(acc, 0, target + d0);
+        } else {
+            for (int d = d0; d < dim; ++d) {
+                float acc = 0.0f;
+                for (int n = n0; n < end; ++n) acc = fma(weights[(size_t)n * components + k], x[(size_t)n * dim + d], acc);
+                target[d] = acc;
+            }
+        }
+        if (d0 == 0) {
+            float total = 0.0f;
+            for (int n = n0; n < end; ++n) total += weights[(size_t)n * components + k];
+            target[dim] = total;
+        }
+    }
+}

@@ -124,6 +124,12 @@ public protocol FusedKernels: AnyObject, Sendable {
     func gaussianScatter(
         _ x: any DeviceBuffer, weights: any DeviceBuffer, means: any DeviceBuffer, _ out: any DeviceBuffer,
         count: Int, components: Int, dimension: Int) throws
+    /// Responsibility-weighted first and zeroth moments in one pass: out[k, d] = Σ_n weights[n, k]·x[n, d]
+    /// for d < dimension and out[k, dimension] = Σ_n weights[n, k] (out [components × (dimension + 1)]):
+    /// the M-step's rᵀx and n_k, which as a GEMM (K × N by N × D, long and thin) runs on few threads.
+    func gaussianMoments(
+        _ x: any DeviceBuffer, weights: any DeviceBuffer, _ out: any DeviceBuffer,
+        count: Int, components: Int, dimension: Int) throws
 
     // MARK: optim (Kernels/optim.cl, CPU/Optim.swift): in place
     /// One Adam/AdamW step over `count` parameters (PyTorch semantics, bias-corrected with `step`).

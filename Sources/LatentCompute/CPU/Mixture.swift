@@ -5,15 +5,20 @@
 /// count × components × dimension temporary exists. `gaussianScatter`: each thread takes a slab of
 /// rows with its own components × dimension sums (Float32 over at most 256 rows, then added into
 /// Float64); rows whose weight is exactly 0 (responsibilities that underflowed) add nothing and are
-/// skipped; the slabs are added in order.
+/// skipped; the slabs are added in order. `gaussianMoments` runs the same slabs over w·[x, 1].
+/// Argument checks: `MixtureShape.validate`, shared with the OpenCL backend.
 extension CPUDevice {
     public func gaussianLogDensity(
         _ x: any DeviceBuffer, means: any DeviceBuffer, precisions: any DeviceBuffer, offsets: any DeviceBuffer,
         _ out: any DeviceBuffer, count: Int, components: Int, dimension: Int
     ) throws {
-        guard count >= 0, components >= 0, dimension >= 0 else {
-            throw ComputeError.invalidArgument("gaussianLogDensity: negative size (\(count), \(components), \(dimension))")
-        }
+        let shape = MixtureShape(count: count, components: components, dimension: dimension)
+        try shape.validate(
+            "gaussianLogDensity",
+            [
+                ("x", x, shape.rows), ("means", means, shape.table), ("precisions", precisions, shape.table),
+                ("offsets", offsets, components), ("out", out, shape.perRow),
+            ])
         let rows = GaussianLogDensityRows(
             x: UnsafePointer(try cpu(x).floats), means: UnsafePointer(try cpu(means).floats),
             precisions: UnsafePointer(try cpu(precisions).floats), offsets: UnsafePointer(try cpu(offsets).floats),
@@ -30,9 +35,10 @@ extension CPUDevice {
         _ x: any DeviceBuffer, weights: any DeviceBuffer, means: any DeviceBuffer, _ out: any DeviceBuffer,
         count: Int, components: Int, dimension: Int
     ) throws {
-        guard count >= 0, components >= 0, dimension >= 0 else {
-            throw ComputeError.invalidArgument("gaussianScatter: negative size (\(count), \(components), \(dimension))")
-        }
+        let shape = MixtureShape(count: count, components: components, dimension: dimension)
+        try shape.validate(
+            "gaussianScatter",
+            [("x", x, shape.rows), ("weights", weights, shape.perRow), ("means", means, shape.table), ("out", out, shape.table)])
         let rows = GaussianScatterRows(
             x: UnsafePointer(try cpu(x).floats), weights: UnsafePointer(try cpu(weights).floats),
             means: UnsafePointer(try cpu(means).floats), components: components, dimension: dimension)
@@ -49,6 +55,72 @@ extension CPUDevice {
             var total = 0.0
             for s in 0..<slabs { total += sums[s * kd + i] }
             po[i] = Float(total)
+        }
+    }
+
+    public func gaussianMoments(
+        _ x: any DeviceBuffer, weights: any DeviceBuffer, _ out: any DeviceBuffer,
+        count: Int, components: Int, dimension: Int
+    ) throws {
+        let shape = MixtureShape(count: count, components: components, dimension: dimension)
+        try shape.validate("gaussianMoments", [("x", x, shape.rows), ("weights", weights, shape.perRow), ("out", out, shape.moments)])
+        let rows = GaussianMomentsRows(
+            x: UnsafePointer(try cpu(x).floats), weights: UnsafePointer(try cpu(weights).floats),
+            components: components, dimension: dimension)
+        let po = try cpu(out).floats
+        let width = shape.moments
+        if width == 0 { return }
+        let slabs = min(threads, max(1, count * width / 262_144))
+        let sums = UnsafeMutablePointer<Double>.allocate(capacity: slabs * width)
+        defer { sums.deallocate() }
+        parallelFor(slabs, grain: 1) { start, end in
+            for s in start..<end { rows.run(count * s / slabs..<count * (s + 1) / slabs, into: sums + s * width) }
+        }
+        for i in 0..<width {
+            var total = 0.0
+            for s in 0..<slabs { total += sums[s * width + i] }
+            po[i] = Float(total)
+        }
+    }
+}
+
+/// The read-only state of one gaussianMoments call; `run` sums w·[x, 1] over a range of rows into
+/// Float64 (Float32 within blocks of 256 rows, as the scatter), skipping rows whose weight is 0.
+struct GaussianMomentsRows {
+    let x: UnsafePointer<Float>, weights: UnsafePointer<Float>
+    let components: Int, dimension: Int
+
+    func run(_ rows: Range<Int>, into total: UnsafeMutablePointer<Double>) {
+        let (k, d) = (components, dimension)
+        let width = k * (d + 1)
+        total.update(repeating: 0, count: width)
+        let partial = UnsafeMutablePointer<Float>.allocate(capacity: width)
+        defer { partial.deallocate() }
+        var start = rows.lowerBound
+        while start < rows.upperBound {
+            let end = min(rows.upperBound, start + GaussianScatterRows.block)
+            partial.update(repeating: 0, count: width)
+            for row in start..<end {
+                let xr = x + row * d
+                for c in 0..<k {
+                    let w = weights[row * k + c]
+                    if w == 0 { continue }
+                    let acc = partial + c * (d + 1)
+                    let lanes = FloatLanes(repeating: w)
+                    var j = 0
+                    while j + FloatLanes.scalarCount <= d {
+                        storeLanes(loadLanes(acc, j).addingProduct(lanes, loadLanes(xr, j)), acc, j)
+                        j += FloatLanes.scalarCount
+                    }
+                    while j < d {
+                        acc[j] += w * xr[j]
+                        j += 1
+                    }
+                    acc[d] += w
+                }
+            }
+            for i in 0..<width { total[i] += Double(partial[i]) }
+            start = end
         }
     }
 }

@@ -28,6 +28,25 @@ extension FusedKernels where Self: Device {
         try reduce(.sum, terms, out, outer: 1, length: n, inner: k * d)
     }
 
+    public func gaussianMoments(
+        _ x: any DeviceBuffer, weights: any DeviceBuffer, _ out: any DeviceBuffer,
+        count: Int, components: Int, dimension: Int
+    ) throws {
+        guard components > 0 else { return }
+        let (n, k, d) = (count, components, dimension)
+        guard n > 0 else { return try fill(out, count: k * (d + 1), value: 0) }
+        // rᵀx [k × d] and Σ_n r [k], each copied into its window of the k × (d + 1) rows.
+        let totals = try scratch(k)
+        try reduce(.sum, weights, totals, outer: 1, length: n, inner: k)
+        try copyStrided(totals, out, layout: StridedCopyLayout(shape: [k], xStrides: [1], outStrides: [d + 1], outOffset: d))
+        guard d > 0 else { return }
+        let products = try scratch(k * d)
+        try gemm(
+            weights, x, products,
+            shape: GemmShape(batch: 1, m: k, n: d, k: n, transposeA: true, transposeB: false, alpha: 1, beta: 0))
+        try copyStrided(products, out, layout: StridedCopyLayout(shape: [k, d], xStrides: [d, 1], outStrides: [d + 1, 1]))
+    }
+
     /// (x[n, ·, d] − means[·, k, d])² · factor, broadcast to n × k × d.
     private func weightedSquaredDifferences(
         _ x: any DeviceBuffer, _ means: any DeviceBuffer, _ factor: any DeviceBuffer, _ factorShape: [Int],

@@ -1,5 +1,5 @@
 /// The diagonal-Gaussian mixture terms (E- and M-step of `GaussianMixture`) through the fused
-/// `gaussianLogDensity` and `gaussianScatter` kernels. Not differentiable (EM needs no gradient).
+/// `gaussianLogDensity`, `gaussianScatter` and `gaussianMoments` kernels. Not differentiable (EM needs no gradient).
 extension Tensor {
     /// Log-densities of the rows of self [N, D] under K diagonal Gaussians: out [N, K] with
     /// out[n, k] = offsets[k] − ½·Σ_d precisions[k, d]·(x[n, d] − means[k, d])²; means and
@@ -41,6 +41,22 @@ extension Tensor {
         try device.gaussianScatter(
             buffer, weights: weights.buffer, means: means.buffer, out.buffer,
             count: shape[0], components: means.shape[0], dimension: shape[1])
+        return out
+    }
+
+    /// The responsibility-weighted first and zeroth moments of the rows of self [N, D] with weights
+    /// [N, K], in one pass: out [K, D + 1] with out[k, d] = Σ_n weights[n, k]·x[n, d] for d < D and
+    /// out[k, D] = Σ_n weights[n, k] (the M-step's rᵀx and n_k).
+    public func gaussianMoments(weights: Tensor) throws -> Tensor {
+        try requireFloat("gaussianMoments")
+        try requireSameDevice(weights, "gaussianMoments")
+        try weights.requireFloat("gaussianMoments")
+        guard rank == 2, weights.rank == 2, weights.shape[0] == shape[0] else {
+            throw ComputeError.shapeMismatch("gaussianMoments of rows \(shape) needs weights [\(shape.first ?? 0), K], got \(weights.shape)")
+        }
+        let out = try Tensor.empty([weights.shape[1], shape[1] + 1], on: device)
+        try device.gaussianMoments(
+            buffer, weights: weights.buffer, out.buffer, count: shape[0], components: weights.shape[1], dimension: shape[1])
         return out
     }
 }

@@ -1,5 +1,5 @@
-/// Parity registration of the Gaussian-mixture kernels `gaussian_log_density` and
-/// `gaussian_scatter` against naive Float64 references, on shapes that leave 8-lane remainders
+/// Parity registration of the Gaussian-mixture kernels `gaussian_log_density`,
+/// `gaussian_scatter` and `gaussian_moments` against naive Float64 references, on shapes that leave 8-lane remainders
 /// (D = 1, 7, 17, 203) and partial 4-row blocks, plus a pixel-like case whose precisions (1e6) are
 /// large beside a spread of 1e-3: the expanded x²p − 2xμp + μ²p form would cancel there.
 extension KernelRegistry {
@@ -30,6 +30,13 @@ extension KernelRegistry {
                     KernelCase(
                         shape: c.description, referenceTolerance: 1e-10,
                         run: { device in try c.runScatter(on: device) }, reference: { c.scatterReference() })
+                }),
+            KernelSpec(
+                .gaussianMoments, tolerance: 1e-10, benchmarks: { quick in benchmarks(quick).filter { $0.op == "gaussian_moments" } },
+                cases: (shapes + [MixtureCase(count: 200, components: 3, dimension: 0)]).map { c in
+                    KernelCase(
+                        shape: c.description, referenceTolerance: 1e-10,
+                        run: { device in try c.runMoments(on: device) }, reference: { c.momentsReference() })
                 }),
         ]
     }
@@ -80,6 +87,14 @@ public struct MixtureCase: Sendable, CustomStringConvertible {
         return [try device.download(out, count: components * dimension)]
     }
 
+    public func runMoments(on device: any Device) throws -> [[Double]] {
+        let i = inputs()
+        let out = try ParityCaseKit.buffer(device, components * (dimension + 1))
+        try device.gaussianMoments(
+            device.upload(i.x), weights: device.upload(i.weights), out, count: count, components: components, dimension: dimension)
+        return [try device.download(out, count: components * (dimension + 1))]
+    }
+
     public func logDensityReference() -> [[Double]] {
         let i = inputs()
         let (k, d) = (components, dimension)
@@ -112,6 +127,19 @@ public struct MixtureCase: Sendable, CustomStringConvertible {
         ]
     }
 
+    public func momentsReference() -> [[Double]] {
+        let i = inputs()
+        let (k, d) = (components, dimension)
+        return [
+            (0..<(k * (d + 1))).map { e in
+                let (c, j) = (e / (d + 1), e % (d + 1))
+                var t = 0.0
+                for n in 0..<count { t += Double(i.weights[n * k + c]) * (j == d ? 1 : Double(i.x[n * d + j])) }
+                return t
+            }
+        ]
+    }
+
     /// The E-step and M-step kernels on random data of N × D with K components.
     static func benchmarks(_ n: Int, _ k: Int, _ d: Int) -> [BenchmarkCase] {
         let shape = "N\(n) K\(k) D\(d)"
@@ -128,6 +156,11 @@ public struct MixtureCase: Sendable, CustomStringConvertible {
                 let weights = try Tensor.randomUniform([n, k], seed: 4, on: device)
                 let means = try Tensor.randomNormal([k, d], seed: 2, on: device)
                 return { _ = try x.gaussianScatter(weights: weights, means: means) }
+            },
+            BenchmarkCase(op: "gaussian_moments", shape: shape, flops: 2.0 * Double(n * k * (d + 1))) { device in
+                let x = try Tensor.randomNormal([n, d], seed: 1, on: device)
+                let weights = try Tensor.randomUniform([n, k], seed: 4, on: device)
+                return { _ = try x.gaussianMoments(weights: weights) }
             },
         ]
     }

@@ -44,13 +44,14 @@ enum GaussianMixtureEStep {
         }
     }
 
-    /// The per-sample log-likelihood log Σ_k π_k N(x_n | k) (N × 1) and the log-responsibilities (N × K).
-    static func logResponsibilities(_ data: GaussianMixtureData, _ p: GaussianMixtureParameters) throws
-        -> (logLikelihood: Tensor, logResponsibilities: Tensor)
+    /// The per-sample log-likelihood log Σ_k π_k N(x_n | k) (N × 1) and the responsibilities (N × K):
+    /// two passes over the log-probabilities (log-sum-exp, softmax) instead of three (log-sum-exp,
+    /// subtraction, exp).
+    static func responsibilities(_ data: GaussianMixtureData, _ p: GaussianMixtureParameters) throws
+        -> (logLikelihood: Tensor, responsibilities: Tensor)
     {
         let weighted = try weightedLogProbabilities(data, p)
-        let norm = try weighted.logsumexp(axis: 1, keepDims: true)
-        return (norm, try weighted - norm)
+        return (try weighted.logsumexp(axis: 1, keepDims: true), try weighted.softmax())
     }
 
     /// The mean of the per-sample log-likelihoods, accumulated in Float64 on the host (a Float32 sum
