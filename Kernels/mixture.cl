@@ -1,21 +1,17 @@
-// Gaussian-mixture kernels (diagonal covariances). Semantics: FusedKernels.swift. Both use explicit
-// differences x − μ (the expanded x²p − 2xμp + μ²p cancels in float), 8 features at a time. Both
-// run on 1-D ranges with explicit work-groups (see OpenCL/OpenCLMixture.swift).
+// Gaussian-mixture kernels (diagonal covariances). Semantics: FusedKernels.swift. All use explicit
+// differences x − μ where a mean enters (the expanded x²p − 2xμp + μ²p cancels in float), 8 features
+// at a time. All run on 1-D ranges with explicit work-groups (see OpenCL/OpenCLMixture.swift).
 
 inline float mixture_sum8(const float8 v) {
     const float4 h = v.lo + v.hi;
     return (h.x + h.y) + (h.z + h.w);
 }
 
-// out[n, k] = offsets[k] − ½·Σ_d p[k, d]·(x[n, d] − μ[k, d])². Each work-item takes 4 rows and walks
-// the components, so μ and p are loaded once for 4 rows. Range (ceil(N / 4)), rounded up to the
-// work-group size: PoCL picks tiny work-groups for a 2-D range of (row blocks, components), whose
-// overhead cost 10x in time.
-__kernel void gaussian_log_density(const __global float* x, const __global float* means,
-                                   const __global float* precisions, const __global float* offsets,
-                                   __global float* out, const int count, const int components, const int dim) {
-    const int i0 = get_global_id(0) * 4;
-    if (i0 >= count) return;
+// out[n, k] = offsets[k] − ½·Σ_d p[k, d]·(x[n, d] − μ[k, d])² for the 4 rows from i0 (i0 < count): the
+// components are walked once, so μ and p are loaded once for 4 rows.
+inline void mixture_log_density4(const __global float* x, const __global float* means, const __global float* precisions,
+                                 const __global float* offsets, __global float* out, const int count, const int components,
+                                 const int dim, const int i0) {
     const __global float* x0 = x + (size_t)i0 * dim;
     const __global float* x1 = x + (size_t)min(i0 + 1, count - 1) * dim;
     const __global float* x2 = x + (size_t)min(i0 + 2, count - 1) * dim;
@@ -49,6 +45,42 @@ __kernel void gaussian_log_density(const __global float* x, const __global float
         if (i0 + 1 < count) row[components] = o - 0.5f * s1;
         if (i0 + 2 < count) row[2 * components] = o - 0.5f * s2;
         if (i0 + 3 < count) row[3 * components] = o - 0.5f * s3;
+    }
+}
+
+// One work-item per 4 rows. Range (ceil(N / 4)), rounded up to the work-group size: PoCL picks tiny
+// work-groups for a 2-D range of (row blocks, components), whose overhead cost 10x in time.
+__kernel void gaussian_log_density(const __global float* x, const __global float* means,
+                                   const __global float* precisions, const __global float* offsets,
+                                   __global float* out, const int count, const int components, const int dim) {
+    const int i0 = get_global_id(0) * 4;
+    if (i0 >= count) return;
+    mixture_log_density4(x, means, precisions, offsets, out, count, components, dim, i0);
+}
+
+// The E-step in one launch: the log-densities of 4 rows as above, then, on the work-item's own
+// rows, loglik[n] = m + log Σ_k exp(l[n, k] − m) (m the row maximum) and the responsibilities
+// out[n, k] = exp(l[n, k] − m) / Σ_k exp(l[n, k] − m), as the CPU twin.
+__kernel void gaussian_responsibilities(const __global float* x, const __global float* means,
+                                        const __global float* precisions, const __global float* offsets,
+                                        __global float* out, __global float* loglik, const int count,
+                                        const int components, const int dim) {
+    const int i0 = get_global_id(0) * 4;
+    if (i0 >= count) return;
+    mixture_log_density4(x, means, precisions, offsets, out, count, components, dim, i0);
+    for (int n = i0; n < min(count, i0 + 4); ++n) {
+        __global float* row = out + (size_t)n * components;
+        float m = row[0];
+        for (int k = 1; k < components; ++k) m = row[k] > m ? row[k] : m;
+        float sum = 0.0f;
+        for (int k = 0; k < components; ++k) {
+            const float e = exp(row[k] - m);
+            row[k] = e;
+            sum += e;
+        }
+        loglik[n] = m + log(sum);
+        const float scale = 1.0f / sum;
+        for (int k = 0; k < components; ++k) row[k] *= scale;
     }
 }
 

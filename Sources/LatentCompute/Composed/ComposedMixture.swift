@@ -14,6 +14,21 @@ extension FusedKernels where Self: Device {
         try broadcast(.add, sums, [n, k], offsets, [k], out)
     }
 
+    public func gaussianResponsibilities(
+        _ x: any DeviceBuffer, means: any DeviceBuffer, precisions: any DeviceBuffer, offsets: any DeviceBuffer,
+        _ out: any DeviceBuffer, logLikelihood: any DeviceBuffer, count: Int, components: Int, dimension: Int
+    ) throws {
+        guard count > 0, components > 0 else { return }
+        let (n, k, d) = (count, components, dimension)
+        let terms = try weightedSquaredDifferences(x, means, precisions, [1, k, d], count: n, components: k, dimension: d)
+        let densities = try scratch(n * k)
+        try reduce(.sum, terms, densities, outer: n * k, length: d, inner: 1)
+        try affine(densities, densities, count: n * k, scale: -0.5, shift: 0)
+        try broadcast(.add, densities, [n, k], offsets, [k], densities)
+        try reduce(.logsumexp, densities, logLikelihood, outer: n, length: k, inner: 1)
+        try softmax(densities, out, rows: n, columns: k, log: false)
+    }
+
     public func gaussianScatter(
         _ x: any DeviceBuffer, weights: any DeviceBuffer, means: any DeviceBuffer, _ out: any DeviceBuffer,
         count: Int, components: Int, dimension: Int

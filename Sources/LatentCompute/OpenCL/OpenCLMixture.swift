@@ -30,6 +30,29 @@ extension OpenCLDevice {
             ])
     }
 
+    public func gaussianResponsibilities(
+        _ x: any DeviceBuffer, means: any DeviceBuffer, precisions: any DeviceBuffer, offsets: any DeviceBuffer,
+        _ out: any DeviceBuffer, logLikelihood: any DeviceBuffer, count: Int, components: Int, dimension: Int
+    ) throws {
+        let shape = MixtureShape(count: count, components: components, dimension: dimension)
+        try shape.validate(
+            "gaussianResponsibilities",
+            [
+                ("x", x, shape.rows), ("means", means, shape.table), ("precisions", precisions, shape.table),
+                ("offsets", offsets, components), ("out", out, shape.perRow), ("logLikelihood", logLikelihood, count),
+            ])
+        _ = try kernelCount(shape.rows)
+        _ = try kernelCount(shape.perRow)
+        if count == 0 || components == 0 { return }
+        let g = Self.mixtureGroup
+        try launch(
+            family: "mixture", kernel: "gaussian_responsibilities", global: [((count + 3) / 4 + g - 1) / g * g], local: [g],
+            arguments: [
+                .buffer(x), .buffer(means), .buffer(precisions), .buffer(offsets), .buffer(out), .buffer(logLikelihood),
+                .int(Int32(count)), .int(Int32(components)), .int(Int32(dimension)),
+            ])
+    }
+
     public func gaussianScatter(
         _ x: any DeviceBuffer, weights: any DeviceBuffer, means: any DeviceBuffer, _ out: any DeviceBuffer,
         count: Int, components: Int, dimension: Int

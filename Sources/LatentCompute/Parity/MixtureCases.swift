@@ -1,5 +1,7 @@
+import Foundation
+
 /// Parity registration of the Gaussian-mixture kernels `gaussian_log_density`,
-/// `gaussian_scatter` and `gaussian_moments` against naive Float64 references, on shapes that leave 8-lane remainders
+/// `gaussian_responsibilities`, `gaussian_scatter` and `gaussian_moments` against naive Float64 references, on shapes that leave 8-lane remainders
 /// (D = 1, 7, 17, 203) and partial 4-row blocks, plus a pixel-like case whose precisions (1e6) are
 /// large beside a spread of 1e-3: the expanded x²p − 2xμp + μ²p form would cancel there.
 extension KernelRegistry {
@@ -23,6 +25,14 @@ extension KernelRegistry {
                     KernelCase(
                         shape: c.description, referenceTolerance: 1e-10,
                         run: { device in try c.runLogDensity(on: device) }, reference: { c.logDensityReference() })
+                }),
+            KernelSpec(
+                .gaussianResponsibilities, tolerance: 1e-10,
+                benchmarks: { quick in benchmarks(quick).filter { $0.op == "gaussian_responsibilities" } },
+                cases: shapes.map { c in
+                    KernelCase(
+                        shape: c.description, referenceTolerance: 1e-10,
+                        run: { device in try c.runResponsibilities(on: device) }, reference: { c.responsibilitiesReference() })
                 }),
             KernelSpec(
                 .gaussianScatter, tolerance: 1e-10, benchmarks: { quick in benchmarks(quick).filter { $0.op == "gaussian_scatter" } },
@@ -78,6 +88,17 @@ public struct MixtureCase: Sendable, CustomStringConvertible {
         return [try device.download(out, count: count * components)]
     }
 
+    public func runResponsibilities(on device: any Device) throws -> [[Double]] {
+        let i = inputs()
+        let out = try ParityCaseKit.buffer(device, count * components)
+        let logLikelihood = try ParityCaseKit.buffer(device, count)
+        try device.gaussianResponsibilities(
+            device.upload(i.x), means: device.upload(i.means), precisions: device.upload(i.precisions),
+            offsets: device.upload(i.offsets), out, logLikelihood: logLikelihood, count: count, components: components,
+            dimension: dimension)
+        return [try device.download(out, count: count * components), try device.download(logLikelihood, count: count)]
+    }
+
     public func runScatter(on device: any Device) throws -> [[Double]] {
         let i = inputs()
         let out = try ParityCaseKit.buffer(device, components * dimension)
@@ -109,6 +130,19 @@ public struct MixtureCase: Sendable, CustomStringConvertible {
                 return Double(i.offsets[c]) - 0.5 * t
             }
         ]
+    }
+
+    /// The responsibilities and the log-sum-exp of each row of `logDensityReference`.
+    public func responsibilitiesReference() -> [[Double]] {
+        let l = logDensityReference()[0], k = components
+        var responsibilities = [Double](repeating: 0, count: count * k), logLikelihood = [Double](repeating: 0, count: count)
+        for n in 0..<count {
+            let row = l[(n * k)..<((n + 1) * k)]
+            let m = row.max()!
+            logLikelihood[n] = m + Foundation.log(row.reduce(0.0) { $0 + Foundation.exp($1 - m) })
+            for c in 0..<k { responsibilities[n * k + c] = Foundation.exp(l[n * k + c] - logLikelihood[n]) }
+        }
+        return [responsibilities, logLikelihood]
     }
 
     public func scatterReference() -> [[Double]] {
@@ -150,6 +184,13 @@ public struct MixtureCase: Sendable, CustomStringConvertible {
                 let precisions = try Tensor.randomUniform([k, d], seed: 3, on: device)
                 let offsets = try Tensor.zeros([k], on: device)
                 return { _ = try x.gaussianLogDensity(means: means, precisions: precisions, offsets: offsets) }
+            },
+            BenchmarkCase(op: "gaussian_responsibilities", shape: shape, flops: 3.0 * Double(n * k * d)) { device in
+                let x = try Tensor.randomNormal([n, d], seed: 1, on: device)
+                let means = try Tensor.randomNormal([k, d], seed: 2, on: device)
+                let precisions = try Tensor.randomUniform([k, d], seed: 3, on: device)
+                let offsets = try Tensor.zeros([k], on: device)
+                return { _ = try x.gaussianResponsibilities(means: means, precisions: precisions, offsets: offsets) }
             },
             BenchmarkCase(op: "gaussian_scatter", shape: shape, flops: 3.0 * Double(n * k * d)) { device in
                 let x = try Tensor.randomNormal([n, d], seed: 1, on: device)

@@ -17,7 +17,7 @@ public enum KernelName: Hashable, Sendable, CaseIterable {
     case softmaxBackward, logSoftmaxBackward, dropout, oneHot, bceWithLogits
     case attention, attentionBackward
     case nearestCode
-    case gaussianLogDensity, gaussianScatter, gaussianMoments
+    case gaussianLogDensity, gaussianResponsibilities, gaussianScatter, gaussianMoments
     case adam, adamw, sgd, sgdNesterov
 
     public static var allCases: [KernelName] {
@@ -30,7 +30,7 @@ public enum KernelName: Hashable, Sendable, CaseIterable {
             + UnaryOp.allCases.map(KernelName.unaryBackward)
             + [.softmaxBackward, .logSoftmaxBackward, .dropout, .oneHot, .bceWithLogits]
             + [.attention, .attentionBackward, .nearestCode, .gaussianLogDensity, .gaussianScatter]
-            + [.gaussianMoments]
+            + [.gaussianResponsibilities, .gaussianMoments]
             + [.adam, .adamw, .sgd, .sgdNesterov]
     }
 
@@ -82,7 +82,7 @@ public enum KernelName: Hashable, Sendable, CaseIterable {
         case .unaryBackward, .softmaxBackward, .logSoftmaxBackward, .dropout, .oneHot, .bceWithLogits: "backward"
         case .attention, .attentionBackward: "attention"
         case .nearestCode: "codebook"
-        case .gaussianLogDensity, .gaussianScatter, .gaussianMoments: "mixture"
+        case .gaussianLogDensity, .gaussianResponsibilities, .gaussianScatter, .gaussianMoments: "mixture"
         case .adam, .adamw, .sgd, .sgdNesterov: "optim"
         }
     }
@@ -91,7 +91,7 @@ public enum KernelName: Hashable, Sendable, CaseIterable {
         "clamp", "axpby", "modulate", "softmaxBackward", "dropout", "bceWithLogits", "gemmEpilogue", "conv2d", "conv2dEpilogue",
         "conv2dBackwardInput",
         "conv2dBackwardWeight", "groupNorm", "groupNormSiLU", "groupNormBackward", "attention", "attentionBackward",
-        "nearestCode", "gaussianLogDensity", "gaussianScatter", "gaussianMoments", "adamStep", "sgdStep",
+        "nearestCode", "gaussianLogDensity", "gaussianResponsibilities", "gaussianScatter", "gaussianMoments", "adamStep", "sgdStep",
     ]
 
     /// The name that parses back to this case, e.g. "conv2dBackwardInput" → "conv2d_backward_input".
