@@ -1,21 +1,17 @@
-// Gaussian-mixture kernels (diagonal covariances). Semantics: FusedKernels.swift. Both use explicit
-// differences x − μ (the expanded x²p − 2xμp + μ²p cancels in float), 8 features at a time. Both
-// run on 1-D ranges with explicit work-groups (see OpenCL/OpenCLMixture.swift).
+// Gaussian-mixture kernels (diagonal covariances). Semantics: FusedKernels.swift. All use explicit
+// differences x − μ where a mean enters (the expanded x²p − 2xμp + μ²p cancels in float), 8 features
+// at a time. All run on 1-D ranges with explicit work-groups (see OpenCL/OpenCLMixture.swift).
 
 inline float mixture_sum8(const float8 v) {
     const float4 h = v.lo + v.hi;
     return (h.x + h.y) + (h.z + h.w);
 }
 
-// out[n, k] = offsets[k] − ½·Σ_d p[k, d]·(x[n, d] − μ[k, d])². Each work-item takes 4 rows and walks
-// the components, so μ and p are loaded once for 4 rows. Range (ceil(N / 4)), rounded up to the
-// work-group size: PoCL picks tiny work-groups for a 2-D range of (row blocks, components), whose
-// overhead cost 10x in time.
-__kernel void gaussian_log_density(const __global float* x, const __global float* means,
-                                   const __global float* precisions, const __global float* offsets,
-                                   __global float* out, const int count, const int components, const int dim) {
-    const int i0 = get_global_id(0) * 4;
-    if (i0 >= count) return;
+// out[n, k] = offsets[k] − ½·Σ_d p[k, d]·(x[n, d] − μ[k, d])² for the 4 rows from i0 (i0 < count): the
+// components are walked once, so μ and p are loaded once for 4 rows.
+inline void mixture_log_density4(const __global float* x, const __global float* means, const __global float* precisions,
+                                 const __global float* offsets, __global float* out, const int count, const int components,
+                                 const int dim, const int i0) {
     const __global float* x0 = x + (size_t)i0 * dim;
     const __global float* x1 = x + (size_t)min(i0 + 1, count - 1) * dim;
     const __global float* x2 = x + (size_t)min(i0 + 2, count - 1) * dim;
@@ -49,6 +45,42 @@ __kernel void gaussian_log_density(const __global float* x, const __global float
         if (i0 + 1 < count) row[components] = o - 0.5f * s1;
         if (i0 + 2 < count) row[2 * components] = o - 0.5f * s2;
         if (i0 + 3 < count) row[3 * components] = o - 0.5f * s3;
+    }
+}
+
+// One work-item per 4 rows. Range (ceil(N / 4)), rounded up to the work-group size: PoCL picks tiny
+// work-groups for a 2-D range of (row blocks, components), whose overhead cost 10x in time.
+__kernel void gaussian_log_density(const __global float* x, const __global float* means,
+                                   const __global float* precisions, const __global float* offsets,
+                                   __global float* out, const int count, const int components, const int dim) {
+    const int i0 = get_global_id(0) * 4;
+    if (i0 >= count) return;
+    mixture_log_density4(x, means, precisions, offsets, out, count, components, dim, i0);
+}
+
+// The E-step in one launch: the log-densities of 4 rows as above, then, on the work-item's own
+// rows, loglik[n] = m + log Σ_k exp(l[n, k] − m) (m the row maximum) and the responsibilities
+// out[n, k] = exp(l[n, k] − m) / Σ_k exp(l[n, k] − m), as the CPU twin.
+__kernel void gaussian_responsibilities(const __global float* x, const __global float* means,
+                                        const __global float* precisions, const __global float* offsets,
+                                        __global float* out, __global float* loglik, const int count,
+                                        const int components, const int dim) {
+    const int i0 = get_global_id(0) * 4;
+    if (i0 >= count) return;
+    mixture_log_density4(x, means, precisions, offsets, out, count, components, dim, i0);
+    for (int n = i0; n < min(count, i0 + 4); ++n) {
+        __global float* row = out + (size_t)n * components;
+        float m = row[0];
+        for (int k = 1; k < components; ++k) m = row[k] > m ? row[k] : m;
+        float sum = 0.0f;
+        for (int k = 0; k < components; ++k) {
+            const float e = exp(row[k] - m);
+            row[k] = e;
+            sum += e;
+        }
+        loglik[n] = m + log(sum);
+        const float scale = 1.0f / sum;
+        for (int k = 0; k < components; ++k) row[k] *= scale;
     }
 }
 
@@ -86,6 +118,39 @@ __kernel void gaussian_scatter_slabs(const __global float* x, const __global flo
                 }
                 target[d - d0] = acc;
             }
+        }
+    }
+}
+
+// The moments' first stage: partial[s, k, d] = Σ_{n in slab s} w[n, k]·x[n, d] for d < dim and
+// partial[s, k, dim] = Σ_{n in slab s} w[n, k], over slabs of 64 rows; the work-items are laid out
+// as the scatter's (8 features of one slab, all components; the first chunk also sums the weights).
+// The slabs are then summed by `reduce`. As a GEMM (K × N by N × D) the same sums run on a handful
+// of work-items that each walk all N rows. Range (ceil(D / 8)·ceil(N / 64)), rounded up.
+__kernel void gaussian_moments_slabs(const __global float* x, const __global float* weights, __global float* partial,
+                                     const int count, const int components, const int dim) {
+    const int chunks = max(1, (dim + 7) / 8), slabs = (count + MIXTURE_SLAB - 1) / MIXTURE_SLAB;
+    const int i = get_global_id(0);
+    if (i >= chunks * slabs) return;
+    const int d0 = (i % chunks) * 8, s = i / chunks;
+    const int n0 = s * MIXTURE_SLAB, end = min(count, n0 + MIXTURE_SLAB);
+    for (int k = 0; k < components; ++k) {
+        __global float* target = partial + ((size_t)s * components + k) * (dim + 1);
+        if (d0 + 8 <= dim) {
+            float8 acc = (float8)(0.0f);
+            for (int n = n0; n < end; ++n) acc = fma((float8)(weights[(size_t)n * components + k]), vload8(0, x + (size_t)n * dim + d0), acc);
+            vstore8(acc, 0, target + d0);
+        } else {
+            for (int d = d0; d < dim; ++d) {
+                float acc = 0.0f;
+                for (int n = n0; n < end; ++n) acc = fma(weights[(size_t)n * components + k], x[(size_t)n * dim + d], acc);
+                target[d] = acc;
+            }
+        }
+        if (d0 == 0) {
+            float total = 0.0f;
+            for (int n = n0; n < end; ++n) total += weights[(size_t)n * components + k];
+            target[dim] = total;
         }
     }
 }

@@ -119,10 +119,22 @@ public protocol FusedKernels: AnyObject, Sendable {
     func gaussianLogDensity(
         _ x: any DeviceBuffer, means: any DeviceBuffer, precisions: any DeviceBuffer, offsets: any DeviceBuffer,
         _ out: any DeviceBuffer, count: Int, components: Int, dimension: Int) throws
+    /// The diagonal E-step in one pass: with l[n, k] the `gaussianLogDensity` terms,
+    /// logLikelihood[n] = log Σ_k exp l[n, k] and out[n, k] = exp(l[n, k] − logLikelihood[n]) (the
+    /// responsibilities, out [count × components], logLikelihood [count]); no l matrix is read back.
+    func gaussianResponsibilities(
+        _ x: any DeviceBuffer, means: any DeviceBuffer, precisions: any DeviceBuffer, offsets: any DeviceBuffer,
+        _ out: any DeviceBuffer, logLikelihood: any DeviceBuffer, count: Int, components: Int, dimension: Int) throws
     /// Responsibility-weighted diagonal scatter: out[k, d] = Σ_n weights[n, k]·(x[n, d] − means[k, d])²
     /// (weights [count × components], out [components × dimension]), from explicit differences.
     func gaussianScatter(
         _ x: any DeviceBuffer, weights: any DeviceBuffer, means: any DeviceBuffer, _ out: any DeviceBuffer,
+        count: Int, components: Int, dimension: Int) throws
+    /// Responsibility-weighted first and zeroth moments in one pass: out[k, d] = Σ_n weights[n, k]·x[n, d]
+    /// for d < dimension and out[k, dimension] = Σ_n weights[n, k] (out [components × (dimension + 1)]):
+    /// the M-step's rᵀx and n_k, which as a GEMM (K × N by N × D, long and thin) runs on few threads.
+    func gaussianMoments(
+        _ x: any DeviceBuffer, weights: any DeviceBuffer, _ out: any DeviceBuffer,
         count: Int, components: Int, dimension: Int) throws
 
     // MARK: optim (Kernels/optim.cl, CPU/Optim.swift): in place

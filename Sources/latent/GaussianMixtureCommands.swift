@@ -29,14 +29,21 @@ func trainGaussianMixture(
     warmMixture.initialMeans = mixture.initialMeans
     _ = try? warmMixture.fit(x.slice(axis: 0, 0..<min(x.shape[0], max(configuration.components, 2000))))
     let start = Date()
+    let before = device.activity
     try mixture.fit(x)
     let seconds = Date().timeIntervalSince(start)
+    let activity = device.activity.since(before)
     if let warning = mixture.convergenceWarning { printError("warning: \(warning)") }
     let path = (out as NSString).appendingPathComponent("checkpoint.safetensors")
     try mixture.checkpoint(extra: ["features": source.metadata]).write(to: path)
     print("iterations   \(mixture.iterations)\nconverged    \(mixture.converged)")
     print(String(format: "lower_bound  %.6f nats per sample", mixture.lowerBound))
     print(String(format: "em_seconds   %.4f", seconds))
+    // Launches and host transfers of the whole fit (initialisation, EM, final E-step) per EM iteration.
+    let perIteration = { (count: Int) in String(format: "%.1f", Double(count) / Double(max(1, mixture.iterations))) }
+    print(
+        "em_activity  \(activity) in all; per iteration \(perIteration(activity.launches)) launches, "
+            + "\(perIteration(activity.uploads)) uploads, \(perIteration(activity.downloads)) downloads, \(perIteration(activity.waits)) waits")
     print("done: checkpoint \(path)")
 }
 

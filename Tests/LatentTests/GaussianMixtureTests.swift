@@ -110,6 +110,29 @@ import Testing
         #expect(labels.map(Double.init) == f["\(name).labels"]!)
     }
 
+    /// A diagonal EM iteration reads three times (moments, scatter, the lower bound's
+    /// log-likelihoods) and writes four small tables (means, precisions and offsets for the fused
+    /// E-step, means for the scatter): counted on a CPU device of its own as the difference between
+    /// 6 and 2 iterations. (Before the fused kernels it read four times: n_k and rᵀx apart.)
+    @Test(arguments: [GaussianCovarianceType.diag, .spherical])
+    func aDiagonalEMIterationReadsThreeTimes(_ type: GaussianCovarianceType) throws {
+        let device = CPUDevice(threads: 2)
+        let f = try Self.sklearnFixture()
+        let x = try Tensor(f["x"]!.map(Float.init), shape: [180, 3], on: device)
+        var activity: [DeviceActivity] = []
+        for iterations in [2, 6] {
+            let mixture = try GaussianMixture(
+                GaussianMixtureConfiguration(components: 3, covarianceType: type, tolerance: 0, maxIterations: iterations))
+            mixture.initialMeans = f["means_init"]!
+            let before = device.activity
+            try mixture.fit(x)
+            activity.append(device.activity.since(before))
+        }
+        let perIteration = activity[1].since(activity[0])
+        #expect(perIteration.downloads == 4 * 3, "\(perIteration)")
+        #expect(perIteration.uploads == 4 * 4, "\(perIteration)")
+    }
+
     @Test(arguments: [GaussianMixtureInitialization.kmeans, .random])
     func fitPredictEqualsFitThenPredict(_ initialization: GaussianMixtureInitialization) throws {
         let f = try Self.sklearnFixture()

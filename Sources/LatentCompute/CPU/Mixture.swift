@@ -1,54 +1,280 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The Gaussian-mixture kernels on the CPU backend (semantics: FusedKernels.swift).
 ///
 /// `gaussianLogDensity`: threads take blocks of 4 rows; per component, each 8 features of the mean
 /// and precision are loaded once for the 4 rows (four 8-lane accumulators), so no
-/// count × components × dimension temporary exists. `gaussianScatter`: each thread takes a slab of
-/// rows with its own components × dimension sums (Float32 over at most 256 rows, then added into
-/// Float64); rows whose weight is exactly 0 (responsibilities that underflowed) add nothing and are
-/// skipped; the slabs are added in order.
+/// count × components × dimension temporary exists. `gaussianResponsibilities` runs the same blocks,
+/// then turns each thread's rows into responsibilities while they are in cache (one 16-lane exp
+/// over the rows' shifted values: rows of K = 10 are too short for a per-row vector exp).
+/// `gaussianScatter` and `gaussianMoments`: each thread takes a slab of rows (`MixtureSlabSums`);
+/// within a slab, tiles of rows that fit in L1 are summed per component and 8 features in
+/// registers (four rows at a time, independent chains), in Float32 over at most 256 rows, then
+/// added into Float64; the slabs are added in order. Argument checks: `MixtureShape.validate`,
+/// shared with the OpenCL backend.
 extension CPUDevice {
     public func gaussianLogDensity(
         _ x: any DeviceBuffer, means: any DeviceBuffer, precisions: any DeviceBuffer, offsets: any DeviceBuffer,
         _ out: any DeviceBuffer, count: Int, components: Int, dimension: Int
     ) throws {
-        guard count >= 0, components >= 0, dimension >= 0 else {
-            throw ComputeError.invalidArgument("gaussianLogDensity: negative size (\(count), \(components), \(dimension))")
-        }
-        let rows = GaussianLogDensityRows(
-            x: UnsafePointer(try cpu(x).floats), means: UnsafePointer(try cpu(means).floats),
-            precisions: UnsafePointer(try cpu(precisions).floats), offsets: UnsafePointer(try cpu(offsets).floats),
-            count: count, components: components, dimension: dimension)
+        let shape = MixtureShape(count: count, components: components, dimension: dimension)
+        try shape.validate(
+            "gaussianLogDensity",
+            [
+                ("x", x, shape.rows), ("means", means, shape.table), ("precisions", precisions, shape.table),
+                ("offsets", offsets, components), ("out", out, shape.perRow),
+            ])
+        let rows = try logDensityRows(x, means, precisions, offsets, shape)
         let po = try cpu(out).floats
         if count == 0 || components == 0 { return }
-        let blocks = (count + 3) / 4
-        parallelFor(blocks, grain: max(1, 65_536 / max(1, 4 * components * dimension))) { start, end in
+        parallelFor((count + 3) / 4, grain: rows.grain) { start, end in
             for block in start..<end { rows.run(block: block, out: po) }
         }
+    }
+
+    public func gaussianResponsibilities(
+        _ x: any DeviceBuffer, means: any DeviceBuffer, precisions: any DeviceBuffer, offsets: any DeviceBuffer,
+        _ out: any DeviceBuffer, logLikelihood: any DeviceBuffer, count: Int, components: Int, dimension: Int
+    ) throws {
+        let shape = MixtureShape(count: count, components: components, dimension: dimension)
+        try shape.validate(
+            "gaussianResponsibilities",
+            [
+                ("x", x, shape.rows), ("means", means, shape.table), ("precisions", precisions, shape.table),
+                ("offsets", offsets, components), ("out", out, shape.perRow), ("logLikelihood", logLikelihood, count),
+            ])
+        let rows = try logDensityRows(x, means, precisions, offsets, shape)
+        let po = try cpu(out).floats, pl = try cpu(logLikelihood).floats
+        if count == 0 || components == 0 { return }
+        parallelFor((count + 3) / 4, grain: rows.grain) { start, end in
+            for block in start..<end { rows.run(block: block, out: po) }
+            let first = start * 4, last = min(count, end * 4)
+            MixtureRowNormalizer.normalize(po + first * components, rows: last - first, components: components, logLikelihood: pl + first)
+        }
+    }
+
+    private func logDensityRows(
+        _ x: any DeviceBuffer, _ means: any DeviceBuffer, _ precisions: any DeviceBuffer, _ offsets: any DeviceBuffer,
+        _ shape: MixtureShape
+    ) throws -> GaussianLogDensityRows {
+        GaussianLogDensityRows(
+            x: UnsafePointer(try cpu(x).floats), means: UnsafePointer(try cpu(means).floats),
+            precisions: UnsafePointer(try cpu(precisions).floats), offsets: UnsafePointer(try cpu(offsets).floats),
+            count: shape.count, components: shape.components, dimension: shape.dimension)
     }
 
     public func gaussianScatter(
         _ x: any DeviceBuffer, weights: any DeviceBuffer, means: any DeviceBuffer, _ out: any DeviceBuffer,
         count: Int, components: Int, dimension: Int
     ) throws {
-        guard count >= 0, components >= 0, dimension >= 0 else {
-            throw ComputeError.invalidArgument("gaussianScatter: negative size (\(count), \(components), \(dimension))")
-        }
-        let rows = GaussianScatterRows(
+        let shape = MixtureShape(count: count, components: components, dimension: dimension)
+        try shape.validate(
+            "gaussianScatter",
+            [("x", x, shape.rows), ("weights", weights, shape.perRow), ("means", means, shape.table), ("out", out, shape.table)])
+        let tiles = GaussianScatterTiles(
             x: UnsafePointer(try cpu(x).floats), weights: UnsafePointer(try cpu(weights).floats),
             means: UnsafePointer(try cpu(means).floats), components: components, dimension: dimension)
-        let po = try cpu(out).floats
-        let kd = components * dimension
-        if kd == 0 { return }
-        let slabs = min(threads, max(1, count * kd / 262_144))
-        let sums = UnsafeMutablePointer<Double>.allocate(capacity: slabs * kd)
-        defer { sums.deallocate() }
-        parallelFor(slabs, grain: 1) { start, end in
-            for s in start..<end { rows.run(count * s / slabs..<count * (s + 1) / slabs, into: sums + s * kd) }
+        MixtureSlabSums.run(tiles, count: count, on: self, into: try cpu(out).floats)
+    }
+
+    public func gaussianMoments(
+        _ x: any DeviceBuffer, weights: any DeviceBuffer, _ out: any DeviceBuffer,
+        count: Int, components: Int, dimension: Int
+    ) throws {
+        let shape = MixtureShape(count: count, components: components, dimension: dimension)
+        try shape.validate("gaussianMoments", [("x", x, shape.rows), ("weights", weights, shape.perRow), ("out", out, shape.moments)])
+        let tiles = GaussianMomentsTiles(
+            x: UnsafePointer(try cpu(x).floats), weights: UnsafePointer(try cpu(weights).floats),
+            components: components, dimension: dimension)
+        MixtureSlabSums.run(tiles, count: count, on: self, into: try cpu(out).floats)
+    }
+}
+
+/// Rows of log-densities → responsibilities in place, and each row's log-sum-exp.
+enum MixtureRowNormalizer {
+    /// p [rows × components] becomes exp(p − lse(row)); logLikelihood[r] = lse(row r) = m + log Σ exp(p − m).
+    static func normalize(
+        _ p: UnsafeMutablePointer<Float>, rows: Int, components k: Int, logLikelihood: UnsafeMutablePointer<Float>
+    ) {
+        for r in 0..<rows {
+            let row = p + r * k
+            var m = row[0]
+            for j in 1..<k where row[j] > m { m = row[j] }
+            logLikelihood[r] = m
+            for j in 0..<k { row[j] -= m }
         }
-        for i in 0..<kd {
+        // One exp over all the shifted values (≤ 0), 16 lanes at a time; the tail padded with −∞.
+        let total = rows * k, w = FloatVector.scalarCount
+        var i = 0
+        while i + w <= total {
+            store(vectorExp(load(p, i)), p, i)
+            i += w
+        }
+        if i < total {
+            var v = FloatVector(repeating: -.infinity)
+            for j in i..<total { v[j - i] = p[j] }
+            let e = vectorExp(v)
+            for j in i..<total { p[j] = e[j - i] }
+        }
+        for r in 0..<rows {
+            let row = p + r * k
+            var sum: Float = 0
+            for j in 0..<k { sum += row[j] }
+            logLikelihood[r] += logf(sum)
+            let scale = 1 / sum
+            for j in 0..<k { row[j] *= scale }
+        }
+    }
+}
+
+/// A sum over rows that `MixtureSlabSums` splits into slabs and tiles: `add` accumulates the rows
+/// of one tile into `width` Float32 partial sums.
+protocol MixtureTileSum {
+    var width: Int { get }
+    /// Rows per tile (x rows that stay in L1).
+    var tileRows: Int { get }
+    func add(rows: Range<Int>, into partial: UnsafeMutablePointer<Float>)
+}
+
+/// Slabs of rows per thread, Float32 partial sums over at most `block` rows added into Float64,
+/// slabs added in order.
+enum MixtureSlabSums {
+    /// Rows summed in Float32 before their sums are added into the Float64 totals.
+    static let block = 256
+
+    static func run<T: MixtureTileSum>(_ tiles: T, count: Int, on device: CPUDevice, into out: UnsafeMutablePointer<Float>) {
+        let width = tiles.width
+        if width == 0 { return }
+        let slabs = min(device.threads, max(1, count * width / 262_144))
+        let sums = UnsafeMutablePointer<Double>.allocate(capacity: slabs * width)
+        defer { sums.deallocate() }
+        device.parallelFor(slabs, grain: 1) { start, end in
+            for s in start..<end { sum(tiles, count * s / slabs..<count * (s + 1) / slabs, into: sums + s * width) }
+        }
+        for i in 0..<width {
             var total = 0.0
-            for s in 0..<slabs { total += sums[s * kd + i] }
-            po[i] = Float(total)
+            for s in 0..<slabs { total += sums[s * width + i] }
+            out[i] = Float(total)
+        }
+    }
+
+    private static func sum<T: MixtureTileSum>(_ tiles: T, _ rows: Range<Int>, into total: UnsafeMutablePointer<Double>) {
+        let width = tiles.width
+        total.update(repeating: 0, count: width)
+        let partial = UnsafeMutablePointer<Float>.allocate(capacity: width)
+        defer { partial.deallocate() }
+        let tile = max(1, min(block, tiles.tileRows))
+        var start = rows.lowerBound
+        while start < rows.upperBound {
+            let end = min(rows.upperBound, start + block)
+            partial.update(repeating: 0, count: width)
+            var t0 = start
+            while t0 < end {
+                let t1 = min(end, t0 + tile)
+                tiles.add(rows: t0..<t1, into: partial)
+                t0 = t1
+            }
+            for i in 0..<width { total[i] += Double(partial[i]) }
+            start = end
+        }
+    }
+}
+
+/// x rows per tile: 16 KiB of them.
+private func mixtureTileRows(_ dimension: Int) -> Int { max(1, 4096 / max(1, dimension)) }
+
+/// Σ_n w[n, k]·(x[n, d] − μ[k, d])² (`gaussianScatter`), component by component over a tile.
+struct GaussianScatterTiles: MixtureTileSum {
+    let x: UnsafePointer<Float>, weights: UnsafePointer<Float>, means: UnsafePointer<Float>
+    let components: Int, dimension: Int
+    var width: Int { components * dimension }
+    var tileRows: Int { mixtureTileRows(dimension) }
+
+    func add(rows: Range<Int>, into partial: UnsafeMutablePointer<Float>) {
+        let (k, d) = (components, dimension)
+        let (n0, n1) = (rows.lowerBound, rows.upperBound)
+        let quads = n0 + (n1 - n0) / 4 * 4
+        for c in 0..<k {
+            let mu = means + c * d, acc = partial + c * d, w = weights + c
+            var j = 0
+            while j + FloatLanes.scalarCount <= d {
+                let m = loadLanes(mu, j)
+                var a0 = FloatLanes(), a1 = FloatLanes(), a2 = FloatLanes(), a3 = FloatLanes()
+                var n = n0
+                while n < quads {
+                    let t0 = loadLanes(x + n * d, j) - m, t1 = loadLanes(x + (n + 1) * d, j) - m
+                    let t2 = loadLanes(x + (n + 2) * d, j) - m, t3 = loadLanes(x + (n + 3) * d, j) - m
+                    a0 = a0.addingProduct(t0 * w[n * k], t0)
+                    a1 = a1.addingProduct(t1 * w[(n + 1) * k], t1)
+                    a2 = a2.addingProduct(t2 * w[(n + 2) * k], t2)
+                    a3 = a3.addingProduct(t3 * w[(n + 3) * k], t3)
+                    n += 4
+                }
+                while n < n1 {
+                    let t = loadLanes(x + n * d, j) - m
+                    a0 = a0.addingProduct(t * w[n * k], t)
+                    n += 1
+                }
+                storeLanes(loadLanes(acc, j) + ((a0 + a1) + (a2 + a3)), acc, j)
+                j += FloatLanes.scalarCount
+            }
+            while j < d {
+                var a: Float = 0
+                for n in n0..<n1 {
+                    let t = x[n * d + j] - mu[j]
+                    a += t * w[n * k] * t
+                }
+                acc[j] += a
+                j += 1
+            }
+        }
+    }
+}
+
+/// Σ_n w[n, k]·[x[n, ·], 1] (`gaussianMoments`), component by component over a tile.
+struct GaussianMomentsTiles: MixtureTileSum {
+    let x: UnsafePointer<Float>, weights: UnsafePointer<Float>
+    let components: Int, dimension: Int
+    var width: Int { components * (dimension + 1) }
+    var tileRows: Int { mixtureTileRows(dimension) }
+
+    func add(rows: Range<Int>, into partial: UnsafeMutablePointer<Float>) {
+        let (k, d) = (components, dimension)
+        let (n0, n1) = (rows.lowerBound, rows.upperBound)
+        let quads = n0 + (n1 - n0) / 4 * 4
+        for c in 0..<k {
+            let acc = partial + c * (d + 1), w = weights + c
+            var j = 0
+            while j + FloatLanes.scalarCount <= d {
+                var a0 = FloatLanes(), a1 = FloatLanes(), a2 = FloatLanes(), a3 = FloatLanes()
+                var n = n0
+                while n < quads {
+                    a0 = a0.addingProduct(FloatLanes(repeating: w[n * k]), loadLanes(x + n * d, j))
+                    a1 = a1.addingProduct(FloatLanes(repeating: w[(n + 1) * k]), loadLanes(x + (n + 1) * d, j))
+                    a2 = a2.addingProduct(FloatLanes(repeating: w[(n + 2) * k]), loadLanes(x + (n + 2) * d, j))
+                    a3 = a3.addingProduct(FloatLanes(repeating: w[(n + 3) * k]), loadLanes(x + (n + 3) * d, j))
+                    n += 4
+                }
+                while n < n1 {
+                    a0 = a0.addingProduct(FloatLanes(repeating: w[n * k]), loadLanes(x + n * d, j))
+                    n += 1
+                }
+                storeLanes(loadLanes(acc, j) + ((a0 + a1) + (a2 + a3)), acc, j)
+                j += FloatLanes.scalarCount
+            }
+            while j < d {
+                var a: Float = 0
+                for n in n0..<n1 { a += w[n * k] * x[n * d + j] }
+                acc[j] += a
+                j += 1
+            }
+            var total: Float = 0
+            for n in n0..<n1 { total += w[n * k] }
+            acc[d] += total
         }
     }
 }
@@ -58,6 +284,8 @@ struct GaussianLogDensityRows {
     let x: UnsafePointer<Float>, means: UnsafePointer<Float>, precisions: UnsafePointer<Float>
     let offsets: UnsafePointer<Float>
     let count: Int, components: Int, dimension: Int
+    /// 4-row blocks per task: about 64 Ki multiply-adds.
+    var grain: Int { max(1, 65_536 / max(1, 4 * components * dimension)) }
 
     func run(block: Int, out: UnsafeMutablePointer<Float>) {
         let d = dimension
@@ -94,48 +322,6 @@ struct GaussianLogDensityRows {
             if rowsHere > 1 { o[components] = offsets[k] - 0.5 * s.1 }
             if rowsHere > 2 { o[2 * components] = offsets[k] - 0.5 * s.2 }
             if rowsHere > 3 { o[3 * components] = offsets[k] - 0.5 * s.3 }
-        }
-    }
-}
-
-/// The read-only state of one gaussianScatter call; `run` sums a range of rows into Float64.
-struct GaussianScatterRows {
-    /// Rows summed in Float32 before their sums are added into the Float64 totals.
-    static let block = 256
-    let x: UnsafePointer<Float>, weights: UnsafePointer<Float>, means: UnsafePointer<Float>
-    let components: Int, dimension: Int
-
-    func run(_ rows: Range<Int>, into total: UnsafeMutablePointer<Double>) {
-        let (k, d) = (components, dimension)
-        total.update(repeating: 0, count: k * d)
-        let partial = UnsafeMutablePointer<Float>.allocate(capacity: k * d)
-        defer { partial.deallocate() }
-        var start = rows.lowerBound
-        while start < rows.upperBound {
-            let end = min(rows.upperBound, start + Self.block)
-            partial.update(repeating: 0, count: k * d)
-            for row in start..<end {
-                let xr = x + row * d
-                for c in 0..<k {
-                    let w = weights[row * k + c]
-                    if w == 0 { continue }
-                    let mu = means + c * d, acc = partial + c * d
-                    let lanes = FloatLanes(repeating: w)
-                    var j = 0
-                    while j + FloatLanes.scalarCount <= d {
-                        let t = loadLanes(xr, j) - loadLanes(mu, j)
-                        storeLanes(loadLanes(acc, j).addingProduct(t * lanes, t), acc, j)
-                        j += FloatLanes.scalarCount
-                    }
-                    while j < d {
-                        let t = xr[j] - mu[j]
-                        acc[j] += t * w * t
-                        j += 1
-                    }
-                }
-            }
-            for i in 0..<(k * d) { total[i] += Double(partial[i]) }
-            start = end
         }
     }
 }

@@ -1,6 +1,7 @@
 /// The Gaussian-mixture kernels (Kernels/mixture.cl), explicit 8-wide vectors on 1-D ranges with
 /// work-groups of 64 (measured on PoCL: 2-D ranges got work-groups so small that their overhead
-/// cost about 10x). The scatter runs in two launches: per-slab partial sums, then `reduce`.
+/// cost about 10x). The scatter and the moments run in two launches each: per-slab partial sums,
+/// then `reduce`. Argument checks: `MixtureShape.validate`, shared with the CPU backend.
 extension OpenCLDevice {
     static let mixtureGroup = 64
     /// Rows per partial sum of `gaussian_scatter_slabs` (MIXTURE_SLAB in the kernel).
@@ -10,9 +11,13 @@ extension OpenCLDevice {
         _ x: any DeviceBuffer, means: any DeviceBuffer, precisions: any DeviceBuffer, offsets: any DeviceBuffer,
         _ out: any DeviceBuffer, count: Int, components: Int, dimension: Int
     ) throws {
-        guard count >= 0, components >= 0, dimension >= 0 else {
-            throw ComputeError.invalidArgument("gaussianLogDensity: negative size (\(count), \(components), \(dimension))")
-        }
+        let shape = MixtureShape(count: count, components: components, dimension: dimension)
+        try shape.validate(
+            "gaussianLogDensity",
+            [
+                ("x", x, shape.rows), ("means", means, shape.table), ("precisions", precisions, shape.table),
+                ("offsets", offsets, components), ("out", out, shape.perRow),
+            ])
         _ = try kernelCount(count * dimension)
         _ = try kernelCount(count * components)
         if count == 0 || components == 0 { return }
@@ -25,13 +30,37 @@ extension OpenCLDevice {
             ])
     }
 
+    public func gaussianResponsibilities(
+        _ x: any DeviceBuffer, means: any DeviceBuffer, precisions: any DeviceBuffer, offsets: any DeviceBuffer,
+        _ out: any DeviceBuffer, logLikelihood: any DeviceBuffer, count: Int, components: Int, dimension: Int
+    ) throws {
+        let shape = MixtureShape(count: count, components: components, dimension: dimension)
+        try shape.validate(
+            "gaussianResponsibilities",
+            [
+                ("x", x, shape.rows), ("means", means, shape.table), ("precisions", precisions, shape.table),
+                ("offsets", offsets, components), ("out", out, shape.perRow), ("logLikelihood", logLikelihood, count),
+            ])
+        _ = try kernelCount(shape.rows)
+        _ = try kernelCount(shape.perRow)
+        if count == 0 || components == 0 { return }
+        let g = Self.mixtureGroup
+        try launch(
+            family: "mixture", kernel: "gaussian_responsibilities", global: [((count + 3) / 4 + g - 1) / g * g], local: [g],
+            arguments: [
+                .buffer(x), .buffer(means), .buffer(precisions), .buffer(offsets), .buffer(out), .buffer(logLikelihood),
+                .int(Int32(count)), .int(Int32(components)), .int(Int32(dimension)),
+            ])
+    }
+
     public func gaussianScatter(
         _ x: any DeviceBuffer, weights: any DeviceBuffer, means: any DeviceBuffer, _ out: any DeviceBuffer,
         count: Int, components: Int, dimension: Int
     ) throws {
-        guard count >= 0, components >= 0, dimension >= 0 else {
-            throw ComputeError.invalidArgument("gaussianScatter: negative size (\(count), \(components), \(dimension))")
-        }
+        let shape = MixtureShape(count: count, components: components, dimension: dimension)
+        try shape.validate(
+            "gaussianScatter",
+            [("x", x, shape.rows), ("weights", weights, shape.perRow), ("means", means, shape.table), ("out", out, shape.table)])
         _ = try kernelCount(count * dimension)
         _ = try kernelCount(count * components)
         if components == 0 || dimension == 0 { return }
@@ -47,5 +76,28 @@ extension OpenCLDevice {
                 .int(Int32(components)), .int(Int32(dimension)),
             ])
         try reduce(.sum, partial, out, outer: 1, length: slabs, inner: components * dimension)
+    }
+
+    public func gaussianMoments(
+        _ x: any DeviceBuffer, weights: any DeviceBuffer, _ out: any DeviceBuffer,
+        count: Int, components: Int, dimension: Int
+    ) throws {
+        let shape = MixtureShape(count: count, components: components, dimension: dimension)
+        try shape.validate("gaussianMoments", [("x", x, shape.rows), ("weights", weights, shape.perRow), ("out", out, shape.moments)])
+        _ = try kernelCount(shape.rows)
+        _ = try kernelCount(shape.perRow)
+        if components == 0 { return }
+        guard count > 0 else { return try fill(out, count: shape.moments, value: 0) }
+        let slabs = (count + Self.mixtureSlab - 1) / Self.mixtureSlab
+        let items = max(1, (dimension + 7) / 8) * slabs, g = Self.mixtureGroup
+        let partial = try makeBuffer(byteCount: slabs * shape.moments * 4)
+        _ = try kernelCount(slabs * shape.moments)
+        try launch(
+            family: "mixture", kernel: "gaussian_moments_slabs", global: [(items + g - 1) / g * g], local: [g],
+            arguments: [
+                .buffer(x), .buffer(weights), .buffer(partial), .int(Int32(count)), .int(Int32(components)),
+                .int(Int32(dimension)),
+            ])
+        try reduce(.sum, partial, out, outer: 1, length: slabs, inner: shape.moments)
     }
 }

@@ -17,7 +17,7 @@ public enum KernelName: Hashable, Sendable, CaseIterable {
     case softmaxBackward, logSoftmaxBackward, dropout, oneHot, bceWithLogits
     case attention, attentionBackward
     case nearestCode
-    case gaussianLogDensity, gaussianScatter
+    case gaussianLogDensity, gaussianResponsibilities, gaussianScatter, gaussianMoments
     case adam, adamw, adamGated, tensorSums, sgd, sgdNesterov
 
     public static var allCases: [KernelName] {
@@ -30,6 +30,7 @@ public enum KernelName: Hashable, Sendable, CaseIterable {
             + UnaryOp.allCases.map(KernelName.unaryBackward)
             + [.softmaxBackward, .logSoftmaxBackward, .dropout, .oneHot, .bceWithLogits]
             + [.attention, .attentionBackward, .nearestCode, .gaussianLogDensity, .gaussianScatter]
+            + [.gaussianResponsibilities, .gaussianMoments]
             + [.adam, .adamw, .adamGated, .tensorSums, .sgd, .sgdNesterov]
     }
 
@@ -82,7 +83,7 @@ public enum KernelName: Hashable, Sendable, CaseIterable {
         case .unaryBackward, .softmaxBackward, .logSoftmaxBackward, .dropout, .oneHot, .bceWithLogits: "backward"
         case .attention, .attentionBackward: "attention"
         case .nearestCode: "codebook"
-        case .gaussianLogDensity, .gaussianScatter: "mixture"
+        case .gaussianLogDensity, .gaussianResponsibilities, .gaussianScatter, .gaussianMoments: "mixture"
         case .adam, .adamw, .adamGated, .tensorSums, .sgd, .sgdNesterov: "optim"
         }
     }
@@ -91,7 +92,8 @@ public enum KernelName: Hashable, Sendable, CaseIterable {
         "clamp", "axpby", "modulate", "softmaxBackward", "dropout", "bceWithLogits", "gemmEpilogue", "conv2d", "conv2dEpilogue",
         "conv2dBackwardInput",
         "conv2dBackwardWeight", "groupNorm", "groupNormSiLU", "groupNormBackward", "attention", "attentionBackward",
-        "nearestCode", "gaussianLogDensity", "gaussianScatter", "adamStep", "adamStepGated", "tensorSums", "sgdStep",
+        "nearestCode", "gaussianLogDensity", "gaussianResponsibilities", "gaussianScatter", "gaussianMoments", "adamStep", "adamStepGated",
+        "tensorSums", "sgdStep",
     ]
 
     /// The name that parses back to this case, e.g. "conv2dBackwardInput" → "conv2d_backward_input".

@@ -71,9 +71,9 @@ public final class GaussianMixture {
             while iteration < c.maxIterations {
                 iteration += 1
                 let previous = bound
-                let (logLikelihood, logResponsibilities) = try GaussianMixtureEStep.logResponsibilities(data, current)
+                let (logLikelihood, responsibilities) = try GaussianMixtureEStep.responsibilities(data, current)
                 current = try GaussianMixtureMStep.parameters(
-                    data, responsibilities: logResponsibilities.exp(),
+                    data, responsibilities: responsibilities,
                     type: c.covarianceType, regCovar: c.regCovar)
                 bound = try GaussianMixtureEStep.mean(logLikelihood)
                 bounds.append(bound)
@@ -131,7 +131,7 @@ public final class GaussianMixture {
     /// Each sample's posterior component probabilities (N × K).
     public func predictProba(_ x: Tensor) throws -> Tensor {
         let (p, data) = try fitted(x)
-        return try GaussianMixtureEStep.logResponsibilities(data, p).logResponsibilities.exp()
+        return try GaussianMixtureEStep.responsibilities(data, p).responsibilities
     }
 
     /// Each sample's log-likelihood log p(x_n) in nats (N).

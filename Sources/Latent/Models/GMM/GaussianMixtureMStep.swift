@@ -1,4 +1,4 @@
-/// The M-step: sufficient statistics on the device (Σ r, rᵀx by GEMM, then the fused diagonal
+/// The M-step: sufficient statistics on the device (Σ r and rᵀx in the fused moments kernel, then the fused diagonal
 /// scatter Σ_n r_nk (x_nd − μ_kd)² or the batched scatter matrices Σ_n r_nk (x_n − μ_k)(x_n − μ_k)ᵀ by
 /// covariance type), then weights, means and covariances on the host in Float64, as scikit-learn's
 /// `_estimate_gaussian_parameters`.
@@ -11,10 +11,11 @@ enum GaussianMixtureMStep {
     ) throws -> GaussianMixtureParameters {
         let (n, d) = (data.samples, data.features)
         let k = r.shape[1]
-        // 10·eps keeps empty components finite, as scikit-learn.
-        let nk = try r.sum(axis: 0).toArray().map { Double($0) + 10 * Double.ulpOfOne }
-        let sums = try r.matmul(data.centered, transposeSelf: true).toArray()
-        let means = (0..<(k * d)).map { Double(sums[$0]) / nk[$0 / d] }
+        // rᵀx and n_k in one fused pass and one read (K × (D + 1)); 10·eps keeps empty components
+        // finite, as scikit-learn.
+        let moments = try data.centered.gaussianMoments(weights: r).toArray()
+        let nk = (0..<k).map { Double(moments[$0 * (d + 1) + d]) + 10 * Double.ulpOfOne }
+        let means = (0..<(k * d)).map { Double(moments[$0 / d * (d + 1) + $0 % d]) / nk[$0 / d] }
         var covariances: [Double]
         switch type {
         case .diag, .spherical:
