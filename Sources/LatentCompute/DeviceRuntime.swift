@@ -23,9 +23,20 @@ public protocol DeviceRuntime: AnyObject, Sendable {
     /// Bytes a composed kernel may take for one scratch buffer (the convolution's column matrix):
     /// a GPU's memory lets a whole batch run as one product instead of chunks.
     var scratchBudgetBytes: Int { get }
+    /// A buffer aliasing `byteCount` bytes of `buffer` from `byteOffset`, for kernels that read or
+    /// write part of a buffer in place (the composed convolution's chunks); it keeps `buffer` alive.
+    /// nil when the backend has no views or `byteOffset` is not a multiple of `viewAlignmentBytes`.
+    func view(of buffer: any DeviceBuffer, byteOffset: Int, byteCount: Int) throws -> (any DeviceBuffer)?
+    /// The multiple of bytes a view's offset must be (OpenCL: the device's base address alignment);
+    /// nil when the backend has no views.
+    var viewAlignmentBytes: Int? { get }
 }
 
 extension DeviceRuntime {
     /// 16 MiB unless the backend knows its memory.
     public var scratchBudgetBytes: Int { 16 << 20 }
+
+    /// No views unless the backend has them: composed kernels then copy through staging buffers.
+    public func view(of buffer: any DeviceBuffer, byteOffset: Int, byteCount: Int) throws -> (any DeviceBuffer)? { nil }
+    public var viewAlignmentBytes: Int? { nil }
 }

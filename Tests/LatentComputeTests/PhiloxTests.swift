@@ -26,20 +26,46 @@ import Testing
                 == Philox4x32.block(counter: SIMD4(7, 4, 0, 0), key: SIMD2(0x89AB_CDEF, 0x0123_4567)))
     }
 
-    /// Values of an independent float32 re-implementation (numpy, tools-style) of the documented map,
-    /// seed 0x0123456789ABCDEF: uniform, normal(0, 1) and normal(0.5, 2) bit patterns.
+    /// Values of the independent float32 re-implementation in numpy (python/latent_torch/philox.py,
+    /// printed by tools/pin_noise_values.py), seed 0x0123456789ABCDEF: uniform, normal(0, 1) and
+    /// normal(0.5, 2) bit patterns. Elements 16 and 26 are ones whose normal value changed in the last
+    /// bit when the multiply-adds became explicit fused multiply-adds (before: 0x3ED51CDD, 0xBFA0C340).
     @Test func elementMapIsPinned() {
         let seed: UInt64 = 0x0123_4567_89AB_CDEF
         let pinned: [(UInt64, UInt32, UInt32, UInt32)] = [
             (0, 0x3F38_5022, 0x3DE1_6BE1, 0x3F38_5AF8), (1, 0x3F45_8CB0, 0xBF4D_97EB, 0xBF8D_97EB),
             (2, 0x3DA5_3D00, 0xC00E_4DB2, 0xC07C_9B64), (3, 0x3EF5_09FE, 0x3E9A_0FCF, 0x3F8D_07E8),
             (4, 0x3F2D_CA14, 0xBEC3_17AB, 0xBE86_2F56), (5, 0x3EA4_7C1A, 0x3F4B_1BEC, 0x4005_8DF6),
-            ((1 << 34) + 1, 0x3EB3_BA7E, 0x3EEC_2E8A, 0x3FB6_1745),
+            ((1 << 34) + 1, 0x3EB3_BA7E, 0x3EEC_2E8A, 0x3FB6_1745), (16, 0x3F20_2A30, 0x3ED5_1CDE, 0x3FAA_8E6F),
+            (26, 0x3E7F_4900, 0xBFA0_C341, 0xC000_C341),
         ]
         for (e, u, z, n) in pinned {
             #expect(NoiseSampler.uniform(seed: seed, element: e).bitPattern == u, "uniform element \(e)")
             #expect(NoiseSampler.normal(seed: seed, element: e).bitPattern == z, "normal element \(e)")
             #expect(NoiseSampler.normal(seed: seed, element: e, mean: 0.5, std: 2).bitPattern == n, "normal(0.5, 2) element \(e)")
+        }
+    }
+
+    /// FNV-1a (one 32-bit word per step) of the bit patterns of two normal draws, 69 635 values, as
+    /// tools/pin_noise_values.py computes it from the numpy twin: the CPU kernel, and the OpenCL kernel
+    /// where a device is present, match the Python twin bit for bit over every one of them.
+    @Test func normalDrawsMatchThePythonTwinBitForBit() throws {
+        let draws: [(seed: UInt64, offset: UInt64, count: Int, mean: Float, std: Float)] = [
+            (0x0123_4567_89AB_CDEF, 0, 1 << 16, 0, 1), (42, (1 << 34) - 6, 4099, 0.5, 2),
+        ]
+        var devices: [any Device] = [CPUDevice(threads: 2)]
+        if let gpu = try? openCLDevice() { devices.append(gpu) }
+        for device in devices {
+            var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+            for draw in draws {
+                let out = try device.makeBuffer(byteCount: draw.count * 4)
+                try device.randomNormal(
+                    out, count: draw.count, seed: draw.seed, offset: draw.offset, mean: draw.mean, std: draw.std)
+                for value in try device.download(out, count: draw.count) {
+                    hash = (hash ^ UInt64(Float(value).bitPattern)) &* 0x100_0000_01B3
+                }
+            }
+            #expect(hash == 0xA36B_05AD_BBE8_7F74, "\(device.name): digest \(String(hash, radix: 16))")
         }
     }
 

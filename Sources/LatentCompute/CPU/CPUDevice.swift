@@ -7,8 +7,10 @@ import Dispatch
 public final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
     public let byteCount: Int
     public let pointer: UnsafeMutableRawPointer
-    /// The bytes reserved for this buffer (its pool size class), as counted by the meter.
+    /// The bytes reserved for this buffer (its pool size class), as counted by the meter; 0 for a view.
     let allocationBytes: Int
+    /// The buffer a view aliases (kept alive by the view); nil for a buffer that owns its memory.
+    let owner: CPUBuffer?
 
     init(byteCount: Int) throws {
         guard let (raw, capacity) = CPUMemoryPool.shared.allocate(byteCount) else {
@@ -17,10 +19,20 @@ public final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
         self.byteCount = byteCount
         self.allocationBytes = capacity
         self.pointer = raw
+        self.owner = nil
         CPUBuffer.meter.allocated(capacity)
     }
 
+    /// `byteCount` bytes of `owner` from `byteOffset`, without a copy.
+    init(viewing owner: CPUBuffer, byteOffset: Int, byteCount: Int) {
+        self.byteCount = byteCount
+        self.allocationBytes = 0
+        self.pointer = owner.pointer + byteOffset
+        self.owner = owner
+    }
+
     deinit {
+        guard owner == nil else { return }
         CPUMemoryPool.shared.release(pointer, capacity: allocationBytes)
         CPUBuffer.meter.freed(allocationBytes)
     }
@@ -57,6 +69,18 @@ public final class CPUDevice: Device {
     public func supports(_ kernel: KernelName) -> Bool { true }
 
     public func makeBuffer(byteCount: Int) throws -> any DeviceBuffer { try CPUBuffer(byteCount: byteCount) }
+
+    /// Views keep the 64-byte alignment every CPU buffer has, which the SIMD kernels rely on for speed.
+    public var viewAlignmentBytes: Int? { 64 }
+
+    public func view(of buffer: any DeviceBuffer, byteOffset: Int, byteCount: Int) throws -> (any DeviceBuffer)? {
+        let owner = try cpu(buffer)
+        guard byteOffset >= 0, byteCount >= 0, byteOffset + byteCount <= owner.byteCount else {
+            throw ComputeError.invalidArgument("view of \(byteCount) bytes at \(byteOffset) into a \(owner.byteCount)-byte buffer")
+        }
+        guard byteOffset % 64 == 0 else { return nil }
+        return CPUBuffer(viewing: owner, byteOffset: byteOffset, byteCount: byteCount)
+    }
 
     public func write(_ source: UnsafeRawBufferPointer, to buffer: any DeviceBuffer, byteOffset: Int) throws {
         let target = try cpu(buffer)

@@ -30,7 +30,8 @@ extension CPUDevice {
                 }
                 let lane = Int(e & 3)
                 if let normal {
-                    o[i] = normal.mean + normal.std * NoiseSampler.standardNormal(words, lane: lane)
+                    o[i] = NoiseSampler.affine(
+                        NoiseSampler.standardNormal(words, lane: lane), mean: normal.mean, std: normal.std)
                 } else {
                     o[i] = NoiseSampler.uniform(words, lane: lane)
                 }

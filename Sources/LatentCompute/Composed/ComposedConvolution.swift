@@ -3,11 +3,14 @@
 /// loop that keeps the column matrix in cache (CPU/ConvFused.swift) and falls back here when the
 /// batch is too small to split across threads.
 ///
-/// Chunks keep each column matrix under the device's `scratchBudgetBytes` (16 MiB on the CPU; an
-/// eighth of the memory on OpenCL): the whole batch's would be 347 MB for 64 images of a 3×3
-/// convolution over 192 channels at 28×28. A chunk's images are copied into small staging buffers
-/// (the kernels take whole buffers, not offsets); a batch that fits runs without copies, as one
-/// im2col and one product.
+/// Chunks keep each column matrix under the device's scratch budget (`scratchBudgetBytes`: 16 MiB on
+/// the CPU, an eighth of the memory on OpenCL; `ScratchBudget.$forcedBytes` overrides it in a
+/// scope): the whole batch's would be 347 MB for 64 images of a 3×3 convolution over 192 channels at
+/// 28×28. A chunk reads its images and writes its results in place through buffer views (OpenCL
+/// sub-buffers), its size rounded to a multiple of images whose offsets meet the view alignment;
+/// where a device has no views or the alignment would need more images than the budget allows, the
+/// chunk's images are copied through staging buffers instead. A batch that fits runs as one im2col
+/// and one product.
 extension FusedKernels where Self: Device {
     public func conv2d(
         _ input: any DeviceBuffer, weight: any DeviceBuffer, _ output: any DeviceBuffer,
@@ -35,7 +38,7 @@ extension FusedKernels where Self: Device {
             batch: g.batch, m: outChannels, n: pixels, k: rows, strideA: 0, strideB: rows * pixels,
             strideC: outChannels * pixels)
         try epilogue.validate(for: shape)
-        guard g.compositeChunks(budget: scratchBudgetBytes).count == 1, rows > 0 else {
+        guard g.compositeChunks(budget: effectiveScratchBudgetBytes).count == 1, rows > 0 else {
             try conv2d(input, weight: weight, output, geometry: g, outChannels: outChannels)
             return try applyEpilogue(epilogue, to: output, shape: shape)
         }
@@ -64,9 +67,9 @@ extension FusedKernels where Self: Device {
     ) throws {
         let rows = g.columnRows, pixels = g.outHeight * g.outWidth
         guard g.batch > 0, outChannels > 0, pixels > 0 else { return }
-        let chunks = g.compositeChunks(budget: scratchBudgetBytes)
-        let cols = try makeBuffer(byteCount: chunks[0].count * rows * pixels * 4)
-        try forEachChunk(chunks, reading: input, imageSize: g.imageSize, writing: output, imageSize: outChannels * pixels) {
+        let plan = chunkPlan(g, imageSizes: [g.imageSize, outChannels * pixels])
+        let cols = try makeBuffer(byteCount: plan.chunks[0].count * rows * pixels * 4)
+        try forEachChunk(plan, reading: input, imageSize: g.imageSize, writing: output, imageSize: outChannels * pixels) {
             images, x, y in
             let c = g.with(batch: images)
             try im2col(x, cols, geometry: c)
@@ -84,9 +87,9 @@ extension FusedKernels where Self: Device {
     ) throws {
         let rows = g.columnRows, pixels = g.outHeight * g.outWidth
         guard g.batch > 0, g.imageSize > 0 else { return }
-        let chunks = g.compositeChunks(budget: scratchBudgetBytes)
-        let cols = try makeBuffer(byteCount: max(1, chunks[0].count * rows * pixels) * 4)
-        try forEachChunk(chunks, reading: gradOutput, imageSize: outChannels * pixels, writing: gradInput, imageSize: g.imageSize) {
+        let plan = chunkPlan(g, imageSizes: [outChannels * pixels, g.imageSize])
+        let cols = try makeBuffer(byteCount: max(1, plan.chunks[0].count * rows * pixels) * 4)
+        try forEachChunk(plan, reading: gradOutput, imageSize: outChannels * pixels, writing: gradInput, imageSize: g.imageSize) {
             images, gy, gx in
             try gemm(
                 weight, gy, cols,
@@ -108,18 +111,26 @@ extension FusedKernels where Self: Device {
             try fill(gradWeight, count: size, value: 0)
             return
         }
-        let chunks = g.compositeChunks(budget: scratchBudgetBytes)
+        let plan = chunkPlan(g, imageSizes: [g.imageSize, outChannels * pixels])
+        let chunks = plan.chunks
         let images = chunks[0].count
         let cols = try makeBuffer(byteCount: images * rows * pixels * 4)
         let perImage = try makeBuffer(byteCount: images * size * 4)
-        let gyChunk = chunks.count > 1 ? try makeBuffer(byteCount: images * outChannels * pixels * 4) : gradOutput
-        let xChunk = chunks.count > 1 ? try makeBuffer(byteCount: images * g.imageSize * 4) : input
+        let staging = chunks.count > 1 && !plan.inPlace
+        let gyStage = staging ? try makeBuffer(byteCount: images * outChannels * pixels * 4) : gradOutput
+        let xStage = staging ? try makeBuffer(byteCount: images * g.imageSize * 4) : input
         let chunkSum = chunks.count > 1 ? try makeBuffer(byteCount: size * 4) : gradWeight
         // One product per image, a fixed-order sum over each chunk, then chunk sums added in order.
         for (index, range) in chunks.enumerated() {
+            var xChunk = xStage, gyChunk = gyStage
             if chunks.count > 1 {
-                try copyImages(range, of: input, imageSize: g.imageSize, into: xChunk)
-                try copyImages(range, of: gradOutput, imageSize: outChannels * pixels, into: gyChunk)
+                if plan.inPlace {
+                    xChunk = try imageView(range, of: input, imageSize: g.imageSize)
+                    gyChunk = try imageView(range, of: gradOutput, imageSize: outChannels * pixels)
+                } else {
+                    try copyImages(range, of: input, imageSize: g.imageSize, into: xStage)
+                    try copyImages(range, of: gradOutput, imageSize: outChannels * pixels, into: gyStage)
+                }
             }
             try im2col(xChunk, cols, geometry: g.with(batch: range.count))
             try gemm(
@@ -133,14 +144,44 @@ extension FusedKernels where Self: Device {
         }
     }
 
-    /// Runs body(images, in, out) per chunk: with one chunk on the buffers themselves, otherwise on
-    /// staging buffers that the chunk's images are copied into (from `source`) and out of (into `target`).
+    /// The scratch budget in force: `ScratchBudget.forcedBytes` in a scope that sets it, else the device's.
+    var effectiveScratchBudgetBytes: Int { ScratchBudget.forcedBytes ?? scratchBudgetBytes }
+
+    /// The chunks of `g`'s batch under the scratch budget, in place when the device has views and every
+    /// chunk's first image starts on a view-aligned offset in each buffer (of per-image float counts
+    /// `imageSizes`) for a chunk size the budget allows.
+    func chunkPlan(_ g: ConvGeometry, imageSizes: [Int]) -> ConvChunkPlan {
+        let budget = effectiveScratchBudgetBytes
+        let chunks = g.compositeChunks(budget: budget)
+        guard chunks.count > 1, let alignment = viewAlignmentBytes, alignment > 0 else {
+            return ConvChunkPlan(chunks: chunks, inPlace: false)
+        }
+        // A chunk of k images starts at a multiple of k · size · 4 bytes: aligned for every start when
+        // k is a multiple of alignment / gcd(size · 4, alignment), for each buffer.
+        let granule = imageSizes.reduce(1) { lcm($0, alignment / gcd(max(1, $1 * 4), alignment)) }
+        let images = chunks[0].count / granule * granule
+        guard images > 0 else { return ConvChunkPlan(chunks: chunks, inPlace: false) }
+        let aligned = stride(from: 0, to: g.batch, by: images).map { $0..<Swift.min(g.batch, $0 + images) }
+        return ConvChunkPlan(chunks: aligned, inPlace: true)
+    }
+
+    /// Runs body(images, in, out) per chunk: with one chunk on the buffers themselves; in place on views
+    /// of the chunk's images; otherwise on staging buffers that the chunk's images are copied into
+    /// (from `source`) and out of (into `target`).
     private func forEachChunk(
-        _ chunks: [Range<Int>], reading source: any DeviceBuffer, imageSize inSize: Int,
+        _ plan: ConvChunkPlan, reading source: any DeviceBuffer, imageSize inSize: Int,
         writing target: any DeviceBuffer, imageSize outSize: Int,
         _ body: (Int, any DeviceBuffer, any DeviceBuffer) throws -> Void
     ) throws {
+        let chunks = plan.chunks
         guard chunks.count > 1 else { return try body(chunks[0].count, source, target) }
+        if plan.inPlace {
+            for range in chunks {
+                try body(
+                    range.count, imageView(range, of: source, imageSize: inSize), imageView(range, of: target, imageSize: outSize))
+            }
+            return
+        }
         let images = chunks[0].count
         let staged = try makeBuffer(byteCount: max(1, images * inSize) * 4)
         let result = try makeBuffer(byteCount: max(1, images * outSize) * 4)
@@ -155,6 +196,15 @@ extension FusedKernels where Self: Device {
         }
     }
 
+    /// The view of images `range` of `buffer` (the plan checked the alignment, so a nil is a bug).
+    private func imageView(_ range: Range<Int>, of buffer: any DeviceBuffer, imageSize: Int) throws -> any DeviceBuffer {
+        let offset = range.lowerBound * imageSize * 4, bytes = max(1, range.count * imageSize) * 4
+        guard let slice = try view(of: buffer, byteOffset: offset, byteCount: bytes) else {
+            throw ComputeError.invalidArgument("no view of \(bytes) bytes at \(offset) on \(name)")
+        }
+        return slice
+    }
+
     private func copyImages(_ range: Range<Int>, of source: any DeviceBuffer, imageSize: Int, into staging: any DeviceBuffer) throws {
         guard range.count * imageSize > 0 else { return }
         try copyStrided(
@@ -164,6 +214,17 @@ extension FusedKernels where Self: Device {
                 xOffset: range.lowerBound * imageSize, outStrides: [1]))
     }
 }
+
+/// How a composed convolution walks its batch (`chunkPlan`): image ranges, and whether they are read
+/// and written in place through views (else through staging copies when there are several).
+struct ConvChunkPlan {
+    let chunks: [Range<Int>]
+    let inPlace: Bool
+}
+
+/// Greatest common divisor and least common multiple of positive integers.
+private func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+private func lcm(_ a: Int, _ b: Int) -> Int { a / gcd(a, b) * b }
 
 extension ConvGeometry {
     /// Floats of one input image.

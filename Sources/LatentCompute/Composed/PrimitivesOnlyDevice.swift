@@ -21,6 +21,10 @@ public final class PrimitivesOnlyDevice: Device {
     public func resetPeakMemory() { base.resetPeakMemory() }
     public var activity: DeviceActivity { base.activity }
     public var scratchBudgetBytes: Int { base.scratchBudgetBytes }
+    public func view(of buffer: any DeviceBuffer, byteOffset: Int, byteCount: Int) throws -> (any DeviceBuffer)? {
+        try base.view(of: buffer, byteOffset: byteOffset, byteCount: byteCount)
+    }
+    public var viewAlignmentBytes: Int? { base.viewAlignmentBytes }
 
     // MARK: primitive kernels
     public func fill(_ out: any DeviceBuffer, count: Int, value: Float) throws { try base.fill(out, count: count, value: value) }

@@ -1,21 +1,33 @@
 import COpenCL
 
-/// Device memory of an OpenCL device. Freeing it (deinit) returns its cl_mem to the device's pool.
+/// Device memory of an OpenCL device. Freeing it (deinit) returns its cl_mem to the device's pool;
+/// a view (a sub-buffer of another buffer) releases only its own cl_mem.
 public final class OpenCLBuffer: DeviceBuffer, @unchecked Sendable {
     public let byteCount: Int
-    /// The cl_mem's real size: `byteCount` rounded up to the pool's size class.
+    /// The cl_mem's real size: `byteCount` rounded up to the pool's size class (a view's: `byteCount`).
     public let capacity: Int
     let mem: CLObject
     let pool: OpenCLBufferPool
+    /// The buffer a view aliases (kept alive by the view); nil for a pooled buffer.
+    let parent: OpenCLBuffer?
+    /// A view's byte offset in `parent`.
+    let viewOrigin: Int
 
-    init(byteCount: Int, capacity: Int, mem: CLObject, pool: OpenCLBufferPool) {
+    init(
+        byteCount: Int, capacity: Int, mem: CLObject, pool: OpenCLBufferPool, parent: OpenCLBuffer? = nil,
+        viewOrigin: Int = 0
+    ) {
         self.byteCount = byteCount
         self.capacity = capacity
         self.mem = mem
         self.pool = pool
+        self.parent = parent
+        self.viewOrigin = viewOrigin
     }
 
-    deinit { pool.recycle(mem, capacity: capacity) }
+    deinit {
+        if parent == nil { pool.recycle(mem, capacity: capacity) }
+    }
 }
 
 /// Reuses cl_mem objects by size class so that the many short-lived tensors of a model step do not

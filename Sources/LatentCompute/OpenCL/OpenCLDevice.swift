@@ -51,6 +51,8 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
     let context: CLObject
     let queue: CLObject
     let maxAllocationBytes: Int
+    /// CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes: what a sub-buffer's offset must be a multiple of.
+    let baseAddressAlignmentBytes: Int
     let pool: OpenCLBufferPool
     /// Built programs and their kernels, keyed by family and options (see OpenCLPrograms.swift).
     let programs = Locked(ProgramTable())
@@ -66,6 +68,9 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
         self.api = api
         self.deviceID = entry.device
         self.maxAllocationBytes = entry.maxAllocationBytes
+        let alignBits = (try? DeviceQuery(api: api, device: entry.device).value(CL_DEVICE_MEM_BASE_ADDR_ALIGN) as cl_uint) ?? 0
+        // The spec's minimum is the size of the largest built-in type (long16, 128 bytes).
+        self.baseAddressAlignmentBytes = max(128, Int(alignBits) / 8)
         var status: cl_int = 0
         var device: cl_device_id? = entry.device
         guard let context = api.createContext(nil, 1, &device, nil, nil, &status), status == CL_SUCCESS else {
@@ -96,6 +101,30 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
     public var scratchBudgetBytes: Int { max(16 << 20, min(maxAllocationBytes, info.globalMemoryBytes / 8)) }
 
     public func makeBuffer(byteCount: Int) throws -> any DeviceBuffer { try pool.allocate(byteCount: byteCount) }
+
+    public var viewAlignmentBytes: Int? { baseAddressAlignmentBytes }
+
+    /// A sub-buffer (clCreateSubBuffer) of `buffer`: kernels bound to it read and write `buffer` in
+    /// place. Views of views are taken from the root buffer. Not counted as memory: it aliases.
+    public func view(of buffer: any DeviceBuffer, byteOffset: Int, byteCount: Int) throws -> (any DeviceBuffer)? {
+        let owner = try openCL(buffer)
+        guard byteOffset >= 0, byteCount >= 0, byteOffset + byteCount <= owner.byteCount else {
+            throw ComputeError.invalidArgument("view of \(byteCount) bytes at \(byteOffset) into a \(owner.byteCount)-byte buffer")
+        }
+        let root = owner.parent ?? owner
+        let origin = byteOffset + (owner.parent == nil ? 0 : owner.viewOrigin)
+        guard origin % baseAddressAlignmentBytes == 0, byteCount > 0 else { return nil }
+        var region = cl_buffer_region(origin: origin, size: byteCount)
+        var status: cl_int = 0
+        let mem = api.createSubBuffer(
+            root.mem.raw, cl_mem_flags(CL_MEM_READ_WRITE), cl_buffer_create_type(CL_BUFFER_CREATE_TYPE_REGION), &region, &status)
+        if status == CL_MISALIGNED_SUB_BUFFER_OFFSET { return nil }
+        try clCheck(status, "clCreateSubBuffer")
+        guard let mem else { throw ComputeError.openCL(call: "clCreateSubBuffer", code: status) }
+        return OpenCLBuffer(
+            byteCount: byteCount, capacity: byteCount, mem: CLObject(mem, release: api.releaseMemObject), pool: pool,
+            parent: root, viewOrigin: origin)
+    }
 
     /// Device memory held by live buffers (their size-class capacity).
     public var liveBytes: Int { pool.liveBytes }

@@ -26,6 +26,7 @@ struct OpenCLAPI: @unchecked Sendable {
     let releaseCommandQueue: @convention(c) (cl_command_queue?) -> cl_int
     let createBuffer: @convention(c) (cl_context?, cl_mem_flags, Int, UnsafeMutableRawPointer?, UnsafeMutablePointer<cl_int>?) -> cl_mem?
     let releaseMemObject: @convention(c) (cl_mem?) -> cl_int
+    let createSubBuffer: @convention(c) (cl_mem?, cl_mem_flags, cl_buffer_create_type, UnsafeRawPointer?, UnsafeMutablePointer<cl_int>?) -> cl_mem?
     let createProgramWithSource:
         @convention(c) (cl_context?, cl_uint, UnsafeMutablePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int>?, UnsafeMutablePointer<cl_int>?) ->
             cl_program?
@@ -105,6 +106,7 @@ struct OpenCLAPI: @unchecked Sendable {
         releaseCommandQueue = try symbol("clReleaseCommandQueue")
         createBuffer = try symbol("clCreateBuffer")
         releaseMemObject = try symbol("clReleaseMemObject")
+        createSubBuffer = try symbol("clCreateSubBuffer")
         createProgramWithSource = try symbol("clCreateProgramWithSource")
         createProgramWithBinary = try symbol("clCreateProgramWithBinary")
         buildProgram = try symbol("clBuildProgram")

@@ -19,6 +19,9 @@ extension KernelRegistry {
             // The head dimensions of the default U-Net (128) and of large DiTs (256).
             AttentionCase(batch: 2, queryLength: 9, keyLength: 70, dimension: 128, mask: .causal),
             AttentionCase(batch: 1, queryLength: 5, keyLength: 33, dimension: 256, mask: .random),
+            // The default U-Net's own attention (one head over 7×7 tokens), and 256 without a mask.
+            AttentionCase(batch: 1, queryLength: 49, keyLength: 49, dimension: 128, mask: .none),
+            AttentionCase(batch: 2, queryLength: 17, keyLength: 17, dimension: 256, mask: .none),
         ]
         return [
             KernelSpec(

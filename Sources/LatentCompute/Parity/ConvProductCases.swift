@@ -3,9 +3,9 @@
 /// references built from the im2col definition.
 extension KernelRegistry {
     public static var convProductKernels: [KernelSpec] {
-        // (geometry, output channels). Batches of 9 and 16 with small images make the CPU backend
-        // put several images in one product; batch 1 takes the composite path.
-        let shapes: [(ConvGeometry, Int)] = [
+        // (geometry, output channels, forced scratch budget). Batches of 9 and 16 with small images make
+        // the CPU backend put several images in one product; batch 1 takes the composite path.
+        let plain: [(ConvGeometry, Int)] = [
             (ConvGeometry(batch: 1, channels: 1, height: 1, width: 1, kernelHeight: 1, kernelWidth: 1), 1),
             (ConvGeometry(batch: 2, channels: 3, height: 7, width: 5, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)), 5),
             (ConvGeometry(batch: 3, channels: 2, height: 11, width: 13, kernelHeight: 3, kernelWidth: 3, stride: (2, 2)), 17),
@@ -22,21 +22,33 @@ extension KernelRegistry {
             ),
             (ConvGeometry(batch: 16, channels: 8, height: 7, width: 7, kernelHeight: 1, kernelWidth: 1), 12),
             (ConvGeometry(batch: 8, channels: 16, height: 28, width: 28, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)), 32),
-            // 14.5 MB of columns per image: the composite path (OpenCL) runs it in three chunks.
-            (ConvGeometry(batch: 3, channels: 128, height: 56, width: 56, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)), 4),
         ]
+        // Chunked: a budget of a few images' column matrices makes the composed convolution (OpenCL's,
+        // the composed variant's, the CPU's for a small batch) run in chunks on any device. Images of
+        // 2 KiB: in place through views of 2 images. Images of 64 B: views on chunks rounded to the
+        // alignment (3 images per chunk on the CPU, 2 on PoCL's 128-byte alignment). Images of 300 B:
+        // no chunk size under the budget is aligned, so staging copies (the fallback path).
+        let chunked: [(ConvGeometry, Int, Int)] = [
+            (ConvGeometry(batch: 7, channels: 8, height: 8, width: 8, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)), 16, 2 * 72 * 64 * 4),
+            (ConvGeometry(batch: 9, channels: 1, height: 4, width: 4, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)), 2, 3 * 9 * 16 * 4),
+            (ConvGeometry(batch: 5, channels: 3, height: 5, width: 5, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)), 5, 2 * 27 * 25 * 4),
+        ]
+        let shapes: [(ConvGeometry, Int, Int?)] = plain.map { ($0.0, $0.1, nil) } + chunked.map { ($0.0, $0.1, $0.2) }
+        func label(_ g: ConvGeometry, _ o: Int, _ budget: Int?) -> String {
+            "\(g) o\(o)" + (budget.map { " budget \($0) B" } ?? "")
+        }
         func sizes(_ g: ConvGeometry, _ o: Int) -> (input: Int, weight: Int, output: Int) {
             (g.batch * g.channels * g.height * g.width, o * g.columnRows, g.batch * o * g.outHeight * g.outWidth)
         }
         let forward = shapes.enumerated().map { index, shape in
-            let (g, o) = shape, size = sizes(g, o)
+            let (g, o, budget) = shape, size = sizes(g, o)
             return KernelCase(
-                shape: "\(g) o\(o)",
+                shape: label(g, o, budget),
                 run: { device in
                     var inputs = ParityInputs(seed: 700 + UInt64(index))
                     let x = inputs.floats(size.input), w = inputs.floats(size.weight)
                     let y = try device.upload([Float](repeating: .nan, count: size.output))
-                    try device.conv2d(device.upload(x), weight: device.upload(w), y, geometry: g, outChannels: o)
+                    try withScratchBudget(budget) { try device.conv2d(device.upload(x), weight: device.upload(w), y, geometry: g, outChannels: o) }
                     return [try device.download(y, count: size.output)]
                 },
                 reference: {
@@ -46,14 +58,16 @@ extension KernelRegistry {
                 })
         }
         let backwardInput = shapes.enumerated().map { index, shape in
-            let (g, o) = shape, size = sizes(g, o)
+            let (g, o, budget) = shape, size = sizes(g, o)
             return KernelCase(
-                shape: "\(g) o\(o)",
+                shape: label(g, o, budget),
                 run: { device in
                     var inputs = ParityInputs(seed: 800 + UInt64(index))
                     let gy = inputs.floats(size.output), w = inputs.floats(size.weight)
                     let gx = try device.upload([Float](repeating: .nan, count: size.input))
-                    try device.conv2dBackwardInput(device.upload(gy), weight: device.upload(w), gx, geometry: g, outChannels: o)
+                    try withScratchBudget(budget) {
+                        try device.conv2dBackwardInput(device.upload(gy), weight: device.upload(w), gx, geometry: g, outChannels: o)
+                    }
                     return [try device.download(gx, count: size.input)]
                 },
                 reference: {
@@ -63,14 +77,16 @@ extension KernelRegistry {
                 })
         }
         let backwardWeight = shapes.enumerated().map { index, shape in
-            let (g, o) = shape, size = sizes(g, o)
+            let (g, o, budget) = shape, size = sizes(g, o)
             return KernelCase(
-                shape: "\(g) o\(o)",
+                shape: label(g, o, budget),
                 run: { device in
                     var inputs = ParityInputs(seed: 900 + UInt64(index))
                     let x = inputs.floats(size.input), gy = inputs.floats(size.output)
                     let gw = try device.upload([Float](repeating: .nan, count: size.weight))
-                    try device.conv2dBackwardWeight(device.upload(x), device.upload(gy), gw, geometry: g, outChannels: o)
+                    try withScratchBudget(budget) {
+                        try device.conv2dBackwardWeight(device.upload(x), device.upload(gy), gw, geometry: g, outChannels: o)
+                    }
                     return [try device.download(gw, count: size.weight)]
                 },
                 reference: {
@@ -85,6 +101,11 @@ extension KernelRegistry {
             KernelSpec(.conv2dBackwardWeight, tolerance: 1e-10, deviceShaped: true, cases: backwardWeight),
         ]
     }
+}
+
+/// Runs `body` with the composed convolution's scratch budget forced to `budget` bytes (nil: the device's).
+private func withScratchBudget<T>(_ budget: Int?, _ body: () throws -> T) rethrows -> T {
+    try ScratchBudget.$forcedBytes.withValue(budget, operation: body)
 }
 
 /// y[n, o, p] = Σ_r w[o, r] · cols[n, r, p].

@@ -1,8 +1,14 @@
-/// Logarithm, square root, sine and cosine built from +, −, × and integer bit manipulation only,
-/// so that the Swift and OpenCL C versions (`Kernels/random.cl`) round identically: no libm (two
-/// libms disagree in the last bit), no division or hardware sqrt (OpenCL's are not correctly rounded
-/// by default), no fused multiply-add (the .cl file sets FP_CONTRACT OFF; Swift never contracts).
-/// Every expression below is written with the association the .cl file uses; change both together.
+/// Logarithm, square root, sine and cosine built from +, −, ×, fused multiply-add and integer bit
+/// manipulation only, so that the Swift and OpenCL C versions (`Kernels/random.cl`) round
+/// identically: no libm (two libms disagree in the last bit), no division or hardware sqrt (OpenCL's
+/// are not correctly rounded by default).
+///
+/// Every multiply-add is an explicit, correctly rounded fused multiply-add (`addingProduct` here,
+/// `fma()` in OpenCL C), and every other product or sum is a plain one with nothing to fuse it
+/// with: the result then cannot depend on whether a compiler contracts `a * b + c` (Swift never
+/// does; OpenCL compilers may, and some GPU compilers ignore `FP_CONTRACT OFF`). Every expression
+/// below is written with the operations and association the .cl file uses; change both together.
+/// `python/latent_torch/philox.py` emulates the same operations in numpy, bit for bit.
 ///
 /// Coefficients come from `tools/fit_noise_polynomials.py` (least squares on Chebyshev nodes,
 /// rounded to Float32). Accuracy: about 2e-7 relative for `log`, 1e-7 absolute for sin/cos,
@@ -20,30 +26,29 @@ public enum NoiseMath {
             e += 1
         }
         let f = Float(bitPattern: bits) - 1
-        let l: Float =
-            0x1p0 + f
-            * (-0x1.fffff8p-2 + f
-                * (0x1.55579p-2 + f
-                    * (-0x1.0005a6p-2
-                        + f
-                        * (0x1.98b80ap-3 + f
-                            * (-0x1.5329bep-3 + f
-                                * (0x1.32285p-3 + f
-                                    * (-0x1.26729ep-3
-                                        + f * 0x1.6626eap-4)))))))
-        return Float(e) * 0x1.62e43p-1 + f * l
+        var l: Float = 0x1.6626eap-4
+        l = horner(l, f, -0x1.26729ep-3)
+        l = horner(l, f, 0x1.32285p-3)
+        l = horner(l, f, -0x1.5329bep-3)
+        l = horner(l, f, 0x1.98b80ap-3)
+        l = horner(l, f, -0x1.0005a6p-2)
+        l = horner(l, f, 0x1.55579p-2)
+        l = horner(l, f, -0x1.fffff8p-2)
+        l = horner(l, f, 0x1p0)
+        // e·ln 2 + (f·l): the exact product e·ln 2 plus the rounded f·l, rounded once.
+        return (f * l).addingProduct(Float(e), 0x1.62e43p-1)
     }
 
     /// Square root of a non-negative finite Float: the bit-trick guess for 1/√a, four Newton steps
-    /// y ← y·(1.5 − (a/2)·y·y), then √a = a·y (exactly 0 for a = 0).
+    /// y ← y·(1.5 − (a/2)·y·y) with 1.5 − ((a/2)·y)·y fused, then √a = a·y (exactly 0 for a = 0).
     @inline(__always)
     public static func sqrt(_ a: Float) -> Float {
         var y = Float(bitPattern: 0x5F37_59DF &- (a.bitPattern >> 1))
         let h = 0.5 * a
-        y = y * (1.5 - h * y * y)
-        y = y * (1.5 - h * y * y)
-        y = y * (1.5 - h * y * y)
-        y = y * (1.5 - h * y * y)
+        y = y * newtonFactor(h, y)
+        y = y * newtonFactor(h, y)
+        y = y * newtonFactor(h, y)
+        y = y * newtonFactor(h, y)
         return a * y
     }
 
@@ -55,24 +60,35 @@ public enum NoiseMath {
         let n = (w + 0x20_0000) >> 22
         let x = Float(Int32(bitPattern: w) - Int32(bitPattern: n << 22)) * 0x1p-22
         let x2 = x * x
-        let s =
-            x
-            * (0x1.921fb6p0 + x2
-                * (-0x1.4abbcep-1 + x2
-                    * (0x1.466bbcp-4 + x2
-                        * (-0x1.32cb0ep-8
-                            + x2 * 0x1.4be288p-13))))
-        let c: Float =
-            0x1p0 + x2
-            * (-0x1.3bd3ccp0 + x2
-                * (0x1.03c1fp-2 + x2
-                    * (-0x1.55d3bap-6
-                        + x2 * (0x1.e1e7eep-11 + x2 * -0x1.a0f316p-16))))
+        var s: Float = 0x1.4be288p-13
+        s = horner(s, x2, -0x1.32cb0ep-8)
+        s = horner(s, x2, 0x1.466bbcp-4)
+        s = horner(s, x2, -0x1.4abbcep-1)
+        s = horner(s, x2, 0x1.921fb6p0)
+        s = x * s
+        var c: Float = -0x1.a0f316p-16
+        c = horner(c, x2, 0x1.e1e7eep-11)
+        c = horner(c, x2, -0x1.55d3bap-6)
+        c = horner(c, x2, 0x1.03c1fp-2)
+        c = horner(c, x2, -0x1.3bd3ccp0)
+        c = horner(c, x2, 0x1p0)
         switch n & 3 {
         case 0: return (s, c)
         case 1: return (c, -s)
         case 2: return (-s, -c)
         default: return (-c, s)
         }
+    }
+
+    /// One Horner step, coefficient + t·acc, fused (OpenCL C: `fma(t, acc, coefficient)`).
+    @inline(__always)
+    static func horner(_ acc: Float, _ t: Float, _ coefficient: Float) -> Float {
+        coefficient.addingProduct(t, acc)
+    }
+
+    /// 1.5 − (h·y)·y, the product h·y rounded, the rest fused (OpenCL C: `fma(-(h * y), y, 1.5f)`).
+    @inline(__always)
+    static func newtonFactor(_ h: Float, _ y: Float) -> Float {
+        (1.5 as Float).addingProduct(-(h * y), y)
     }
 }

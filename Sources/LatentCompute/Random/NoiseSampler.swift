@@ -6,7 +6,7 @@
 /// - uniform: (x[lane] >> 8) · 2⁻²⁴, in [0, 1).
 /// - normal: Box–Muller on the pair p = lane / 2: u1 = ((x[2p] >> 8) + 1) · 2⁻²⁴ ∈ (0, 1],
 ///   u2 = (x[2p+1] >> 8) · 2⁻²⁴, r = √(−2 ln u1), z = r·cos 2πu2 for even lanes and r·sin 2πu2 for odd
-///   lanes; the value is mean + std·z. ln, √ and sin/cos are `NoiseMath`'s polynomials.
+///   lanes; the value is mean + std·z, fused. ln, √ and sin/cos are `NoiseMath`'s polynomials.
 public enum NoiseSampler {
     /// The uniform value of lane `lane` of a block's words.
     @inline(__always)
@@ -31,6 +31,12 @@ public enum NoiseSampler {
 
     /// Element `element` of the normal draw under `seed`.
     public static func normal(seed: UInt64, element: UInt64, mean: Float = 0, std: Float = 1) -> Float {
-        mean + std * standardNormal(Philox4x32.words(seed: seed, block: element >> 2), lane: Int(element & 3))
+        affine(standardNormal(Philox4x32.words(seed: seed, block: element >> 2), lane: Int(element & 3)), mean: mean, std: std)
+    }
+
+    /// mean + std·z as one fused multiply-add (OpenCL C: `fma(std_, z, mean)`).
+    @inline(__always)
+    public static func affine(_ z: Float, mean: Float, std: Float) -> Float {
+        mean.addingProduct(std, z)
     }
 }
