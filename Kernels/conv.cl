@@ -147,18 +147,25 @@ inline void winograd_filter_row(const __global float* w, __global float* u, cons
 // One work-item per plane p = local image·channels + c, then one per output channel for the filter
 // transform (filter_rows of them: out_channels in the first chunk, 0 after): global
 // (images·channels + filter_rows), local (1), so `padded` (local memory, (2·tilesY + 2) ×
-// winograd_padded_width floats) is the work-item's own. V's rows are `row_stride` floats apart:
-// the plane is copied into a zero border once, then each tile row forms Bᵀ·d on whole rows of the
+// winograd_padded_width floats) is the work-item's own (layout of V: winograd_packed_offset).
+// The plane is copied into a zero border once, then each tile row forms Bᵀ·d on whole rows of the
 // padded plane, eight tiles at a time, and ·B on their even and odd columns.
 // Eight-lane stores past a tile row's end land in the next tile row of the same plane, which this
-// work-item writes afterwards (groups run right to left, rows top to bottom); only stores that would
-// leave the plane's tiles take the exact path.
+// work-item writes afterwards (groups run right to left, rows top to bottom); stores that would
+// leave the plane's tiles or cross a 16-tile block take the lane-by-lane path.
 // geometry = (channels, height, width, padY, padX, tilesY, tilesX, first image).
 inline int winograd_padded_width(int tiles_x) { return 2 * ((tiles_x + 7) / 8 * 8) + 2; }
 
-__kernel void winograd_input(const __global float* input, __global float* v, const int8 g, const int row_stride,
-                             const int planes, __local float* padded, const __global float* w, __global float* u,
-                             const int out_channels, const int flipped, const int filter_rows) {
+// V is stored in blocks of 16 tiles, V[t / 16][ξ][c][t % 16], so that winograd_product reads one
+// contiguous run per block (rows of [ξ][c][t] were 16·channels pages apart for one block: past 144
+// channels the TLB no longer held them and the products ran 3–4× slower).
+inline long winograd_packed_offset(long t, int xi, int c, int channels) {
+    return (((t >> 4) * 16 + xi) * channels + c) * 16 + (t & 15);
+}
+
+__kernel void winograd_input(const __global float* input, __global float* v, const int8 g, const int planes,
+                             __local float* padded, const __global float* w, __global float* u, const int out_channels,
+                             const int flipped, const int filter_rows) {
     const int p = get_global_id(0);
     const int channels = g.s0, height = g.s1, width = g.s2, pad_y = g.s3, pad_x = g.s4, tiles_y = g.s5, tiles_x = g.s6;
     if (p >= planes) {
@@ -183,9 +190,8 @@ __kernel void winograd_input(const __global float* input, __global float* v, con
         for (int x = first; x < last; ++x) target[x] = source[x];
         for (int x = last; x < pw; ++x) target[x] = 0.0f;
     }
-    const long stride = (long)channels * row_stride;  // from V[ξ] to V[ξ + 1]
     const int plane_tiles = tiles_y * tiles_x;
-    __global float* out_plane = v + (long)c * row_stride + (long)image * plane_tiles;
+    const long plane_first = (long)image * plane_tiles;  // the plane's first tile in the chunk
     for (int ty = 0; ty < tiles_y; ++ty) {
         const __local float* d = padded + 2 * ty * pw;
         for (int tx0 = (tiles_x - 1) / WINOGRAD_LANES * WINOGRAD_LANES; tx0 >= 0; tx0 -= WINOGRAD_LANES) {
@@ -203,12 +209,13 @@ __kernel void winograd_input(const __global float* input, __global float* v, con
                 const float16 shifted = (float16)(rows[k].s23, rows[k].s4567, rows[k].s89abcdef, tails[k]);
                 const float8 c0 = rows[k].even, c1 = rows[k].odd, c2 = shifted.even, c3 = shifted.odd;
                 const float8 t0 = c0 - c2, t1 = c1 + c2, t2 = c2 - c1, t3 = c1 - c3;
-                __global float* o = out_plane + (4 * k) * stride + t;
-                if (lanes == WINOGRAD_LANES) {
+                const long first = plane_first + t;  // tile index in the chunk
+                __global float* o = v + winograd_packed_offset(first, 4 * k, c, channels);
+                if (lanes == WINOGRAD_LANES && (first & 15) <= 16 - WINOGRAD_LANES) {
                     vstore8(t0, 0, o);
-                    vstore8(t1, 0, o + stride);
-                    vstore8(t2, 0, o + 2 * stride);
-                    vstore8(t3, 0, o + 3 * stride);
+                    vstore8(t1, 0, o + 16 * channels);
+                    vstore8(t2, 0, o + 32 * channels);
+                    vstore8(t3, 0, o + 48 * channels);
                 } else {
                     float l0[WINOGRAD_LANES], l1[WINOGRAD_LANES], l2[WINOGRAD_LANES], l3[WINOGRAD_LANES];
                     vstore8(t0, 0, l0);
@@ -216,10 +223,11 @@ __kernel void winograd_input(const __global float* input, __global float* v, con
                     vstore8(t2, 0, l2);
                     vstore8(t3, 0, l3);
                     for (int l = 0; l < lanes; ++l) {
-                        o[l] = l0[l];
-                        o[stride + l] = l1[l];
-                        o[2 * stride + l] = l2[l];
-                        o[3 * stride + l] = l3[l];
+                        __global float* e = v + winograd_packed_offset(first + l, 4 * k, c, channels);
+                        e[0] = l0[l];
+                        e[16 * channels] = l1[l];
+                        e[32 * channels] = l2[l];
+                        e[48 * channels] = l3[l];
                     }
                 }
             }
@@ -235,16 +243,15 @@ __kernel void winograd_input(const __global float* input, __global float* v, con
 // consecutive tiles, runs M[ξ] = U[ξ]·V[ξ] for its block one ξ at a time (4 float16 accumulators
 // over the input channels) and folds each into the four outputs of its tiles, y = Aᵀ·M·A, whose
 // coefficients are 0 and ±1 (so each fold is an exact add or subtract, in ξ order). The M matrices
-// are never stored. Lanes past the last tile read the padding of V's rows and are dropped; channels
-// past the last repeat it. V's rows are `row_stride` floats apart: the tile count rounded up to an
-// odd number of 16-float lines (rows 4 KiB apart would all fall into the same L1 set; 64 images of
-// 7×7 are 1024 tiles, and ran 2.5× slower).
+// are never stored. A block reads V[t0 / 16] front to back; lanes past the last tile read the last
+// block's unwritten lanes (the buffer holds whole blocks) and are dropped; channels past the last
+// repeat it.
 // geometry = (outChannels, outHeight, outWidth, inChannels, 0, tilesY, tilesX, first image);
 // global (ceil(outChannels/4) rounded up to 8, ceil(tiles/16)), local (8, 1).
 __constant float winograd_fold[2][4] = {{1.0f, 1.0f, 1.0f, 0.0f}, {0.0f, 1.0f, -1.0f, -1.0f}};
 
 __kernel void winograd_product(const __global float* u, const __global float* v, __global float* out, const int8 g,
-                               const int tiles, const int row_stride, EPILOGUE_PARAMETERS) {
+                               const int tiles, EPILOGUE_PARAMETERS) {
     const int ob = get_global_id(0), tb = get_global_id(1);
     const int out_channels = g.s0, out_h = g.s1, out_w = g.s2, in_channels = g.s3, tiles_y = g.s5, tiles_x = g.s6;
     const int o0 = ob * WINOGRAD_ROWS, t0 = tb * WINOGRAD_COLS;
@@ -255,7 +262,7 @@ __kernel void winograd_product(const __global float* u, const __global float* v,
     float16 y00 = (float16)(0.0f), y01 = y00, y02 = y00, y03 = y00, y10 = y00, y11 = y00, y12 = y00, y13 = y00;
     float16 y20 = y00, y21 = y00, y22 = y00, y23 = y00, y30 = y00, y31 = y00, y32 = y00, y33 = y00;
     for (int xi = 0; xi < 16; ++xi) {
-        const __global float* b = v + (long)xi * in_channels * row_stride + t0;
+        const __global float* b = v + winograd_packed_offset(t0, xi, 0, in_channels);
         const __global float* a = u + (long)xi * out_channels * in_channels;
         const __global float *a0 = a + (long)o0 * in_channels, *a1 = a + (long)o1 * in_channels;
         const __global float *a2 = a + (long)o2 * in_channels, *a3 = a + (long)o3 * in_channels;
@@ -263,7 +270,7 @@ __kernel void winograd_product(const __global float* u, const __global float* v,
         float16 m0 = (float16)(0.0f), m1 = m0, m2 = m0, m3 = m0, n0 = m0, n1 = m0, n2 = m0, n3 = m0;
         int c = 0;
         for (; c + 1 < in_channels; c += 2) {
-            const float16 bv = vload16(0, b + (long)c * row_stride), bw = vload16(0, b + (long)(c + 1) * row_stride);
+            const float16 bv = vload16(c, b), bw = vload16(c + 1, b);
             m0 = fma((float16)(a0[c]), bv, m0);
             m1 = fma((float16)(a1[c]), bv, m1);
             m2 = fma((float16)(a2[c]), bv, m2);
@@ -274,7 +281,7 @@ __kernel void winograd_product(const __global float* u, const __global float* v,
             n3 = fma((float16)(a3[c + 1]), bw, n3);
         }
         if (c < in_channels) {
-            const float16 bv = vload16(0, b + (long)c * row_stride);
+            const float16 bv = vload16(c, b);
             m0 = fma((float16)(a0[c]), bv, m0);
             m1 = fma((float16)(a1[c]), bv, m1);
             m2 = fma((float16)(a2[c]), bv, m2);

@@ -77,16 +77,18 @@ import Testing
         for other in [thin, strided, wide, padded] { #expect(!OpenCLWinogradPlan.qualifies(other, outChannels: 8), "\(other)") }
     }
 
-    /// V's rows are an odd number of 16-float lines apart (never a multiple of 4 KiB), at least the tile count.
-    @Test func rowStridesAreOddLineCounts() {
-        for size in [3, 7, 14, 28] {
-            let g = ConvGeometry(batch: 64, channels: 8, height: size, width: size, kernelHeight: 3, kernelWidth: 3, padding: (1, 1))
-            let plan = OpenCLWinogradPlan(g, outChannels: 8, budget: 1 << 30)
-            for images in [1, 7, 64] {
-                let stride = plan.rowStride(images: images)
-                #expect(stride >= images * plan.tilesPerImage && stride % 16 == 0 && (stride / 16) % 2 == 1, "\(size) \(images)")
-            }
-        }
+    /// V holds whole blocks of 16 tiles: 16 values per tile and channel, the tile count rounded up.
+    @Test func transformedInputsAreWholeBlocksOfSixteenTiles() {
+        let g = ConvGeometry(batch: 64, channels: 8, height: 7, width: 7, kernelHeight: 3, kernelWidth: 3, padding: (1, 1))
+        let plan = OpenCLWinogradPlan(g, outChannels: 8, budget: 1 << 30)
+        #expect(plan.tilesPerImage == 16)
+        #expect(plan.transformedSize(images: 64, channels: 8) == 16 * 8 * 1024)
+        #expect(plan.transformedSize(images: 1, channels: 3) == 16 * 3 * 16)
+        let odd = OpenCLWinogradPlan(
+            ConvGeometry(batch: 3, channels: 8, height: 5, width: 5, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)),
+            outChannels: 8, budget: 1 << 30)
+        #expect(odd.tilesPerImage == 9)
+        #expect(odd.transformedSize(images: 3, channels: 2) == 16 * 2 * 32)
     }
 
     /// A small budget splits the batch into chunks (the transformed inputs of one chunk fit it).

@@ -106,22 +106,22 @@ extension OpenCLDevice {
         else {
             throw ComputeError.invalidArgument("conv2d (Winograd) \(g) o\(o): a buffer is too small")
         }
-        let chunkStride = plan.rowStride(images: plan.imagesPerChunk)
+        let chunkSize = plan.transformedSize(images: plan.imagesPerChunk, channels: c)
         _ = try kernelCount(g.batch * max(g.imageSize, o * g.outHeight * g.outWidth), "conv2d element count")
-        _ = try kernelCount(16 * c * chunkStride, "Winograd transformed input size")
+        _ = try kernelCount(chunkSize, "Winograd transformed input size")
         let u = try makeBuffer(byteCount: 16 * o * c * 4)
-        let v = try makeBuffer(byteCount: 16 * c * chunkStride * 4)
+        let v = try makeBuffer(byteCount: chunkSize * 4)
         let extra = epilogueArguments(epilogue, fallback: y)
         for first in stride(from: 0, to: g.batch, by: plan.imagesPerChunk) {
             let images = min(plan.imagesPerChunk, g.batch - first)
-            let tiles = images * plan.tilesPerImage, rowStride = plan.rowStride(images: images)
+            let tiles = images * plan.tilesPerImage
             let filterRows = first == 0 ? o : 0
             let inputGeometry = [c, g.height, g.width, g.padY, g.padX, plan.tilesY, plan.tilesX, first]
             try launch(
                 family: "conv", kernel: "winograd_input", global: [images * c + filterRows], local: [1],
                 arguments: [
-                    .buffer(x), .buffer(v), .int8(inputGeometry.map { Int32($0) }), .int(Int32(rowStride)),
-                    .int(Int32(images * c)), .local(bytes: plan.paddedPlaneFloats * 4), .buffer(weight), .buffer(u),
+                    .buffer(x), .buffer(v), .int8(inputGeometry.map { Int32($0) }), .int(Int32(images * c)),
+                    .local(bytes: plan.paddedPlaneFloats * 4), .buffer(weight), .buffer(u),
                     .int(Int32(o)), .int(flipped ? 1 : 0), .int(Int32(filterRows)),
                 ])
             let productGeometry = [o, g.outHeight, g.outWidth, c, 0, plan.tilesY, plan.tilesX, first]
@@ -130,7 +130,6 @@ extension OpenCLDevice {
                 local: [8, 1],
                 arguments: [
                     .buffer(u), .buffer(v), .buffer(y), .int8(productGeometry.map { Int32($0) }), .int(Int32(tiles)),
-                    .int(Int32(rowStride)),
                 ] + extra)
         }
     }
@@ -157,11 +156,10 @@ struct OpenCLWinogradPlan {
 
     var tilesPerImage: Int { tilesY * tilesX }
 
-    /// Floats between rows of V for a chunk of `images`: the tile count rounded up to an odd number
-    /// of 16-float lines (Kernels/conv.cl, winograd_product), so rows never sit 4 KiB apart.
-    func rowStride(images: Int) -> Int {
-        let lines = (images * tilesPerImage + 15) / 16
-        return 16 * (lines % 2 == 0 ? lines + 1 : lines)
+    /// Floats of V for a chunk of `images`: 16 transformed values per tile and input channel, in
+    /// whole blocks of 16 tiles (Kernels/conv.cl, winograd_packed_offset).
+    func transformedSize(images: Int, channels: Int) -> Int {
+        16 * channels * ((images * tilesPerImage + 15) / 16 * 16)
     }
     /// The input kernel's zero-bordered plane: 2·tilesY + 2 rows of 2·(tilesX rounded up to 8) + 2 floats.
     var paddedPlaneFloats: Int { (2 * tilesY + 2) * (2 * ((tilesX + 7) / 8 * 8) + 2) }
