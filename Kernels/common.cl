@@ -53,3 +53,18 @@ inline int contiguous_index(const int8 shape, int i0, int i1, int i2) {
 // ---------------------------------------------------------------- activations shared by families
 // SiLU for the elementwise kernels and the fused GroupNorm → SiLU (T: float or floatN).
 #define OP_SILU(T, x) ((x) / ((T)(1.0f) + exp(-(x))))
+
+// ---------------------------------------------------------------- product epilogue
+// Epilogue (GemmEpilogue in Swift): element (z, i, j) of C becomes
+// residual[z·rz + i·ri + j·rj] + (value + bias[z·bz + i·bi + j·bj]), the order of the separate adds it
+// replaces. Kernels without one pass has_bias = has_residual = 0 (and any buffer for the pointers).
+#define EPILOGUE_PARAMETERS                                                                                  \
+    __global const float *bias, int biasZ, int biasI, int biasJ, int has_bias, __global const float *residual, \
+        int residualZ, int residualI, int residualJ, int has_residual
+#define EPILOGUE_ARGUMENTS bias, biasZ, biasI, biasJ, has_bias, residual, residualZ, residualI, residualJ, has_residual
+
+inline float gemm_epilogue(float v, int z, int i, int j, EPILOGUE_PARAMETERS) {
+    if (has_bias) v += bias[(size_t)z * biasZ + (size_t)i * biasI + (size_t)j * biasJ];
+    if (has_residual) v = residual[(size_t)z * residualZ + (size_t)i * residualI + (size_t)j * residualJ] + v;
+    return v;
+}

@@ -17,19 +17,8 @@
 #define B_AT(p, j) (transB ? b[(size_t)(j) * ldb + (p)] : b[(size_t)(p) * ldb + (j)])
 
 
-// Epilogue (GemmEpilogue in Swift): element (z, i, j) of C becomes
-// residual[z·rz + i·ri + j·rj] + (value + bias[z·bz + i·bi + j·bj]), the order of the separate adds it
-// replaces. Kernels without one pass has_bias = has_residual = 0 (and any buffer for the pointers).
-#define EPILOGUE_PARAMETERS                                                                                  \
-    __global const float *bias, int biasZ, int biasI, int biasJ, int has_bias, __global const float *residual, \
-        int residualZ, int residualI, int residualJ, int has_residual
-#define EPILOGUE_ARGUMENTS bias, biasZ, biasI, biasJ, has_bias, residual, residualZ, residualI, residualJ, has_residual
-
-inline float gemm_epilogue(float v, int z, int i, int j, EPILOGUE_PARAMETERS) {
-    if (has_bias) v += bias[(size_t)z * biasZ + (size_t)i * biasI + (size_t)j * biasJ];
-    if (has_residual) v = residual[(size_t)z * residualZ + (size_t)i * residualI + (size_t)j * residualJ] + v;
-    return v;
-}
+// The epilogue (EPILOGUE_PARAMETERS, gemm_epilogue) is in common.cl: the Winograd convolution
+// (conv.cl) applies it too.
 
 // ---------------------------------------------------------------------------------------------
 // CPU-style: one work-item keeps a 6×16 block of C (rows 6·i, columns 16·j of batch z) in six
@@ -72,11 +61,19 @@ __kernel void sgemm_cpu(__global const float* restrict A, __global const float* 
     const int i4 = i0 + min(4, rows - 1), i5 = i0 + min(5, rows - 1);
 
     float16 c0 = (float16)(0.0f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
-    if (!transA && !transB && cols == CPU_COLS) {
+    // Rows p < direct_rows of B are read as 16 floats from column j0 even in a partial last block:
+    // lanes past column n − 1 read the next row of this matrix (their sums are dropped), which
+    // stays inside matrix z while p·ldb + j0 + 16 <= k·ldb. The rows after take the general path.
+    int direct_rows = 0;
+    if (!transA && !transB) {
+        direct_rows = cols == CPU_COLS ? k : clamp((k * ldb - j0 - CPU_COLS) / ldb + 1, 0, k);
+        if (k * ldb - j0 - CPU_COLS < 0) direct_rows = 0;
+    }
+    if (direct_rows > 0) {
         const __global float *a0 = a + (size_t)i0 * lda, *a1 = a + (size_t)i1 * lda, *a2 = a + (size_t)i2 * lda;
         const __global float *a3 = a + (size_t)i3 * lda, *a4 = a + (size_t)i4 * lda, *a5 = a + (size_t)i5 * lda;
         const __global float* bp = b + j0;
-        for (int p = 0; p < k; ++p) {
+        for (int p = 0; p < direct_rows; ++p) {
             const float16 bv = vload16(0, bp);
             bp += ldb;
             c0 = fma((float16)(a0[p]), bv, c0);
@@ -86,9 +83,10 @@ __kernel void sgemm_cpu(__global const float* restrict A, __global const float* 
             c4 = fma((float16)(a4[p]), bv, c4);
             c5 = fma((float16)(a5[p]), bv, c5);
         }
-    } else {
+    }
+    if (direct_rows < k) {
         float column[CPU_COLS];
-        for (int p = 0; p < k; ++p) {
+        for (int p = direct_rows; p < k; ++p) {
             float16 bv;
             if (!transB && cols == CPU_COLS) {
                 bv = vload16(0, b + (size_t)p * ldb + j0);

@@ -9,6 +9,9 @@ public struct DeviceActivity: Sendable, Equatable, CustomStringConvertible {
     /// Launches per kernel name (OpenCL's kernel function names, e.g. "sgemm_cpu"): where the
     /// launches of a step go.
     public var launchesByKernel: [String: Int] = [:]
+    /// Device time per kernel name in nanoseconds, from OpenCL profiling events; empty unless the
+    /// device profiles (`LATENT_OPENCL_PROFILE=1`, which also waits for every launch).
+    public var nanosecondsByKernel: [String: UInt64] = [:]
 
     public init() {}
 
@@ -22,6 +25,10 @@ public struct DeviceActivity: Sendable, Equatable, CustomStringConvertible {
         for (kernel, count) in launchesByKernel {
             let difference = count - (earlier.launchesByKernel[kernel] ?? 0)
             if difference != 0 { d.launchesByKernel[kernel] = difference }
+        }
+        for (kernel, time) in nanosecondsByKernel {
+            let difference = time - (earlier.nanosecondsByKernel[kernel] ?? 0)
+            if difference != 0 { d.nanosecondsByKernel[kernel] = difference }
         }
         return d
     }
@@ -41,6 +48,10 @@ final class ActivityCounter: @unchecked Sendable {
             $0.launches += 1
             $0.launchesByKernel[kernel, default: 0] += 1
         }
+    }
+    /// A profiled launch's device time.
+    func profile(_ kernel: String, nanoseconds: UInt64) {
+        state.withLock { $0.nanosecondsByKernel[kernel, default: 0] += nanoseconds }
     }
     func upload() { state.withLock { $0.uploads += 1 } }
     /// A blocking read: a download and a wait.

@@ -76,6 +76,10 @@ extension SamplingMeasurement {
         if !activity.launchesByKernel.isEmpty {
             object["launches_per_step_by_kernel"] = activity.launchesByKernel.mapValues { Double($0) / Double(max(stepsTimed, 1)) }
         }
+        // LATENT_OPENCL_PROFILE=1: device milliseconds per kernel and step.
+        if !activity.nanosecondsByKernel.isEmpty {
+            object["kernel_ms_per_step_by_kernel"] = activity.nanosecondsByKernel.mapValues { Double($0) / 1e6 / Double(max(stepsTimed, 1)) }
+        }
         return object
     }
 }

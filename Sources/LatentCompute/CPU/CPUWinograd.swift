@@ -31,11 +31,7 @@ struct CPUWinograd {
     /// nil unless the window is 3×3, stride 1, dilation 1, padding 0…2 and both channel counts
     /// reach `minimumChannels`.
     init?(_ g: ConvGeometry, outChannels: Int, threads: Int) {
-        guard g.kernelHeight == 3, g.kernelWidth == 3, g.strideY == 1, g.strideX == 1, g.dilationY == 1,
-            g.dilationX == 1, (0...2).contains(g.padY), (0...2).contains(g.padX), g.batch > 0,
-            g.channels >= Self.minimumChannels, outChannels >= Self.minimumChannels,
-            g.outHeight > 0, g.outWidth > 0
-        else { return nil }
+        guard Self.qualifies(g, outChannels: outChannels) else { return nil }
         geometry = g
         self.outChannels = outChannels
         tilesY = (g.outHeight + 1) / 2
@@ -45,6 +41,14 @@ struct CPUWinograd {
         imagesPerTask = max(1, min(Self.targetTiles / perImage, perThread))
         tasks = (g.batch + imagesPerTask - 1) / imagesPerTask
         workers = min(max(1, threads), tasks)
+    }
+
+    /// True when `g` has a 3×3 window, stride 1, dilation 1, padding 0…2, a non-empty output and
+    /// both channel counts reach `minimumChannels` (the OpenCL Winograd path uses the same test).
+    static func qualifies(_ g: ConvGeometry, outChannels: Int) -> Bool {
+        g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideY == 1 && g.strideX == 1 && g.dilationY == 1
+            && g.dilationX == 1 && (0...2).contains(g.padY) && (0...2).contains(g.padX) && g.batch > 0
+            && g.channels >= minimumChannels && outChannels >= minimumChannels && g.outHeight > 0 && g.outWidth > 0
     }
 
     /// The geometry of the backward-data pass of `g` (3×3, stride 1) as a forward convolution of the

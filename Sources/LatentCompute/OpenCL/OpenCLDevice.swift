@@ -62,6 +62,9 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
     public var activity: DeviceActivity { counter.value }
     /// Finish the queue after every launch (LATENT_OPENCL_SYNC=1; tests set it directly).
     var synchronizesEveryLaunch = OpenCLDevice.synchronizesEveryLaunchByDefault
+    /// Time every launch with a profiling event (LATENT_OPENCL_PROFILE=1; tests set it directly;
+    /// see OpenCLProfiling.swift).
+    var profilesKernels = OpenCLDevice.profilesKernelsByDefault
 
     init(entry: OpenCLRuntime.Entry, api: OpenCLAPI) throws(ComputeError) {
         self.info = entry.info
@@ -77,7 +80,10 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
             throw .openCL(call: "clCreateContext", code: status)
         }
         self.context = CLObject(context, release: api.releaseContext)
-        guard let queue = api.createCommandQueue(context, entry.device, 0, &status), status == CL_SUCCESS else {
+        // Profiling is enabled on every queue (drivers only timestamp commands), so that
+        // `profilesKernels` can be switched on at any time; events are requested only then.
+        let properties = cl_command_queue_properties(CL_QUEUE_PROFILING_ENABLE)
+        guard let queue = api.createCommandQueue(context, entry.device, properties, &status), status == CL_SUCCESS else {
             throw .openCL(call: "clCreateCommandQueue", code: status)
         }
         self.queue = CLObject(queue, release: api.releaseCommandQueue)
@@ -89,11 +95,13 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
 
     // MARK: memory
 
-    /// Every fused kernel has its own OpenCL implementation (Kernels/*.cl), except the convolution,
-    /// which runs the composed im2col + GEMM default (Composed/ComposedConvolution.swift; its
-    /// epilogue rides on the product's, gemmEpilogue).
+    /// Every fused kernel has its own OpenCL implementation (Kernels/*.cl), except the convolution's
+    /// weight gradient, and on GPUs the convolution itself, which run the composed im2col + GEMM
+    /// default (Composed/ComposedConvolution.swift; its epilogue rides on the product's,
+    /// gemmEpilogue). CPU devices run 3×3 convolutions through Winograd (OpenCLWinograd.swift).
     public func supports(_ kernel: KernelName) -> Bool {
-        ![.conv2d, .conv2dEpilogue, .conv2dBackwardInput, .conv2dBackwardWeight].contains(kernel)
+        if kernel == .conv2dBackwardWeight { return false }
+        return usesCPUShapedKernels || ![.conv2d, .conv2dEpilogue, .conv2dBackwardInput].contains(kernel)
     }
 
     /// An eighth of the device's memory, within one allocation: a U-Net's largest column matrix

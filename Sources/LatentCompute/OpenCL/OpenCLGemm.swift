@@ -142,7 +142,7 @@ extension OpenCLDevice {
     }
 
     /// The ten epilogue arguments of the product kernels (flags 0 and `fallback` for absent operands).
-    private func epilogueArguments(_ e: GemmEpilogue, fallback: any DeviceBuffer) -> [KernelArgument] {
+    func epilogueArguments(_ e: GemmEpilogue, fallback: any DeviceBuffer) -> [KernelArgument] {
         func operand(_ o: GemmEpilogue.Operand?) -> [KernelArgument] {
             guard let o else { return [.buffer(fallback), .int(0), .int(0), .int(0), .int(0)] }
             return [.buffer(o.buffer), .int(Int32(o.batchStride)), .int(Int32(o.rowStride)), .int(Int32(o.columnStride)), .int(1)]

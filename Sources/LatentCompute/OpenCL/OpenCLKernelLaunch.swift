@@ -36,6 +36,7 @@ extension OpenCLDevice {
             }
         }
         let object = try self.kernel(family: family, name: kernel, options: options)
+        var event: cl_event? = nil
         // Buffers are resolved before taking the lock so that a wrong buffer fails cleanly.
         let mems: [cl_mem?] = try arguments.map { argument in
             if case let .buffer(buffer) = argument { return try openCL(buffer).mem.raw }
@@ -64,21 +65,26 @@ extension OpenCLDevice {
                 }
                 try clCheck(status, "clSetKernelArg(\(kernel), \(index))")
             }
-            let status = global.withUnsafeBufferPointer { globalSizes in
-                if let local {
-                    return local.withUnsafeBufferPointer { localSizes in
-                        api.enqueueNDRangeKernel(
-                            queue.raw, object.raw, cl_uint(global.count), nil, globalSizes.baseAddress,
-                            localSizes.baseAddress, 0, nil, nil)
+            let status = withUnsafeMutablePointer(to: &event) { eventSlot in
+                // An event only when profiling: PoCL allocates one per launch otherwise for nothing.
+                let eventTarget = profilesKernels ? eventSlot : nil
+                return global.withUnsafeBufferPointer { globalSizes in
+                    if let local {
+                        return local.withUnsafeBufferPointer { localSizes in
+                            api.enqueueNDRangeKernel(
+                                queue.raw, object.raw, cl_uint(global.count), nil, globalSizes.baseAddress,
+                                localSizes.baseAddress, 0, nil, eventTarget)
+                        }
                     }
+                    return api.enqueueNDRangeKernel(
+                        queue.raw, object.raw, cl_uint(global.count), nil, globalSizes.baseAddress,
+                        nil, 0, nil, eventTarget)
                 }
-                return api.enqueueNDRangeKernel(
-                    queue.raw, object.raw, cl_uint(global.count), nil, globalSizes.baseAddress,
-                    nil, 0, nil, nil)
             }
             try clCheck(status, "clEnqueueNDRangeKernel(\(kernel))")
         }
         counter.launch(kernel)
+        if let event { try recordProfile(of: kernel, event: event) }
         if synchronizesEveryLaunch { try finishLaunch(of: kernel) }
     }
 

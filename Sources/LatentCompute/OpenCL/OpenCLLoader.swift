@@ -63,6 +63,8 @@ struct OpenCLAPI: @unchecked Sendable {
             cl_int
     let flush: @convention(c) (cl_command_queue?) -> cl_int
     let finish: @convention(c) (cl_command_queue?) -> cl_int
+    let getEventProfilingInfo: @convention(c) (cl_event?, cl_profiling_info, Int, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?) -> cl_int
+    let releaseEvent: @convention(c) (cl_event?) -> cl_int
 
     /// The loaded API, or the reason OpenCL is unusable on this machine. Resolved once per process.
     static let shared: Result<OpenCLAPI, ComputeError> = load()
@@ -122,5 +124,7 @@ struct OpenCLAPI: @unchecked Sendable {
         enqueueCopyBuffer = try symbol("clEnqueueCopyBuffer")
         flush = try symbol("clFlush")
         finish = try symbol("clFinish")
+        getEventProfilingInfo = try symbol("clGetEventProfilingInfo")
+        releaseEvent = try symbol("clReleaseEvent")
     }
 }

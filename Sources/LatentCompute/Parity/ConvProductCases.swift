@@ -22,6 +22,14 @@ extension KernelRegistry {
             ),
             (ConvGeometry(batch: 16, channels: 8, height: 7, width: 7, kernelHeight: 1, kernelWidth: 1), 12),
             (ConvGeometry(batch: 8, channels: 16, height: 28, width: 28, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)), 32),
+            // Winograd F(2×2, 3×3) on both backends (3×3, stride 1, ≥ 8 channels each side): odd
+            // output sizes, paddings 0 and 2, tile rows shorter and longer than the kernels' 8 lanes.
+            (ConvGeometry(batch: 3, channels: 9, height: 7, width: 5, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)), 10),
+            (ConvGeometry(batch: 2, channels: 8, height: 6, width: 9, kernelHeight: 3, kernelWidth: 3), 13),
+            (ConvGeometry(batch: 2, channels: 12, height: 5, width: 4, kernelHeight: 3, kernelWidth: 3, padding: (2, 2)), 8),
+            (ConvGeometry(batch: 2, channels: 8, height: 21, width: 37, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)), 9),
+            // Fewer than 8 output channels: Winograd on OpenCL (not on the CPU backend); backward on neither.
+            (ConvGeometry(batch: 2, channels: 10, height: 9, width: 11, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)), 3),
         ]
         // Chunked: a budget of a few images' column matrices makes the composed convolution (OpenCL's,
         // the composed variant's, the CPU's for a small batch) run in chunks on any device. Images of

@@ -10,7 +10,7 @@ extension KernelRegistry {
                 benchmarks: { _ in [gemmEpilogueBenchmark] },
                 cases: EpilogueParityCase.gemmCases.map(\.gemmKernelCase)),
             KernelSpec(
-                .conv2dEpilogue, tolerance: 1e-10,
+                .conv2dEpilogue, tolerance: 1e-10, deviceShaped: true,
                 cases: EpilogueParityCase.convCases.map(\.convKernelCase)),
         ]
     }
@@ -87,6 +87,8 @@ struct EpilogueParityCase: Sendable {
             (ConvGeometry(batch: 2, channels: 3, height: 7, width: 5, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)), 5),
             (ConvGeometry(batch: 3, channels: 2, height: 11, width: 13, kernelHeight: 3, kernelWidth: 3, stride: (2, 2)), 17),
             (ConvGeometry(batch: 9, channels: 8, height: 14, width: 14, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)), 12),
+            // Winograd with 16-float output rows that end mid-row (19 columns) and an odd last row.
+            (ConvGeometry(batch: 3, channels: 9, height: 9, width: 19, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)), 10),
         ]
         return shapes.enumerated().flatMap { index, shape -> [EpilogueParityCase] in
             let (g, o) = shape, pixels = g.outHeight * g.outWidth
