@@ -128,7 +128,7 @@ def compare(args):
     cases = [("latents 60000x16", latents, "diag"), ("latents 60000x16", latents, "full"),
              ("pixels 10000x784", fmnist_pixels(10000), "diag")]
     cases = [c for c, key in zip(cases, ["latents-diag", "latents-full", "pixels-diag"]) if key in args.cases]
-    latent = os.path.join(ROOT, ".build/release/latent")
+    latent = os.environ.get("LATENT", os.path.join(ROOT, ".build/release/latent"))
     print(f"{'data':18} {'type':5} {'K':>3} {'iters':>5} {'rel weights':>12} {'rel means':>10} {'rel loglik':>11} "
           f"{'sklearn s':>10} " + " ".join(f"{d + ' s':>10} {'speed-up':>8}" for d in args.devices))
     with tempfile.TemporaryDirectory() as tmp:
