@@ -14,7 +14,8 @@ import Testing
         let results = ParitySuite.compareCPUWithFloat64(
             kernels: KernelRegistry.convProductKernels,
             cpu: CPUDevice(threads: threads))
-        #expect(results.filter { $0.variant == "native" }.count == 27)
+        // 16 geometries × (forward, input gradient, weight gradient): a case that goes missing fails here.
+        #expect(results.filter { $0.variant == "native" }.count == 48)
         for r in results where !r.ok { Issue.record(Comment(rawValue: "threads \(threads): " + r.summary)) }
     }
 
