@@ -3,14 +3,11 @@
 
 // Adam/AdamW (PyTorch arrangement): g += coupled_decay·p; p ·= decoupled_factor;
 // m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²; p −= step_size·m/(√v/√bc2 + ε).
-__kernel void adam_step(__global float* parameter, const __global float* gradient, __global float* m_,
-                        __global float* v_, const int count, const float beta1, const float beta2,
-                        const float one_minus_beta1, const float one_minus_beta2, const float epsilon,
-                        const float step_size, const float correction2_root, const float coupled_decay,
-                        const float decoupled_factor) {
-    const int i = get_global_id(0);
-    if (i >= count) return;
-    float p = parameter[i], g = gradient[i];
+// The update of one parameter i with gradient g (shared by adam_step and adam_step_gated).
+inline void adam_update(__global float* parameter, __global float* m_, __global float* v_, const int i, float p,
+                        float g, const float beta1, const float beta2, const float one_minus_beta1,
+                        const float one_minus_beta2, const float epsilon, const float step_size,
+                        const float correction2_root, const float coupled_decay, const float decoupled_factor) {
     if (coupled_decay != 0.0f) g += coupled_decay * p;
     p *= decoupled_factor;
     const float m = beta1 * m_[i] + one_minus_beta1 * g;
@@ -19,6 +16,18 @@ __kernel void adam_step(__global float* parameter, const __global float* gradien
     m_[i] = m;
     v_[i] = v;
     parameter[i] = p;
+}
+
+__kernel void adam_step(__global float* parameter, const __global float* gradient, __global float* m_,
+                        __global float* v_, const int count, const float beta1, const float beta2,
+                        const float one_minus_beta1, const float one_minus_beta2, const float epsilon,
+                        const float step_size, const float correction2_root, const float coupled_decay,
+                        const float decoupled_factor) {
+    const int i = get_global_id(0);
+    if (i >= count) return;
+    float p = parameter[i], g = gradient[i];
+    adam_update(parameter, m_, v_, i, p, g, beta1, beta2, one_minus_beta1, one_minus_beta2, epsilon, step_size,
+                correction2_root, coupled_decay, decoupled_factor);
 }
 
 #ifdef cl_khr_fp64
@@ -51,14 +60,8 @@ __kernel void adam_step_gated(__global float* parameter, const __global float* g
     if (i >= count || apply[0] == 0.0f) return;
     const float step_size = constants[0], correction2_root = constants[1];
     float p = parameter[i], g = gradient[i] * scale[0];
-    if (coupled_decay != 0.0f) g += coupled_decay * p;
-    p *= decoupled_factor;
-    const float m = beta1 * m_[i] + one_minus_beta1 * g;
-    const float v = beta2 * v_[i] + one_minus_beta2 * (g * g);
-    p -= step_size * m / (sqrt(v) / correction2_root + epsilon);
-    m_[i] = m;
-    v_[i] = v;
-    parameter[i] = p;
+    adam_update(parameter, m_, v_, i, p, g, beta1, beta2, one_minus_beta1, one_minus_beta2, epsilon, step_size,
+                correction2_root, coupled_decay, decoupled_factor);
 }
 
 // Per tensor k of the launch (one work-group of TENSOR_SUMS_GROUP items each, up to 16 tensors):
