@@ -9,6 +9,19 @@ struct MixtureShape {
 
     /// Throws for a negative size or a buffer smaller than the floats it must hold; `buffers` pairs
     /// each operand's name with its buffer and its element count.
+    /// The buffers of the density kernels (gaussianLogDensity, gaussianResponsibilities), for both backends.
+    func validateDensity(
+        _ kernel: String, x: any DeviceBuffer, means: any DeviceBuffer, precisions: any DeviceBuffer,
+        offsets: any DeviceBuffer, out: any DeviceBuffer, logLikelihood: (any DeviceBuffer)? = nil
+    ) throws {
+        var buffers: [(name: String, buffer: any DeviceBuffer, floats: Int)] = [
+            ("x", x, rows), ("means", means, table), ("precisions", precisions, table),
+            ("offsets", offsets, components), ("out", out, perRow),
+        ]
+        if let logLikelihood { buffers.append(("logLikelihood", logLikelihood, count)) }
+        try validate(kernel, buffers)
+    }
+
     func validate(_ kernel: String, _ buffers: [(name: String, buffer: any DeviceBuffer, floats: Int)]) throws {
         guard count >= 0, components >= 0, dimension >= 0 else {
             throw ComputeError.invalidArgument("\(kernel): negative size (\(count), \(components), \(dimension))")

@@ -22,12 +22,7 @@ extension CPUDevice {
         _ out: any DeviceBuffer, count: Int, components: Int, dimension: Int
     ) throws {
         let shape = MixtureShape(count: count, components: components, dimension: dimension)
-        try shape.validate(
-            "gaussianLogDensity",
-            [
-                ("x", x, shape.rows), ("means", means, shape.table), ("precisions", precisions, shape.table),
-                ("offsets", offsets, components), ("out", out, shape.perRow),
-            ])
+        try shape.validateDensity("gaussianLogDensity", x: x, means: means, precisions: precisions, offsets: offsets, out: out)
         let rows = try logDensityRows(x, means, precisions, offsets, shape)
         let po = try cpu(out).floats
         if count == 0 || components == 0 { return }
@@ -41,12 +36,9 @@ extension CPUDevice {
         _ out: any DeviceBuffer, logLikelihood: any DeviceBuffer, count: Int, components: Int, dimension: Int
     ) throws {
         let shape = MixtureShape(count: count, components: components, dimension: dimension)
-        try shape.validate(
-            "gaussianResponsibilities",
-            [
-                ("x", x, shape.rows), ("means", means, shape.table), ("precisions", precisions, shape.table),
-                ("offsets", offsets, components), ("out", out, shape.perRow), ("logLikelihood", logLikelihood, count),
-            ])
+        try shape.validateDensity(
+            "gaussianResponsibilities", x: x, means: means, precisions: precisions, offsets: offsets, out: out,
+            logLikelihood: logLikelihood)
         let rows = try logDensityRows(x, means, precisions, offsets, shape)
         let po = try cpu(out).floats, pl = try cpu(logLikelihood).floats
         if count == 0 || components == 0 { return }

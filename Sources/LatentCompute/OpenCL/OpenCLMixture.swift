@@ -12,12 +12,7 @@ extension OpenCLDevice {
         _ out: any DeviceBuffer, count: Int, components: Int, dimension: Int
     ) throws {
         let shape = MixtureShape(count: count, components: components, dimension: dimension)
-        try shape.validate(
-            "gaussianLogDensity",
-            [
-                ("x", x, shape.rows), ("means", means, shape.table), ("precisions", precisions, shape.table),
-                ("offsets", offsets, components), ("out", out, shape.perRow),
-            ])
+        try shape.validateDensity("gaussianLogDensity", x: x, means: means, precisions: precisions, offsets: offsets, out: out)
         _ = try kernelCount(count * dimension)
         _ = try kernelCount(count * components)
         if count == 0 || components == 0 { return }
@@ -35,12 +30,9 @@ extension OpenCLDevice {
         _ out: any DeviceBuffer, logLikelihood: any DeviceBuffer, count: Int, components: Int, dimension: Int
     ) throws {
         let shape = MixtureShape(count: count, components: components, dimension: dimension)
-        try shape.validate(
-            "gaussianResponsibilities",
-            [
-                ("x", x, shape.rows), ("means", means, shape.table), ("precisions", precisions, shape.table),
-                ("offsets", offsets, components), ("out", out, shape.perRow), ("logLikelihood", logLikelihood, count),
-            ])
+        try shape.validateDensity(
+            "gaussianResponsibilities", x: x, means: means, precisions: precisions, offsets: offsets, out: out,
+            logLikelihood: logLikelihood)
         _ = try kernelCount(shape.rows)
         _ = try kernelCount(shape.perRow)
         if count == 0 || components == 0 { return }
