@@ -8,6 +8,7 @@ Usage:
   python tools/train_flow_torch.py --config '{"stepsPerLevel": 8, "hidden": 96}' --minutes 150
          [--steps S] [--batch-size 64] [--lr 1e-3] [--warmup 200] [--cosine] [--clip 50]
          [--threads 2] [--seed 0] [--data DIR] [--eval-limit N] [--save PATH]
+         [--checkpoint PATH [--checkpoint-every 1000] [--resume]]
 
 Training, as `latent train flow` (TrainingConfiguration, NormalizingFlow.trainingLoss):
   * Fashion-MNIST train split, pixels k/255, reshuffled every epoch; uniform dequantisation
@@ -25,6 +26,8 @@ distribution, not bit for bit.
 import argparse
 import json
 import math
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -76,6 +79,9 @@ def main():
     p.add_argument("--eval-limit", type=int, default=None)
     p.add_argument("--log-every", type=int, default=100)
     p.add_argument("--save", default=None, help="write the trained state_dict here (torch.save)")
+    p.add_argument("--checkpoint", default=None, help="training state file (written atomically)")
+    p.add_argument("--checkpoint-every", type=int, default=1000)
+    p.add_argument("--resume", action="store_true", help="continue from --checkpoint")
     a = p.parse_args()
     if a.cosine and a.steps is None:
         sys.exit("error: --cosine needs --steps (the schedule is planned in steps)")
@@ -86,10 +92,36 @@ def main():
     test = to_unit(load_fmnist(a.data, "test")[0])
     opt = torch.optim.Adam(flow.parameters(), lr=a.lr)
     total = a.steps if a.cosine else None
-    step, start, losses = 0, time.time(), []
+    step, losses, done_seconds = 0, [], 0.0
     order = torch.randperm(len(train))
     position = 0
+    if a.resume:
+        if not a.checkpoint or not os.path.exists(a.checkpoint):
+            sys.exit("error: --resume needs an existing --checkpoint file")
+        state = torch.load(a.checkpoint, weights_only=False)
+        flow.load_state_dict(state["flow"])
+        opt.load_state_dict(state["optimizer"])
+        step, order, position = state["step"], state["order"], state["position"]
+        losses, done_seconds = state["losses"], state["train_seconds"]
+        torch.set_rng_state(state["rng"])
+        print(f"resumed at step {step} ({done_seconds:.0f} s trained)", file=sys.stderr, flush=True)
+    start = time.time() - done_seconds
+
+    def save_checkpoint():
+        temporary = a.checkpoint + ".tmp"
+        torch.save({"flow": flow.state_dict(), "optimizer": opt.state_dict(), "step": step, "order": order,
+                    "position": position, "losses": losses[-a.log_every:], "train_seconds": time.time() - start,
+                    "rng": torch.get_rng_state()}, temporary)
+        os.replace(temporary, a.checkpoint)
+
+    interrupted = []
+    signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
     while (a.steps is None or step < a.steps) and time.time() - start < a.minutes * 60:
+        if interrupted:
+            if a.checkpoint:
+                save_checkpoint()
+                print(f"interrupted: checkpoint at step {step} in {a.checkpoint}", file=sys.stderr, flush=True)
+            sys.exit(130)
         if position + a.batch_size > len(train):
             order, position = torch.randperm(len(train)), 0
         batch = train[order[position:position + a.batch_size]]
@@ -106,6 +138,8 @@ def main():
         if torch.isfinite(loss):
             opt.step()
         losses.append(loss.item())
+        if a.checkpoint and step % a.checkpoint_every == 0:
+            save_checkpoint()
         if step % a.log_every == 0:
             print(f"step {step} loss {sum(losses[-a.log_every:]) / len(losses[-a.log_every:]):.4f} "
                   f"{time.time() - start:.0f} s", file=sys.stderr, flush=True)
