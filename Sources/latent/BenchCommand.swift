@@ -51,12 +51,15 @@ extension BenchmarkResult {
         var object: [String: Any] = ["op": op, "backend": backend, "device": device, "shape": shape, "ms": ms, "min_ms": minMs]
         object["gflops"] = gflops
         object["gbps"] = gbps
-        object[op == "randn" ? "numbers_per_s" : "images_per_s"] = itemsPerSecond
+        object[countsNumbers ? "numbers_per_s" : "images_per_s"] = itemsPerSecond
         // Per timed call: one training step for `bench train`, one kernel (or op) for `bench kernels`.
         object["launches_per_step"] = launchesPerCall
         object["host_syncs_per_step"] = hostSyncsPerCall
         return object
     }
+
+    /// Ops whose items are random numbers (drawn or consumed) rather than images.
+    var countsNumbers: Bool { op == "randn" || op == "dropout" }
 
     /// A table row: op, shape, backend, ms and the rate.
     var row: String {
@@ -64,7 +67,7 @@ extension BenchmarkResult {
         if let g = gflops { rate = String(format: "%.1f GFLOP/s", g) }
         if let g = gbps { rate = String(format: "%.1f GB/s", g) }
         if let n = itemsPerSecond {
-            rate += (rate.isEmpty ? "" : ", ") + String(format: "%.3g %@/s", n, op == "randn" ? "numbers" : "images")
+            rate += (rate.isEmpty ? "" : ", ") + String(format: "%.3g %@/s", n, countsNumbers ? "numbers" : "images")
         }
         return pad(op, 22) + pad(shape, 30) + pad(backend, 9) + pad(String(format: "%.3f", ms), 12) + rate
     }

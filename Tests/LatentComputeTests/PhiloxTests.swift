@@ -26,6 +26,19 @@ import Testing
                 == Philox4x32.block(counter: SIMD4(7, 4, 0, 0), key: SIMD2(0x89AB_CDEF, 0x0123_4567)))
     }
 
+    /// The 8-block vector form gives the scalar words, in element order, also where the block's low
+    /// word wraps into the high one.
+    @Test(arguments: [0, 5, 0xFFFF_FFFC, 0x0000_0004_FFFF_FFFB] as [UInt64])
+    func eightBlocksAtOnceEqualTheScalarWords(first: UInt64) {
+        let seed: UInt64 = 0x0123_4567_89AB_CDEF
+        var words = [UInt32](repeating: 0, count: 32)
+        words.withUnsafeMutableBufferPointer { Philox4x32.words8(seed: seed, firstBlock: first, into: $0.baseAddress!) }
+        for j in 0..<8 {
+            let scalar = Philox4x32.words(seed: seed, block: first + UInt64(j))
+            #expect(Array(words[(4 * j)..<(4 * j + 4)]) == [scalar[0], scalar[1], scalar[2], scalar[3]], "block \(j)")
+        }
+    }
+
     /// Values of the independent float32 re-implementation in numpy (python/latent_torch/philox.py,
     /// printed by tools/pin_noise_values.py), seed 0x0123456789ABCDEF: uniform, normal(0, 1) and
     /// normal(0.5, 2) bit patterns. Elements 16 and 26 are ones whose normal value changed in the last

@@ -83,15 +83,31 @@ extension CPUDevice {
         let px = try cpu(x).floats, po = try cpu(out).floats
         let scale = dropoutScale(probability)
         parallelFor(count, grain: 8_192) { start, end in
-            var block = UInt64.max
-            var words = SIMD4<UInt32>()
-            for i in start..<end {
-                let e = offset &+ UInt64(i)
-                if e >> 2 != block {
-                    block = e >> 2
-                    words = Philox4x32.words(seed: seed, block: block)
+            // 8 Philox blocks (32 elements of the stream) at a time, in vectors: the scalar
+            // generator took about 5 % of a U-Net training step.
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 32) { words in
+                let first = offset &+ UInt64(start), last = offset &+ UInt64(end)
+                var block = first >> 2
+                while block << 2 < last {
+                    Philox4x32.words8(seed: seed, firstBlock: block, into: words.baseAddress!)
+                    let base = block << 2
+                    if base >= first && base + 32 <= last {
+                        // A whole group in range: 8 elements per vector (the words are in element order).
+                        let i0 = Int(base &- offset)
+                        for v in 0..<4 {
+                            let w = UnsafeRawPointer(words.baseAddress! + 8 * v).loadUnaligned(as: SIMD8<UInt32>.self)
+                            let u = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: w &>> 8)) * 0x1p-24
+                            let kept = loadLanes(px, i0 + 8 * v) * scale
+                            storeLanes(FloatLanes().replacing(with: kept, where: u .>= probability), po, i0 + 8 * v)
+                        }
+                    } else {
+                        for e in max(base, first)..<min(base + 32, last) {
+                            let i = Int(e &- offset)
+                            po[i] = Float(words[Int(e - base)] >> 8) * 0x1p-24 >= probability ? px[i] * scale : 0
+                        }
+                    }
+                    block += 8
                 }
-                po[i] = NoiseSampler.uniform(words, lane: Int(e & 3)) >= probability ? px[i] * scale : 0
             }
         }
     }

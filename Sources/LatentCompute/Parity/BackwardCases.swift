@@ -27,7 +27,7 @@ extension KernelRegistry {
         ]
         specs.append(
             KernelSpec(
-                .dropout, tolerance: 0,
+                .dropout, tolerance: 0, benchmarks: dropoutBenchmark,
                 cases: dropoutSettings.map {
                     dropoutCase(count: $0.count, probability: $0.p, seed: $0.seed, offset: $0.offset)
                 }))

@@ -48,6 +48,17 @@ extension KernelRegistry {
         ]
     }
 
+    /// Dropout (p = 0.1) over the random-stream length: one Philox word per element, like `rand`.
+    static func dropoutBenchmark(_ quick: Bool) -> [BenchmarkCase] {
+        let n = streamLength(quick)
+        return [
+            BenchmarkCase(op: "dropout", shape: "\(n) p 0.1", bytes: Double(8 * n), items: Double(n)) { device in
+                let x = try Tensor.empty([n], on: device), out = try Tensor.empty([n], on: device)
+                return { try device.dropout(x.buffer, out.buffer, count: n, probability: 0.1, seed: 7, offset: 0) }
+            }
+        ]
+    }
+
     /// conv2d 3x3 64→64 on 64x64x28x28 through `Tensor.conv2d` (with its bias), forward, and
     /// forward + backward (input and weight gradients).
     static func conv2dBenchmarks(_ quick: Bool) -> [BenchmarkCase] {
