@@ -28,7 +28,7 @@ public struct StepClock {
     static func minorFaults() -> Int {
         #if canImport(Glibc)
             var usage = rusage()
-            return getrusage(RUSAGE_SELF, &usage) == 0 ? Int(usage.ru_minflt) : 0
+            return getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage) == 0 ? Int(usage.ru_minflt) : 0
         #else
             return 0
         #endif
