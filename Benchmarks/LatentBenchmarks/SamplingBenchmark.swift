@@ -58,6 +58,9 @@ public struct SamplingMeasurement: Sendable {
     public let peakRSSIncreaseBytes: Int?
     /// Kernel launches, transfers and blocking waits of the timed steps (the CPU backend counts no launches).
     public let activity: DeviceActivity
+    /// Wall time and minor page faults of each timed step (`StepClock`).
+    public let stepMs: [Double]
+    public let stepFaults: [Int]
 
     /// Launches and blocking waits (host syncs) per sampler step.
     public var launchesPerStep: Double { Double(activity.launches) / Double(max(stepsTimed, 1)) }
@@ -135,9 +138,14 @@ public enum SamplingBenchmark {
         let base = device.memoryUsage.liveBytes
         let before = device.activity
         var images: Tensor?
+        var clock = StepClock()
         let (ms, rss) = try ProcessMemory.peakIncrease {
             try BenchmarkRunner.time(on: device) {
-                images = try model.sample(count: plan.batch, labels: labels, options: options) { progress?(sampler, $0) }
+                clock.stamp()
+                images = try model.sample(count: plan.batch, labels: labels, options: options) {
+                    clock.stamp()
+                    progress?(sampler, $0)
+                }
             }
         }
         let peak = device.memoryUsage.peakBytes
@@ -149,7 +157,7 @@ public enum SamplingBenchmark {
             sampler: sampler, backend: device.backend.rawValue, device: device.name, batch: plan.batch,
             stepsTimed: stepsTimed, stepsTotal: stepsTotal, ms: ms, images: try images.toArray(),
             shape: images.shape, peakBytes: peak, baseBytes: base, peakRSSIncreaseBytes: rss,
-            activity: activity)
+            activity: activity, stepMs: clock.stepMs, stepFaults: clock.stepFaults)
     }
 
     /// One denoiser forward of the model at the batch size (eval mode, no gradients), as op

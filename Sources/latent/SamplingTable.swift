@@ -72,6 +72,16 @@ extension SamplingMeasurement {
             "uploads_per_step": Double(activity.uploads) / Double(max(stepsTimed, 1)),
         ]
         object["peak_rss_increase_bytes"] = peakRSSIncreaseBytes
+        // The first step apart from the rest: a cold first step (buffers growing) against the steady cost.
+        if let first = stepMs.first {
+            object["first_step_ms"] = first
+            object["first_step_page_faults"] = stepFaults.first ?? 0
+        }
+        if stepMs.count > 1 {
+            let later = stepMs.dropFirst().sorted()
+            object["later_steps_median_ms"] = later[later.count / 2]
+            object["later_steps_page_faults_per_step"] = Double(stepFaults.dropFirst().reduce(0, +)) / Double(later.count)
+        }
         // Where the launches go: per kernel and step (OpenCL; the CPU backend counts none).
         if !activity.launchesByKernel.isEmpty {
             object["launches_per_step_by_kernel"] = activity.launchesByKernel.mapValues { Double($0) / Double(max(stepsTimed, 1)) }

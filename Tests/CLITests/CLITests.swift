@@ -236,6 +236,11 @@ func tinyDataset(in folder: Scratch, images: Int = 48) throws -> String {
             #expect(backends == ["cpu", "opencl"], "\(op): \(backends)")
             for line in lines[op] ?? [] { #expect((line["images_per_s"] as? Double ?? 0) > 0, "\(line)") }
         }
+        // StepClock: the first of the 4 DDIM steps apart from the median of the other 3.
+        for line in lines["ddim_sample"] ?? [] {
+            #expect((line["first_step_ms"] as? Double ?? 0) > 0 && (line["later_steps_median_ms"] as? Double ?? 0) > 0, "\(line)")
+            #expect(line["first_step_page_faults"] is Int && line["later_steps_page_faults_per_step"] is Double, "\(line)")
+        }
         for line in lines["ddpm_sample"] ?? [] {
             #expect(line["steps_timed"] as? Int == 3 && line["steps_total"] as? Int == 40 && line["extrapolated"] as? Bool == true)
             #expect((line["peak_bytes"] as? Int ?? 0) > (line["base_bytes"] as? Int ?? .max))

@@ -40,6 +40,23 @@ import Testing
         #expect(try pointwise.toArray() == pointwiseSeparate.toArray())
     }
 
+    /// Rows of 35 pixels: the CPU epilogue's 8-lane loop and its scalar tail, for a per-row addend
+    /// (column stride 0) and a full residual (column stride 1), after a Winograd convolution.
+    @Test func cpuEpilogueRowsWithATailMatchTheSeparateAdds() throws {
+        let device = CPUDevice(threads: 2)
+        let x = try Tensor.randomNormal([2, 8, 5, 7], seed: 14, on: device)
+        let w = try Tensor.randomNormal([8, 8, 3, 3], seed: 15, on: device)
+        let bias = try Tensor.randomNormal([8], seed: 16, on: device)
+        let addend = try Tensor.randomNormal([2, 8, 1, 1], seed: 17, on: device)
+        let residual = try Tensor.randomNormal([2, 8, 5, 7], seed: 18, on: device)
+        let plain = try withoutGrad { try x.conv2d(w, bias: bias, padding: 1) }
+        let withAddend = try withoutGrad { try x.conv2d(w, bias: bias, padding: 1, adding: addend) }
+        let withResidual = try withoutGrad { try x.conv2d(w, bias: bias, padding: 1, adding: residual) }
+        #expect(try withAddend.toArray() == (addend + plain).toArray())
+        #expect(try withResidual.toArray() == (residual + plain).toArray())
+        #expect(try plain.toArray() != x.conv2d(w, padding: 1).toArray())
+    }
+
     @Test func gradientsFlowThroughTheAddendWhileRecording() throws {
         let device = CPUDevice(threads: 1)
         let x = try Tensor.randomNormal([2, 2, 5, 5], seed: 11, on: device)

@@ -60,12 +60,27 @@ struct CPUWinograd {
     }
 
     /// U [16][out][in] from filters [out, in, 3, 3]; with `flipped`, from filters [in, out, 3, 3]
-    /// read transposed and rotated by 180° (the backward-data filters).
+    /// read transposed and rotated by 180° (the backward-data filters). The output channels are
+    /// split among `workers` threads (each writes its own rows of U, so the result does not depend
+    /// on the split); U comes from the memory pool.
     static func transformFilters(
-        _ w: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int, flipped: Bool
-    ) -> UnsafeMutablePointer<Float> {
-        let u = UnsafeMutablePointer<Float>.allocate(capacity: 16 * o * c)
-        for oc in 0..<o {
+        _ w: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int, flipped: Bool, workers: Int
+    ) -> PooledFloats {
+        let storage = PooledFloats(count: 16 * o * c)
+        let u = storage.pointer
+        let workers = max(1, min(workers, o))
+        DispatchWorkers.run(workers) { worker in
+            transformFilters(w, outChannels: o, inChannels: c, flipped: flipped, into: u, rows: o * worker / workers..<o * (worker + 1) / workers)
+        }
+        return storage
+    }
+
+    /// The rows `rows` (output channels) of U; see `transformFilters(_:outChannels:inChannels:flipped:workers:)`.
+    private static func transformFilters(
+        _ w: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int, flipped: Bool, into u: UnsafeMutablePointer<Float>,
+        rows: Range<Int>
+    ) {
+        for oc in rows {
             for ic in 0..<c {
                 let tap: (Int) -> Float = { t in flipped ? w[(ic * o + oc) * 9 + 8 - t] : w[(oc * c + ic) * 9 + t] }
                 // G·g (4×3), then (G·g)·Gᵀ (4×4); G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]. Row i of G·g
@@ -85,7 +100,6 @@ struct CPUWinograd {
                 }
             }
         }
-        return u
     }
 
     /// y [batch, out, outH, outW] = the convolution of x [batch, in, H, W] with transformed filters u.
@@ -102,8 +116,10 @@ struct CPUWinograd {
     }
 
     /// Per-worker buffers: transformed tiles V, products M, one zero-padded input plane, the four
-    /// row combinations Bᵀ·d of a tile row, two output rows, and SGEMM packing.
+    /// row combinations Bᵀ·d of a tile row, two output rows, and SGEMM packing. V and M (megabytes
+    /// for the U-Net's 28×28 layers) come from the memory pool like the packing buffers.
     final class Scratch {
+        private let vStorage: PooledFloats, mStorage: PooledFloats
         let v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>
         let padded: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>
         /// 16 × 8 lanes for the last, partial group of tiles in a row.
@@ -113,8 +129,9 @@ struct CPUWinograd {
         init(_ plan: CPUWinograd) {
             let g = plan.geometry, tiles = plan.imagesPerTask * plan.tilesY * plan.tilesX
             let pw = plan.paddedWidth
-            v = .allocate(capacity: 16 * g.channels * tiles)
-            m = .allocate(capacity: 16 * plan.outChannels * tiles)
+            vStorage = PooledFloats(count: 16 * g.channels * tiles)
+            mStorage = PooledFloats(count: 16 * plan.outChannels * tiles)
+            (v, m) = (vStorage.pointer, mStorage.pointer)
             padded = .allocate(capacity: (2 * plan.tilesY + 2) * pw)
             rows = .allocate(capacity: 4 * pw)
             out = .allocate(capacity: 4 * plan.tilesX + 8)
@@ -124,8 +141,6 @@ struct CPUWinograd {
         }
 
         deinit {
-            v.deallocate()
-            m.deallocate()
             padded.deallocate()
             rows.deallocate()
             out.deallocate()
@@ -281,9 +296,9 @@ extension CPUDevice {
         let x = try winogradFloats(input, g.batch * g.channels * g.height * g.width, "conv2d input")
         let w = try winogradFloats(weight, outChannels * g.columnRows, "conv2d weight")
         let y = try winogradFloats(output, g.batch * outChannels * g.outHeight * g.outWidth, "conv2d output")
-        let u = CPUWinograd.transformFilters(w, outChannels: outChannels, inChannels: g.channels, flipped: false)
-        defer { u.deallocate() }
-        plan.run(x, transformedFilters: u, into: y)
+        let u = CPUWinograd.transformFilters(w, outChannels: outChannels, inChannels: g.channels, flipped: false, workers: threads)
+        plan.run(x, transformedFilters: u.pointer, into: y)
+        withExtendedLifetime(u) {}
         return true
     }
 
@@ -299,9 +314,9 @@ extension CPUDevice {
         let gy = try winogradFloats(gradOutput, g.batch * outChannels * g.outHeight * g.outWidth, "conv2d output gradient")
         let w = try winogradFloats(weight, outChannels * g.columnRows, "conv2d weight")
         let gx = try winogradFloats(gradInput, g.batch * g.channels * g.height * g.width, "conv2d input gradient")
-        let u = CPUWinograd.transformFilters(w, outChannels: g.channels, inChannels: outChannels, flipped: true)
-        defer { u.deallocate() }
-        plan.run(gy, transformedFilters: u, into: gx)
+        let u = CPUWinograd.transformFilters(w, outChannels: g.channels, inChannels: outChannels, flipped: true, workers: threads)
+        plan.run(gy, transformedFilters: u.pointer, into: gx)
+        withExtendedLifetime(u) {}
         return true
     }
 

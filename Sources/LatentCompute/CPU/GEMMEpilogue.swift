@@ -35,14 +35,44 @@ extension CPUDevice {
                 let (z, i) = row.quotientAndRemainder(dividingBy: m)
                 let line = out + z * strideC + i * n
                 if let bias {
-                    let o = bias.operand, base = bias.values + z * o.batchStride + i * o.rowStride
-                    for j in 0..<n { line[j] += base[j * o.columnStride] }
+                    let o = bias.operand
+                    epilogueAdd(bias.values + z * o.batchStride + i * o.rowStride, columnStride: o.columnStride, to: line, n)
                 }
                 if let residual {
-                    let o = residual.operand, base = residual.values + z * o.batchStride + i * o.rowStride
-                    for j in 0..<n { line[j] = base[j * o.columnStride] + line[j] }
+                    let o = residual.operand
+                    epilogueAdd(residual.values + z * o.batchStride + i * o.rowStride, columnStride: o.columnStride, to: line, n)
                 }
             }
         }
+    }
+}
+
+/// line[j] = base[j·columnStride] + line[j] for j < n, with 8-lane vectors for the two strides the
+/// models use: 0 (a per-row bias or time term broadcast along the row) and 1 (a residual). Float
+/// addition commutes, so every path gives the same bits as the scalar loop.
+@inline(__always)
+private func epilogueAdd(_ base: UnsafeMutablePointer<Float>, columnStride: Int, to line: UnsafeMutablePointer<Float>, _ n: Int) {
+    var j = 0
+    if columnStride == 0 {
+        let value = base[0], lanes = FloatLanes(repeating: value)
+        while j + FloatLanes.scalarCount <= n {
+            storeLanes(lanes + loadLanes(line, j), line, j)
+            j += FloatLanes.scalarCount
+        }
+        while j < n {
+            line[j] = value + line[j]
+            j += 1
+        }
+    } else if columnStride == 1 {
+        while j + FloatLanes.scalarCount <= n {
+            storeLanes(loadLanes(base, j) + loadLanes(line, j), line, j)
+            j += FloatLanes.scalarCount
+        }
+        while j < n {
+            line[j] = base[j] + line[j]
+            j += 1
+        }
+    } else {
+        for k in 0..<n { line[k] = base[k * columnStride] + line[k] }
     }
 }
