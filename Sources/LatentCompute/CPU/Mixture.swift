@@ -90,9 +90,9 @@ extension CPUDevice {
     }
 
     /// Rows at least this wide take `momentsByGEMM`. The tiles keep 16 KiB of rows in L1, which at
-    /// D = 784 is 5 rows: each 8-feature accumulator is loaded and stored every 5 multiply-adds, and
-    /// 10 000 × 784 with K = 10 counted 0.37 G instructions against 0.16 G for the GEMM and a column
-    /// sum (callgrind), 0.48–0.56 s against 0.36 s for a 20-iteration fit.
+    /// D = 784 is 5 rows: each 8-feature accumulator is loaded and stored every 5 multiply-adds. A
+    /// 20-iteration fit of 10 000 × 784 with K = 10 spent 3.69 G instructions in the tiles, about
+    /// 0.5 G in the GEMM (callgrind: 10.98 G → 7.81 G for the whole fit).
     static let momentsByGEMMFromDimension = 128
 
     /// out[k, 0..<D] = (wᵀx)[k, ·] by the blocked GEMM, written straight into out's rows of D + 1
