@@ -95,7 +95,7 @@ import Testing
     }
 
     @Test func aForcedVariantOverridesTheDeviceType() throws {
-        guard let device = try DeviceSelection.resolve(.opencl) as? OpenCLDevice else { return }
+        let device = try concreteOpenCLDevice()
         let byType: OpenCLGemmVariant = device.info.type == "cpu" ? .cpu : .gpu
         #expect(OpenCLGemmVariant.choose(for: device) == byType)
         KernelVariant.$forced.withValue(.gpuShaped) { #expect(OpenCLGemmVariant.choose(for: device) == .gpu) }

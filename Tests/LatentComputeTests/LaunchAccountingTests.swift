@@ -17,9 +17,7 @@ import Testing
     }
 
     @Test func syncModeFinishesTheQueueAfterEveryLaunch() throws {
-        guard let device = try DeviceSelection.resolve(.opencl) as? OpenCLDevice else {
-            throw ComputeError.deviceUnavailable("resolve(.opencl) did not return an OpenCLDevice")
-        }
+        let device = try concreteOpenCLDevice()
         let wasOn = device.synchronizesEveryLaunch
         device.synchronizesEveryLaunch = true
         defer { device.synchronizesEveryLaunch = wasOn }

@@ -6,9 +6,7 @@ import Testing
 /// LATENT_OPENCL_PROFILE: per-kernel device time from OpenCL profiling events.
 @Suite struct OpenCLProfilingTests {
     @Test func profiledLaunchesRecordDeviceTimePerKernel() throws {
-        guard let device = try DeviceSelection.resolve(.opencl) as? OpenCLDevice else {
-            throw ComputeError.deviceUnavailable("resolve(.opencl) did not return an OpenCLDevice")
-        }
+        let device = try concreteOpenCLDevice()
         let wasOn = device.profilesKernels
         device.profilesKernels = true
         defer { device.profilesKernels = wasOn }

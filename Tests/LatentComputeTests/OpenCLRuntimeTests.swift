@@ -8,10 +8,7 @@ import Testing
     let device: OpenCLDevice
 
     init() throws {
-        guard let device = try DeviceSelection.resolve(.opencl) as? OpenCLDevice else {
-            throw ComputeError.deviceUnavailable("resolve(.opencl) did not return an OpenCLDevice")
-        }
-        self.device = device
+        device = try concreteOpenCLDevice()
     }
 
     func upload(_ values: [Float]) throws -> any DeviceBuffer {

@@ -105,9 +105,7 @@ import Testing
 /// transformed in the first chunk only and each chunk writes its own images, with the epilogue.
 @Suite struct OpenCLWinogradChunkTests {
     @Test func chunkedRunsMatchFloat64() throws {
-        guard let device = try DeviceSelection.resolve(.opencl) as? OpenCLDevice else {
-            throw ComputeError.deviceUnavailable("resolve(.opencl) did not return an OpenCLDevice")
-        }
+        let device = try concreteOpenCLDevice()
         let g = ConvGeometry(batch: 3, channels: 8, height: 7, width: 6, kernelHeight: 3, kernelWidth: 3, padding: (1, 1))
         let o = 9, pixels = g.outHeight * g.outWidth
         var inputs = ParityInputs(seed: 1602)

@@ -8,6 +8,15 @@ func openCLDevice() throws -> any Device {
     try DeviceSelection.resolve(.opencl)
 }
 
+/// The same device as an `OpenCLDevice`, for tests of its own switches and counters; failing, not
+/// skipping, where there is none.
+func concreteOpenCLDevice() throws -> OpenCLDevice {
+    guard let device = try DeviceSelection.resolve(.opencl) as? OpenCLDevice else {
+        throw ComputeError.deviceUnavailable("resolve(.opencl) did not return an OpenCLDevice")
+    }
+    return device
+}
+
 @Suite struct ParityTests {
     @Test func everyKernelMatchesTheCPUBackendOnOpenCL() throws {
         let device = try openCLDevice()
