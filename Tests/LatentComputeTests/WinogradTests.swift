@@ -3,16 +3,18 @@ import Testing
 
 @testable import LatentCompute
 
-/// Winograd F(2×2, 3×3) on the CPU backend (CPU/CPUWinograd.swift), forward and backward-data,
-/// against the im2col + GEMM path (the composed default on the same device) and a Float64
-/// reference, on awkward shapes: odd sizes 7 and 13, channels not a multiple of 8, batches 1 and 3,
-/// paddings 0, 1 and 2.
+/// Winograd F(2×2, 3×3) and F(4×4, 3×3) on the CPU backend (CPU/CPUWinograd*.swift), forward and
+/// backward-data, against the im2col + GEMM path (the composed default on the same device) and a
+/// Float64 reference, on awkward shapes: odd sizes 7 and 13, sizes that are not multiples of 4,
+/// rows of 1, 7 and 10 tiles (partial and whole groups of 8), channels not a multiple of 8,
+/// batches 1 and 3, paddings 0, 1 and 2.
 ///
-/// Tolerance: the error is measured as max |a − b| over max |reference|. Winograd's transforms add
-/// 4 input and 9 output terms with weights ±1, ±½ before and after the products, so its rounding
-/// could be a few times the direct sum's (measured: no worse, since each GEMM sums over the channels
-/// only, not channels × 9 taps; both ~1e-7 here); 2e-6 leaves room for that and still fails for any
-/// wrong tap, border or transform coefficient (errors of order 1e-1).
+/// Tolerance: the error is measured as max |a − b| over max |reference|. F(2×2)'s transforms add
+/// 4 input and 9 output terms with weights ±1, ±½, so its rounding could be a few times the direct
+/// sum's (measured: no worse, since each GEMM sums over the channels only, not channels × 9 taps;
+/// both ~1e-7 here); 2e-6 leaves room for that. F(4×4)'s weights reach 5 (input), 8 (output) and
+/// 1/24 (filters), so its terms cancel more: measured up to 5.1e-6 (33 channels at 28×28), allowed 1e-5. Both still fail
+/// for any wrong tap, border or transform coefficient (errors of order 1e-1).
 @Suite struct WinogradTests {
     static let shapes: [(ConvGeometry, Int)] = [
         (ConvGeometry(batch: 1, channels: 8, height: 7, width: 7, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)), 8),
@@ -21,8 +23,11 @@ import Testing
         (ConvGeometry(batch: 1, channels: 10, height: 6, width: 9, kernelHeight: 3, kernelWidth: 3, padding: (2, 2)), 9),
         (ConvGeometry(batch: 3, channels: 8, height: 14, width: 14, kernelHeight: 3, kernelWidth: 3, padding: (1, 0)), 16),
         (ConvGeometry(batch: 1, channels: 33, height: 28, width: 28, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)), 19),
+        (ConvGeometry(batch: 2, channels: 8, height: 5, width: 37, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)), 9),
+        (ConvGeometry(batch: 3, channels: 8, height: 3, width: 3, kernelHeight: 3, kernelWidth: 3), 8),
+        (ConvGeometry(batch: 2, channels: 16, height: 3, width: 3, kernelHeight: 3, kernelWidth: 3, padding: (2, 2)), 8),
     ]
-    static let tolerance = 2e-6
+    static func tolerance(_ tile: WinogradTile) -> Double { tile == .f2 ? 2e-6 : 1e-5 }
     let cpu = CPUDevice(threads: 2)
 
     static func error(_ a: [Double], _ b: [Double]) -> Double {
@@ -30,43 +35,43 @@ import Testing
         return zip(a, b).map { abs($0 - $1) }.max()! / max(scale, 1e-30)
     }
 
-    @Test(arguments: 0..<shapes.count)
-    func forwardMatchesTheDirectPathAndFloat64(_ index: Int) throws {
+    @Test(arguments: 0..<shapes.count, WinogradTile.allCases)
+    func forwardMatchesTheDirectPathAndFloat64(_ index: Int, _ tile: WinogradTile) throws {
         let (g, o) = Self.shapes[index]
         var inputs = ParityInputs(seed: 1300 + UInt64(index))
         let x = inputs.floats(g.batch * g.channels * g.height * g.width), w = inputs.floats(o * g.columnRows)
         let count = g.batch * o * g.outHeight * g.outWidth
         let (xb, wb) = (try cpu.upload(x), try cpu.upload(w))
         let winograd = try cpu.upload([Float](repeating: .nan, count: count))
-        #expect(try cpu.winogradConv2d(xb, weight: wb, winograd, geometry: g, outChannels: o))
+        #expect(try cpu.winogradConv2d(xb, weight: wb, winograd, geometry: g, outChannels: o, tile: tile))
         let direct = try cpu.upload([Float](repeating: .nan, count: count))
         try cpu.composedConv2d(xb, weight: wb, direct, geometry: g, outChannels: o)
         let reference = referenceConvProduct(w.map(Double.init), referenceIm2col(x.map(Double.init), g), g, o)
         let a = try cpu.download(winograd, count: count), b = try cpu.download(direct, count: count)
-        #expect(Self.error(a, reference) < Self.tolerance, "\(g) o\(o): Winograd vs Float64")
-        #expect(Self.error(a, b) < Self.tolerance, "\(g) o\(o): Winograd vs im2col")
+        #expect(Self.error(a, reference) < Self.tolerance(tile), "\(g) o\(o) \(tile): Winograd vs Float64")
+        #expect(Self.error(a, b) < Self.tolerance(tile), "\(g) o\(o) \(tile): Winograd vs im2col")
     }
 
-    @Test(arguments: 0..<shapes.count)
-    func backwardDataMatchesTheDirectPathAndFloat64(_ index: Int) throws {
+    @Test(arguments: 0..<shapes.count, WinogradTile.allCases)
+    func backwardDataMatchesTheDirectPathAndFloat64(_ index: Int, _ tile: WinogradTile) throws {
         let (g, o) = Self.shapes[index]
         var inputs = ParityInputs(seed: 1400 + UInt64(index))
         let gy = inputs.floats(g.batch * o * g.outHeight * g.outWidth), w = inputs.floats(o * g.columnRows)
         let count = g.batch * g.channels * g.height * g.width
         let (gyb, wb) = (try cpu.upload(gy), try cpu.upload(w))
         let winograd = try cpu.upload([Float](repeating: .nan, count: count))
-        #expect(try cpu.winogradConv2dBackwardInput(gyb, weight: wb, winograd, geometry: g, outChannels: o))
+        #expect(try cpu.winogradConv2dBackwardInput(gyb, weight: wb, winograd, geometry: g, outChannels: o, tile: tile))
         let direct = try cpu.upload([Float](repeating: .nan, count: count))
         try cpu.composedConv2dBackwardInput(gyb, weight: wb, direct, geometry: g, outChannels: o)
         let reference = referenceCol2im(referenceConvInputColumns(w.map(Double.init), gy.map(Double.init), g, o), g)
         let a = try cpu.download(winograd, count: count), b = try cpu.download(direct, count: count)
-        #expect(Self.error(a, reference) < Self.tolerance, "\(g) o\(o): Winograd vs Float64")
-        #expect(Self.error(a, b) < Self.tolerance, "\(g) o\(o): Winograd vs im2col")
+        #expect(Self.error(a, reference) < Self.tolerance(tile), "\(g) o\(o) \(tile): Winograd vs Float64")
+        #expect(Self.error(a, b) < Self.tolerance(tile), "\(g) o\(o) \(tile): Winograd vs im2col")
     }
 
     @Test func otherWindowsKeepTheDirectPath() {
         let eligible = ConvGeometry(batch: 2, channels: 8, height: 9, width: 9, kernelHeight: 3, kernelWidth: 3, padding: (1, 1))
-        #expect(CPUWinograd(eligible, outChannels: 8, threads: 2) != nil)
+        #expect(CPUWinograd(eligible, outChannels: 8, threads: 2, tile: .f4) != nil)
         var strided = eligible
         strided.strideY = 2
         var dilated = eligible
@@ -77,8 +82,8 @@ import Testing
         padded.padY = 3
         var thin = eligible
         thin.channels = 3
-        for g in [strided, dilated, wide, padded, thin] { #expect(CPUWinograd(g, outChannels: 8, threads: 2) == nil, "\(g)") }
-        #expect(CPUWinograd(eligible, outChannels: 4, threads: 2) == nil)
+        for g in [strided, dilated, wide, padded, thin] { #expect(CPUWinograd(g, outChannels: 8, threads: 2, tile: .f4) == nil, "\(g)") }
+        #expect(CPUWinograd(eligible, outChannels: 4, threads: 2, tile: .f4) == nil)
     }
 
     /// Not a check: one forward and one backward-data pass of the two U-Net convolutions of
