@@ -144,7 +144,9 @@ struct CPUWinograd {
             rows = .allocate(capacity: sizes.rows)
             out = .allocate(capacity: sizes.out)
             let tiles = plan.imagesPerTask * plan.tilesY * plan.tilesX
-            let packing = SGEMMKernel.Scratch.sizes(m: max(tiles, plan.outChannels), n: max(tiles, plan.outChannels), k: plan.geometry.channels)
+            // Room for every product the plan runs: U·V (F(2×2)), V·U (F(4×4)) and Vᵀ·Ŷ (the filter gradient).
+            let (c, o) = (plan.geometry.channels, plan.outChannels)
+            let packing = SGEMMKernel.Scratch.sizes(m: max(tiles, o, c), n: max(tiles, o), k: max(c, tiles))
             gemm = SGEMMKernel.Scratch(aCount: packing.a, bCount: packing.b)
             switch plan.tile {
             case .f2: plan.clearProductPadding(m)
@@ -231,6 +233,20 @@ extension CPUDevice {
             w, outChannels: g.channels, inChannels: outChannels, flipped: true, tile: tile, workers: threads)
         plan.run(gy, transformedFilters: u.pointer, into: gx)
         withExtendedLifetime(u) {}
+        return true
+    }
+
+    /// The filter gradient of a qualifying convolution through Winograd F(4×4, 3×3)
+    /// (CPUWinogradWeightGradient.swift); false when `g` does not qualify or the tile is not F(4×4).
+    func winogradConv2dBackwardWeight(
+        _ input: any DeviceBuffer, _ gradOutput: any DeviceBuffer, _ gradWeight: any DeviceBuffer,
+        geometry g: ConvGeometry, outChannels: Int, tile: WinogradTile? = CPUWinograd.defaultTile
+    ) throws -> Bool {
+        guard tile == .f4, let plan = CPUWinograd(g, outChannels: outChannels, threads: threads, tile: .f4) else { return false }
+        let x = try winogradFloats(input, g.batch * g.channels * g.height * g.width, "conv2d input")
+        let gy = try winogradFloats(gradOutput, g.batch * outChannels * g.outHeight * g.outWidth, "conv2d output gradient")
+        let gw = try winogradFloats(gradWeight, outChannels * g.columnRows, "conv2d weight gradient")
+        plan.runWeightGradient(x, gradOutput: gy, into: gw)
         return true
     }
 

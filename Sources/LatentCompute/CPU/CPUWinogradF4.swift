@@ -144,7 +144,7 @@ extension CPUWinograd {
 
     /// Interleaves `lanes` consecutive input planes (the rest of the 8 lanes stay zero) into
     /// `s.padded`: pixel (row, column) of the zero-padded plane at (row·interleavedWidth + column)·8.
-    private func interleaveInput(_ planes: UnsafePointer<Float>, lanes: Int, _ s: Scratch) {
+    func interleaveInput(_ planes: UnsafePointer<Float>, lanes: Int, _ s: Scratch) {
         let g = geometry, width = interleavedWidth, q = s.padded
         q.initialize(repeating: 0, count: paddedHeight * width * 8)
         let rows = min(g.height, paddedHeight - g.padY), columns = min(g.width, width - g.padX)
@@ -159,7 +159,7 @@ extension CPUWinograd {
 
     /// V of every tile of the interleaved plane in `s.padded`: tile t's matrix ξ at
     /// `target + ξ·matrixStride + t·tileStride`, 8 channels per vector.
-    private func transformInputF4(_ s: Scratch, into target: UnsafeMutablePointer<Float>, matrixStride: Int, tileStride: Int) {
+    func transformInputF4(_ s: Scratch, into target: UnsafeMutablePointer<Float>, matrixStride: Int, tileStride: Int) {
         let width = interleavedWidth, rows = s.rows
         for ty in 0..<tilesY {
             for tx in 0..<tilesX {

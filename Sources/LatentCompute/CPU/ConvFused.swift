@@ -71,6 +71,7 @@ extension CPUDevice {
         _ input: any DeviceBuffer, _ gradOutput: any DeviceBuffer, _ gradWeight: any DeviceBuffer,
         geometry g: ConvGeometry, outChannels: Int
     ) throws {
+        if try winogradConv2dBackwardWeight(input, gradOutput, gradWeight, geometry: g, outChannels: outChannels) { return }
         guard let plan = ConvImagePlan(g, outChannels: outChannels, threads: threads) else {
             return try composedConv2dBackwardWeight(input, gradOutput, gradWeight, geometry: g, outChannels: outChannels)
         }
