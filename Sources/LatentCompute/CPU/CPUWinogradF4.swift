@@ -133,6 +133,19 @@ extension CPUWinograd {
         )
     }
 
+    /// Stores the six vectors of `v` at p, p + step, …, p + 5·step.
+    @inline(__always)
+    static func storeSix(
+        _ v: (FloatLanes, FloatLanes, FloatLanes, FloatLanes, FloatLanes, FloatLanes), _ p: UnsafeMutablePointer<Float>, step: Int
+    ) {
+        storeLanes(v.0, p, 0)
+        storeLanes(v.1, p, step)
+        storeLanes(v.2, p, 2 * step)
+        storeLanes(v.3, p, 3 * step)
+        storeLanes(v.4, p, 4 * step)
+        storeLanes(v.5, p, 5 * step)
+    }
+
     /// Aᵀ·(m0 … m5), lane by lane.
     @inline(__always)
     private static func outputCombinations(
@@ -168,25 +181,14 @@ extension CPUWinograd {
                 for k in 0..<6 {
                     let pixel = { (i: Int) in loadLanes(d, (i * width + k) * 8) }
                     let v = Self.inputCombinations(pixel(0), pixel(1), pixel(2), pixel(3), pixel(4), pixel(5))
-                    storeLanes(v.0, rows, k * 8)
-                    storeLanes(v.1, rows, (6 + k) * 8)
-                    storeLanes(v.2, rows, (12 + k) * 8)
-                    storeLanes(v.3, rows, (18 + k) * 8)
-                    storeLanes(v.4, rows, (24 + k) * 8)
-                    storeLanes(v.5, rows, (30 + k) * 8)
+                    Self.storeSix(v, rows + k * 8, step: 6 * 8)
                 }
                 // … then ·B row by row into V.
                 let tile = target + (ty * tilesX + tx) * tileStride
                 for i in 0..<6 {
                     let row = { (k: Int) in loadLanes(rows, (6 * i + k) * 8) }
                     let v = Self.inputCombinations(row(0), row(1), row(2), row(3), row(4), row(5))
-                    let first = tile + 6 * i * matrixStride
-                    storeLanes(v.0, first, 0)
-                    storeLanes(v.1, first, matrixStride)
-                    storeLanes(v.2, first, 2 * matrixStride)
-                    storeLanes(v.3, first, 3 * matrixStride)
-                    storeLanes(v.4, first, 4 * matrixStride)
-                    storeLanes(v.5, first, 5 * matrixStride)
+                    Self.storeSix(v, tile + 6 * i * matrixStride, step: matrixStride)
                 }
             }
         }

@@ -85,25 +85,14 @@ extension CPUWinograd {
                 for q in 0..<4 {
                     let pixel = { (r: Int) in loadLanes(d, (r * width + q) * 8) }
                     let v = Self.gradientCombinations(pixel(0), pixel(1), pixel(2), pixel(3))
-                    storeLanes(v.0, rows, q * 8)
-                    storeLanes(v.1, rows, (4 + q) * 8)
-                    storeLanes(v.2, rows, (8 + q) * 8)
-                    storeLanes(v.3, rows, (12 + q) * 8)
-                    storeLanes(v.4, rows, (16 + q) * 8)
-                    storeLanes(v.5, rows, (20 + q) * 8)
+                    Self.storeSix(v, rows + q * 8, step: 4 * 8)
                 }
                 // … then ·Aᵀ row by row.
                 let tile = target + (ty * tilesX + tx) * tileStride
                 for i in 0..<6 {
                     let row = { (q: Int) in loadLanes(rows, (4 * i + q) * 8) }
                     let v = Self.gradientCombinations(row(0), row(1), row(2), row(3))
-                    let first = tile + 6 * i * matrixStride
-                    storeLanes(v.0, first, 0)
-                    storeLanes(v.1, first, matrixStride)
-                    storeLanes(v.2, first, 2 * matrixStride)
-                    storeLanes(v.3, first, 3 * matrixStride)
-                    storeLanes(v.4, first, 4 * matrixStride)
-                    storeLanes(v.5, first, 5 * matrixStride)
+                    Self.storeSix(v, tile + 6 * i * matrixStride, step: matrixStride)
                 }
             }
         }
