@@ -7,7 +7,7 @@ enum WinogradTile: Int, Sendable, CaseIterable {
     /// F(2×2, 3×3): 16 products for 4 outputs (2.25 per output instead of 9); transforms with
     /// weights ±1, ±½, so it rounds about like the direct sum.
     case f2 = 2
-    /// F(4×4, 3×3): 36 products for 16 outputs (1.56 fewer per output than F(2×2)); the transforms'
+    /// F(4×4, 3×3): 36 products for 16 outputs (2.25 per output, 1.78× fewer than F(2×2)); the transforms'
     /// weights reach 8 and 1/24, so it rounds a few times worse than the direct sum.
     case f4 = 4
 
@@ -22,10 +22,11 @@ enum WinogradTile: Int, Sendable, CaseIterable {
 /// Winograd convolution on the CPU backend (Lavin & Gray 2016) for 3×3 windows with stride 1,
 /// dilation 1 and padding ≤ 2, F(4×4, 3×3) unless `LATENT_CPU_WINOGRAD` says otherwise.
 ///
-/// The filters are transformed once per call, U = G·g·Gᵀ ((m+2)² matrices [out × in]). Tasks of a
-/// few consecutive images (fixed per worker, so results do not depend on scheduling) transform
-/// their input tiles, V = Bᵀ·d·B ((m+2)² matrices [in × tiles]), run one single-threaded SGEMM
-/// M = U·V per matrix and transform back, Y = Aᵀ·M·A. The backward-data pass of such a convolution
+/// The filters are transformed once per call, U = G·g·Gᵀ ((m+2)² matrices). Tasks of a few
+/// consecutive images (fixed per worker, so results do not depend on scheduling) transform their
+/// input tiles, V = Bᵀ·d·B ((m+2)² matrices), run one single-threaded SGEMM per matrix and transform
+/// back, Y = Aᵀ·M·A. F(2×2) multiplies M = U·V with U [out × in] and V [in × tiles]; F(4×4)
+/// multiplies M = V·U with V [tiles × in] and U [in × out] (see each file's header). The backward-data pass of such a convolution
 /// is one too: the output gradient convolved with the flipped, transposed filters at padding 2 − p.
 /// The transforms of each tile size live in CPUWinogradF2.swift and CPUWinogradF4.swift.
 struct CPUWinograd {
@@ -143,7 +144,7 @@ struct CPUWinograd {
             padded = .allocate(capacity: sizes.padded)
             rows = .allocate(capacity: sizes.rows)
             out = .allocate(capacity: sizes.out)
-            let tiles = plan.imagesPerTask * plan.tilesY * plan.tilesX
+            let tiles = plan.tilesPerTask
             // Room for every product the plan runs: U·V (F(2×2)), V·U (F(4×4)) and Vᵀ·Ŷ (the filter gradient).
             let (c, o) = (plan.geometry.channels, plan.outChannels)
             let packing = SGEMMKernel.Scratch.sizes(m: max(tiles, o, c), n: max(tiles, o), k: max(c, tiles))
@@ -164,6 +165,13 @@ struct CPUWinograd {
     /// Floats of each `Scratch` buffer.
     struct ScratchSizes {
         var v: Int, m: Int, padded: Int, rows: Int, out: Int
+    }
+
+    var scratchSizes: ScratchSizes {
+        switch tile {
+        case .f2: scratchSizesF2
+        case .f4: scratchSizesF4
+        }
     }
 
     /// The tiles of one task (its last may hold fewer).

@@ -13,14 +13,10 @@ extension CPUWinograd {
     /// Floats per staging output row: 2·tilesX plus a vector's slack.
     var stagingWidth: Int { 2 * tilesX + 8 }
 
-    var scratchSizes: ScratchSizes {
-        switch tile {
-        case .f2:
-            ScratchSizes(
-                v: 16 * geometry.channels * tileStride, m: 16 * outChannels * tileStride,
-                padded: paddedHeight * paddedWidth, rows: 4 * paddedWidth, out: 2 * stagingWidth)
-        case .f4: scratchSizesF4
-        }
+    var scratchSizesF2: ScratchSizes {
+        ScratchSizes(
+            v: 16 * geometry.channels * tileStride, m: 16 * outChannels * tileStride,
+            padded: paddedHeight * paddedWidth, rows: 4 * paddedWidth, out: 2 * stagingWidth)
     }
 
     /// Zeros the padding after each row of M: the output pass reads it into unused lanes (zeros, not
