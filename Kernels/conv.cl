@@ -106,8 +106,9 @@ __kernel void col2im_rows(const __global float* cols, __global float* input, con
 }
 
 // ---------------------------------------------------------------------------------------------
-// Winograd F(2×2, 3×3) for 3×3 windows, stride 1, dilation 1, padding 0…2 (CPU devices, PoCL):
-// the CPU backend's algorithm (CPU/CPUWinograd.swift) in two launches. For the images
+// Winograd F(2×2, 3×3) for 3×3 windows, stride 1, dilation 1, padding 0…2 (CPU devices, PoCL,
+// under LATENT_OPENCL_WINOGRAD=2; the default is F(4×4), Kernels/winograd4.cl): the CPU backend's
+// F(2×2) (CPU/CPUWinogradF2.swift) in two launches. For the images
 // [first, first + images) of a batch, with T = images·tilesY·tilesX tiles (tile t = (n·tilesY + ty)·tilesX + tx):
 //   U[ξ][o][c] = (G·g·Gᵀ)[ξ]          winograd_input's extra work-items (first chunk only)
 //   V[ξ][c][t] = (Bᵀ·d·B)[ξ]          winograd_input, d the 4×4 input patch at (2ty − padY, 2tx − padX)

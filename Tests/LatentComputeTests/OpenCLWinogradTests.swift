@@ -77,49 +77,41 @@ import Testing
         for other in [thin, strided, wide, padded] { #expect(!OpenCLWinogradPlan.qualifies(other, outChannels: 8), "\(other)") }
     }
 
-    /// V holds whole blocks of 16 tiles: 16 values per tile and channel, the tile count rounded up.
+    /// V holds whole blocks of 16 tiles: 16 (F(2×2)) or 36 (F(4×4)) values per tile and channel,
+    /// the tile count rounded up.
     @Test func transformedInputsAreWholeBlocksOfSixteenTiles() {
         let g = ConvGeometry(batch: 64, channels: 8, height: 7, width: 7, kernelHeight: 3, kernelWidth: 3, padding: (1, 1))
-        let plan = OpenCLWinogradPlan(g, outChannels: 8, budget: 1 << 30)
-        #expect(plan.tilesPerImage == 16)
-        #expect(plan.transformedSize(images: 64, channels: 8) == 16 * 8 * 1024)
-        #expect(plan.transformedSize(images: 1, channels: 3) == 16 * 3 * 16)
-        let odd = OpenCLWinogradPlan(
-            ConvGeometry(batch: 3, channels: 8, height: 5, width: 5, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)),
-            outChannels: 8, budget: 1 << 30)
-        #expect(odd.tilesPerImage == 9)
-        #expect(odd.transformedSize(images: 3, channels: 2) == 16 * 2 * 32)
+        let f2 = OpenCLWinogradPlan(g, outChannels: 8, budget: 1 << 30, tile: 2)
+        #expect(f2.tilesPerImage == 16)
+        #expect(f2.transformedSize(images: 64, channels: 8) == 16 * 8 * 1024)
+        #expect(f2.transformedSize(images: 1, channels: 3) == 16 * 3 * 16)
+        let f4 = OpenCLWinogradPlan(g, outChannels: 8, budget: 1 << 30, tile: 4)
+        #expect(f4.tilesPerImage == 4)
+        #expect(f4.transformedSize(images: 64, channels: 8) == 36 * 8 * 256)
+        #expect(f4.transformedSize(images: 3, channels: 2) == 36 * 2 * 16)
+        #expect(f4.paddedPlaneFloats == (4 * 4 + 2) * 4 * 9, "tilesY rounded up to a group of 4 tile rows")
+        let odd = ConvGeometry(batch: 3, channels: 8, height: 5, width: 5, kernelHeight: 3, kernelWidth: 3, padding: (1, 1))
+        #expect(OpenCLWinogradPlan(odd, outChannels: 8, budget: 1 << 30, tile: 2).tilesPerImage == 9)
+        #expect(OpenCLWinogradPlan(odd, outChannels: 8, budget: 1 << 30, tile: 2).transformedSize(images: 3, channels: 2) == 16 * 2 * 32)
+        #expect(OpenCLWinogradPlan(odd, outChannels: 8, budget: 1 << 30, tile: 4).tilesPerImage == 4)
     }
 
     /// A small budget splits the batch into chunks (the transformed inputs of one chunk fit it).
-    @Test func chunksKeepTheTransformedInputUnderTheBudget() {
+    @Test(arguments: [2, 4])
+    func chunksKeepTheTransformedInputUnderTheBudget(_ tile: Int) {
         let g = ConvGeometry(batch: 64, channels: 64, height: 28, width: 28, kernelHeight: 3, kernelWidth: 3, padding: (1, 1))
-        let perImage = 16 * 64 * 196 * 4
-        #expect(OpenCLWinogradPlan(g, outChannels: 64, budget: 1 << 30).imagesPerChunk == 64)
-        #expect(OpenCLWinogradPlan(g, outChannels: 64, budget: 10 * perImage + 1).imagesPerChunk == 10)
-        #expect(OpenCLWinogradPlan(g, outChannels: 64, budget: 1).imagesPerChunk == 1)
+        let perImage = tile == 2 ? 16 * 64 * 196 * 4 : 36 * 64 * 49 * 4
+        #expect(OpenCLWinogradPlan(g, outChannels: 64, budget: 1 << 30, tile: tile).imagesPerChunk == 64)
+        #expect(OpenCLWinogradPlan(g, outChannels: 64, budget: 10 * perImage + 1, tile: tile).imagesPerChunk == 10)
+        #expect(OpenCLWinogradPlan(g, outChannels: 64, budget: 1, tile: tile).imagesPerChunk == 1)
     }
-}
 
-/// Several chunks of images (a budget of one image's transformed input): the filters are
-/// transformed in the first chunk only and each chunk writes its own images, with the epilogue.
-@Suite struct OpenCLWinogradChunkTests {
-    @Test func chunkedRunsMatchFloat64() throws {
+    /// A padded input plane larger than the device's local memory falls back to im2col + GEMM.
+    @Test func planesBeyondLocalMemoryDoNotQualify() throws {
         let device = try concreteOpenCLDevice()
-        let g = ConvGeometry(batch: 3, channels: 8, height: 7, width: 6, kernelHeight: 3, kernelWidth: 3, padding: (1, 1))
-        let o = 9, pixels = g.outHeight * g.outWidth
-        var inputs = ParityInputs(seed: 1602)
-        let x = inputs.floats(g.batch * g.imageSize), w = inputs.floats(o * g.columnRows), bias = inputs.floats(o)
-        let count = g.batch * o * pixels
-        let y = try device.upload([Float](repeating: .nan, count: count))
-        let epilogue = GemmEpilogue(bias: .init(try device.upload(bias), batchStride: 0, rowStride: 1, columnStride: 0))
-        let plan = OpenCLWinogradPlan(g, outChannels: o, budget: 1)
-        #expect(plan.imagesPerChunk == 1)
-        try device.runWinograd(
-            device.upload(x), weight: device.upload(w), flipped: false, y, geometry: g, outChannels: o, epilogue: epilogue,
-            budget: 1)
-        var reference = referenceConvProduct(w.map(Double.init), referenceIm2col(x.map(Double.init), g), g, o)
-        for index in reference.indices { reference[index] += Double(bias[(index / pixels) % o]) }
-        #expect(ParitySuite.compare([try device.download(y, count: count)], [reference]).nmse < 1e-12)
+        let side = 2048
+        let huge = ConvGeometry(batch: 1, channels: 8, height: side, width: side, kernelHeight: 3, kernelWidth: 3, padding: (1, 1))
+        #expect(OpenCLWinogradPlan(huge, outChannels: 8, budget: 0).paddedPlaneFloats * 4 > device.info.localMemoryBytes)
+        #expect(!KernelVariant.$forced.withValue(.cpuShaped) { device.winogradQualifies(huge, outChannels: 8) })
     }
 }

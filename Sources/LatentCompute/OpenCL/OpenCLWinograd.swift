@@ -4,12 +4,12 @@
     import Darwin
 #endif
 
-/// Winograd F(2×2, 3×3) convolution on CPU OpenCL devices (PoCL), Kernels/conv.cl: the CPU
-/// backend's algorithm (CPU/CPUWinograd.swift) in two launches, as many as im2col + GEMM: the input
-/// transform (with the filter transform in extra work-items) and the 16 products folded straight
-/// into the output transform and the epilogue. For a U-Net 3×3 convolution (64 → 64 channels,
-/// 28×28, batch 64) the products do 2.25× fewer multiplies and the transformed tiles are 4× the
-/// input instead of im2col's 9×.
+/// Winograd convolution on CPU OpenCL devices (PoCL): F(4×4, 3×3) (Kernels/winograd4.cl) by default,
+/// F(2×2, 3×3) (Kernels/conv.cl) under `LATENT_OPENCL_WINOGRAD=2`; the CPU backend's transforms
+/// (CPU/CPUWinograd*.swift) in two launches, as many as im2col + GEMM: the input transform (with
+/// the filter transform in extra work-items) and the products folded straight into the output
+/// transform and the epilogue. Against im2col + GEMM, F(4×4) does 4× fewer multiplies in the
+/// products (F(2×2) 2.25×), and its transformed tiles are 2.25× the input (F(2×2) 4×, im2col 9×).
 ///
 /// GPUs keep im2col + the tiled GEMM (the composed default): the transforms here loop over whole
 /// planes per work-item, the CPU shape. On every device type, 1×1 convolutions with stride 1 and no
@@ -47,9 +47,7 @@ extension OpenCLDevice {
     ) throws {
         // The output gradient convolved with the flipped, transposed filters at padding 2 − p.
         let backward = CPUWinograd.backwardGeometry(g, outChannels: outChannels)
-        if usesCPUShapedKernels, OpenCLWinogradPlan.qualifies(g, outChannels: outChannels),
-            OpenCLWinogradPlan.qualifies(backward, outChannels: g.channels)
-        {
+        if winogradQualifies(g, outChannels: outChannels), winogradQualifies(backward, outChannels: g.channels) {
             return try runWinograd(
                 gradOutput, weight: weight, flipped: true, gradInput, geometry: backward, outChannels: g.channels,
                 epilogue: GemmEpilogue())
@@ -57,15 +55,20 @@ extension OpenCLDevice {
         try composedConv2dBackwardInput(gradOutput, weight: weight, gradInput, geometry: g, outChannels: outChannels)
     }
 
-    /// The forward convolution through Winograd when the device is CPU-shaped and `g` qualifies
-    /// (`OpenCLWinogradPlan.qualifies`); false otherwise.
+    /// Whether a convolution runs through Winograd here: a CPU-shaped device, a geometry that
+    /// qualifies (`OpenCLWinogradPlan.qualifies`) and a padded input plane that fits local memory.
+    func winogradQualifies(_ g: ConvGeometry, outChannels: Int) -> Bool {
+        guard usesCPUShapedKernels, OpenCLWinogradPlan.qualifies(g, outChannels: outChannels) else { return false }
+        let plan = OpenCLWinogradPlan(g, outChannels: outChannels, budget: 0)
+        return plan.paddedPlaneFloats * 4 <= info.localMemoryBytes
+    }
+
+    /// The forward convolution through Winograd when `winogradQualifies`; false otherwise.
     private func winogradConv2d(
         _ input: any DeviceBuffer, weight: any DeviceBuffer, _ output: any DeviceBuffer,
         geometry g: ConvGeometry, outChannels: Int, epilogue: GemmEpilogue
     ) throws -> Bool {
-        guard usesCPUShapedKernels, OpenCLWinogradPlan.qualifies(g, outChannels: outChannels) else {
-            return false
-        }
+        guard winogradQualifies(g, outChannels: outChannels) else { return false }
         let shape = GemmShape(
             batch: g.batch, m: outChannels, n: g.outHeight * g.outWidth, k: g.columnRows, strideA: 0,
             strideB: g.columnRows * g.outHeight * g.outWidth, strideC: outChannels * g.outHeight * g.outWidth)
@@ -94,31 +97,37 @@ extension OpenCLDevice {
     /// y = the convolution of x with the (flipped) filters through two launches per chunk of images
     /// whose transformed tiles fit the scratch budget: the input transform (whose extra work-items
     /// transform the filters in the first chunk) and the products folded into the output transform.
-    /// `budget` is the scratch budget in bytes (tests pass a small one to run several chunks).
+    /// `budget` is the scratch budget in bytes (tests pass a small one to run several chunks);
+    /// `tile` the output tile, 4 (F(4×4), Kernels/winograd4.cl) or 2 (F(2×2), Kernels/conv.cl).
     func runWinograd(
         _ x: any DeviceBuffer, weight: any DeviceBuffer, flipped: Bool, _ y: any DeviceBuffer, geometry g: ConvGeometry,
-        outChannels o: Int, epilogue: GemmEpilogue, budget: Int? = nil
+        outChannels o: Int, epilogue: GemmEpilogue, budget: Int? = nil, tile: Int = OpenCLWinogradPlan.defaultTile
     ) throws {
-        let plan = OpenCLWinogradPlan(g, outChannels: o, budget: budget ?? scratchBudgetBytes)
+        let plan = OpenCLWinogradPlan(g, outChannels: o, budget: budget ?? scratchBudgetBytes, tile: tile)
         let c = g.channels
         guard x.byteCount >= g.batch * g.imageSize * 4, weight.byteCount >= o * c * 9 * 4,
             y.byteCount >= g.batch * o * g.outHeight * g.outWidth * 4
         else {
             throw ComputeError.invalidArgument("conv2d (Winograd) \(g) o\(o): a buffer is too small")
         }
+        guard plan.paddedPlaneFloats * 4 <= info.localMemoryBytes else {
+            throw ComputeError.invalidArgument(
+                "conv2d (Winograd) \(g): a padded plane of \(plan.paddedPlaneFloats * 4) bytes exceeds the device's local memory")
+        }
         let chunkSize = plan.transformedSize(images: plan.imagesPerChunk, channels: c)
         _ = try kernelCount(g.batch * max(g.imageSize, o * g.outHeight * g.outWidth), "conv2d element count")
         _ = try kernelCount(chunkSize, "Winograd transformed input size")
-        let u = try makeBuffer(byteCount: 16 * o * c * 4)
+        let u = try makeBuffer(byteCount: plan.transforms * o * c * 4)
         let v = try makeBuffer(byteCount: chunkSize * 4)
         let extra = epilogueArguments(epilogue, fallback: y)
+        let (family, prefix) = tile == 4 ? ("winograd4", "winograd4") : ("conv", "winograd")
         for first in stride(from: 0, to: g.batch, by: plan.imagesPerChunk) {
             let images = min(plan.imagesPerChunk, g.batch - first)
             let tiles = images * plan.tilesPerImage
             let filterRows = first == 0 ? o : 0
             let inputGeometry = [c, g.height, g.width, g.padY, g.padX, plan.tilesY, plan.tilesX, first]
             try launch(
-                family: "conv", kernel: "winograd_input", global: [images * c + filterRows], local: [1],
+                family: family, kernel: prefix + "_input", global: [images * c + filterRows], local: [1],
                 arguments: [
                     .buffer(x), .buffer(v), .int8(inputGeometry.map { Int32($0) }), .int(Int32(images * c)),
                     .local(bytes: plan.paddedPlaneFloats * 4), .buffer(weight), .buffer(u),
@@ -126,8 +135,8 @@ extension OpenCLDevice {
                 ])
             let productGeometry = [o, g.outHeight, g.outWidth, c, 0, plan.tilesY, plan.tilesX, first]
             try launch(
-                family: "conv", kernel: "winograd_product", global: [((o + 3) / 4 + 7) / 8 * 8, (tiles + 15) / 16],
-                local: [8, 1],
+                family: family, kernel: prefix + "_product",
+                global: [((o + plan.productRows - 1) / plan.productRows + 7) / 8 * 8, (tiles + 15) / 16], local: [8, 1],
                 arguments: [
                     .buffer(u), .buffer(v), .buffer(y), .int8(productGeometry.map { Int32($0) }), .int(Int32(tiles)),
                 ] + extra)
@@ -137,11 +146,12 @@ extension OpenCLDevice {
 
 /// The tiling of one Winograd convolution on OpenCL.
 struct OpenCLWinogradPlan {
-    /// `LATENT_OPENCL_WINOGRAD=0` turns the path off (im2col + GEMM, to compare in one binary).
-    static let enabled: Bool = {
-        guard let value = getenv("LATENT_OPENCL_WINOGRAD") else { return true }
-        return String(cString: value) != "0"
-    }()
+    /// `LATENT_OPENCL_WINOGRAD=0` turns the path off (im2col + GEMM, to compare in one binary); `=2`
+    /// runs F(2×2) instead of the default F(4×4).
+    static let setting: String? = getenv("LATENT_OPENCL_WINOGRAD").map { String(cString: $0) }
+    static let enabled = setting != "0"
+    /// The output tile of the default path: 4, or 2 under `LATENT_OPENCL_WINOGRAD=2`.
+    static let defaultTile = setting == "2" ? 2 : 4
 
     /// The CPU backend's conditions (`CPUWinograd.qualifies`) except the output channel minimum:
     /// with few output channels (the U-Net's 64 → 1 output layer) the products are thin, but the
@@ -150,24 +160,39 @@ struct OpenCLWinogradPlan {
         enabled && outChannels > 0 && CPUWinograd.qualifies(g, outChannels: max(outChannels, CPUWinograd.minimumChannels))
     }
 
+    /// Outputs per tile side (2 or 4) and the transformed tile's side, tile + 2.
+    let tile: Int
     let tilesY: Int, tilesX: Int
-    /// Images per chunk: their transformed inputs (16·in·tiles floats) fit the budget.
+    /// Images per chunk: their transformed inputs (transforms·in·tiles floats) fit the budget.
     let imagesPerChunk: Int
 
     var tilesPerImage: Int { tilesY * tilesX }
+    /// Matrices per tile: 16 for F(2×2), 36 for F(4×4).
+    var transforms: Int { (tile + 2) * (tile + 2) }
+    /// Output channels per work-item of the product kernel.
+    var productRows: Int { tile == 4 ? 6 : 4 }
 
-    /// Floats of V for a chunk of `images`: 16 transformed values per tile and input channel, in
-    /// whole blocks of 16 tiles (Kernels/conv.cl, winograd_packed_offset).
+    /// Floats of V for a chunk of `images`: `transforms` values per tile and input channel, in
+    /// whole blocks of 16 tiles (winograd_packed_offset, winograd4_packed_offset).
     func transformedSize(images: Int, channels: Int) -> Int {
-        16 * channels * ((images * tilesPerImage + 15) / 16 * 16)
+        transforms * channels * ((images * tilesPerImage + 15) / 16 * 16)
     }
-    /// The input kernel's zero-bordered plane: 2·tilesY + 2 rows of 2·(tilesX rounded up to 8) + 2 floats.
-    var paddedPlaneFloats: Int { (2 * tilesY + 2) * (2 * ((tilesX + 7) / 8 * 8) + 2) }
+    /// The input kernel's zero-bordered plane. F(2×2): 2·tilesY + 2 rows of 2·(tilesX rounded up
+    /// to 8) + 2 floats. F(4×4) (winograd4_input): 4·tilesY' + 2 rows, tilesY rounded up to whole
+    /// groups of tile rows, of 4 column phases of tilesX rounded up to 8, plus 1, floats.
+    var paddedPlaneFloats: Int {
+        let lanes = (tilesX + 7) / 8 * 8
+        guard tile == 4 else { return (2 * tilesY + 2) * (2 * lanes + 2) }
+        let groupRows = [1, 2, 4].contains(tilesX) ? 8 / tilesX : 1
+        return (4 * ((tilesY + groupRows - 1) / groupRows * groupRows) + 2) * 4 * (lanes + 1)
+    }
 
-    init(_ g: ConvGeometry, outChannels: Int, budget: Int) {
-        tilesY = (g.outHeight + 1) / 2
-        tilesX = (g.outWidth + 1) / 2
-        let perImage = 16 * g.channels * tilesY * tilesX * 4
+    init(_ g: ConvGeometry, outChannels: Int, budget: Int, tile: Int = OpenCLWinogradPlan.defaultTile) {
+        precondition(tile == 2 || tile == 4, "Winograd output tiles are 2×2 or 4×4")
+        self.tile = tile
+        tilesY = (g.outHeight + tile - 1) / tile
+        tilesX = (g.outWidth + tile - 1) / tile
+        let perImage = (tile + 2) * (tile + 2) * g.channels * tilesY * tilesX * 4
         imagesPerChunk = max(1, min(g.batch, budget / max(1, perImage)))
     }
 }

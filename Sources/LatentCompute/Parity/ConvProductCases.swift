@@ -22,9 +22,9 @@ extension KernelRegistry {
             ),
             (ConvGeometry(batch: 16, channels: 8, height: 7, width: 7, kernelHeight: 1, kernelWidth: 1), 12),
             (ConvGeometry(batch: 8, channels: 16, height: 28, width: 28, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)), 32),
-            // Winograd on both backends (3×3, stride 1, ≥ 8 channels each side; F(4×4) on the CPU,
-            // F(2×2) on OpenCL): odd output sizes, paddings 0 and 2, tile rows shorter and longer
-            // than the kernels' 8 lanes.
+            // Winograd F(4×4) on both backends (3×3, stride 1, ≥ 8 channels each side; OpenCL's
+            // F(2×2) has its own cases in OpenCLWinogradTileTests): odd output sizes, paddings 0 and
+            // 2, tile rows shorter and longer than the kernels' 8 lanes.
             (ConvGeometry(batch: 3, channels: 9, height: 7, width: 5, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)), 10),
             (ConvGeometry(batch: 2, channels: 8, height: 6, width: 9, kernelHeight: 3, kernelWidth: 3), 13),
             (ConvGeometry(batch: 2, channels: 12, height: 5, width: 4, kernelHeight: 3, kernelWidth: 3, padding: (2, 2)), 8),
