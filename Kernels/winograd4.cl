@@ -91,8 +91,8 @@ inline float8 winograd4_lanes(const __local float* s, const int tile_row, const 
     return vload8(0, s);
 }
 
-// The transform of plane p for winograd4_input. The plane is copied into a zero border once, then each group of eight tiles forms Bᵀ·d column by
-// column and ·B on the six transformed columns.
+// The transform of plane p for winograd4_input. The plane is copied into a zero border once, then
+// each group of eight tiles forms Bᵀ·d column by column and ·B on the six transformed columns.
 // With one tile row per group, eight-lane stores past a tile row's end land in the next tile row of
 // the same plane, which this work-item writes afterwards (groups run right to left, rows top to
 // bottom); stores that would leave the plane's tiles take the lane-by-lane path, and stores that
