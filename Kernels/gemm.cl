@@ -18,7 +18,7 @@
 
 
 // The epilogue (EPILOGUE_PARAMETERS, gemm_epilogue) is in common.cl: the Winograd convolution
-// (conv.cl) applies it too.
+// (winograd.cl) applies it too.
 
 // ---------------------------------------------------------------------------------------------
 // CPU-style: one work-item keeps a 6×16 block of C (rows 6·i, columns 16·j of batch z) in six

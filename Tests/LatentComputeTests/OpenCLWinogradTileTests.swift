@@ -3,8 +3,8 @@ import Testing
 
 @testable import LatentCompute
 
-/// Both OpenCL Winograd kernels, F(4×4) (Kernels/winograd4.cl, the default) and F(2×2)
-/// (Kernels/conv.cl), forward and backward-data (flipped filters at padding 2 − p), against a
+/// Both OpenCL Winograd kernels of Kernels/winograd.cl, F(4×4) (the default) and F(2×2),
+/// forward and backward-data (flipped filters at padding 2 − p), against a
 /// Float64 reference on the CPU backend's awkward shapes (`WinogradTests.shapes`) plus output
 /// channel counts that leave product blocks partly empty (1, 5, 7: fewer than 6 and 8 rows).
 /// Tolerances and the error measure are `WinogradTests`'s; each run starts from a NaN-filled

@@ -4,8 +4,8 @@
     import Darwin
 #endif
 
-/// Winograd convolution on CPU OpenCL devices (PoCL): F(4×4, 3×3) (Kernels/winograd4.cl) by default,
-/// F(2×2, 3×3) (Kernels/conv.cl) under `LATENT_OPENCL_WINOGRAD=2`; the CPU backend's transforms
+/// Winograd convolution on CPU OpenCL devices (PoCL), Kernels/winograd.cl: F(4×4, 3×3) by default,
+/// F(2×2, 3×3) under `LATENT_OPENCL_WINOGRAD=2`; the CPU backend's transforms
 /// (CPU/CPUWinograd*.swift) in two launches, as many as im2col + GEMM: the input transform (with
 /// the filter transform in extra work-items) and the products folded straight into the output
 /// transform and the epilogue. Against im2col + GEMM, F(4×4) does 4× fewer multiplies in the
@@ -98,7 +98,7 @@ extension OpenCLDevice {
     /// whose transformed tiles fit the scratch budget: the input transform (whose extra work-items
     /// transform the filters in the first chunk) and the products folded into the output transform.
     /// `budget` is the scratch budget in bytes (tests pass a small one to run several chunks);
-    /// `tile` the output tile, 4 (F(4×4), Kernels/winograd4.cl) or 2 (F(2×2), Kernels/conv.cl).
+    /// `tile` the output tile, 4 (F(4×4)) or 2 (F(2×2)).
     func runWinograd(
         _ x: any DeviceBuffer, weight: any DeviceBuffer, flipped: Bool, _ y: any DeviceBuffer, geometry g: ConvGeometry,
         outChannels o: Int, epilogue: GemmEpilogue, budget: Int? = nil, tile: Int = OpenCLWinogradPlan.defaultTile
@@ -120,14 +120,14 @@ extension OpenCLDevice {
         let u = try makeBuffer(byteCount: plan.transforms * o * c * 4)
         let v = try makeBuffer(byteCount: chunkSize * 4)
         let extra = epilogueArguments(epilogue, fallback: y)
-        let (family, prefix) = tile == 4 ? ("winograd4", "winograd4") : ("conv", "winograd")
+        let prefix = tile == 4 ? "winograd4" : "winograd"
         for first in stride(from: 0, to: g.batch, by: plan.imagesPerChunk) {
             let images = min(plan.imagesPerChunk, g.batch - first)
             let tiles = images * plan.tilesPerImage
             let filterRows = first == 0 ? o : 0
             let inputGeometry = [c, g.height, g.width, g.padY, g.padX, plan.tilesY, plan.tilesX, first]
             try launch(
-                family: family, kernel: prefix + "_input", global: [images * c + filterRows], local: [1],
+                family: "winograd", kernel: prefix + "_input", global: [images * c + filterRows], local: [1],
                 arguments: [
                     .buffer(x), .buffer(v), .int8(inputGeometry.map { Int32($0) }), .int(Int32(images * c)),
                     .local(bytes: plan.paddedPlaneFloats * 4), .buffer(weight), .buffer(u),
@@ -135,7 +135,7 @@ extension OpenCLDevice {
                 ])
             let productGeometry = [o, g.outHeight, g.outWidth, c, 0, plan.tilesY, plan.tilesX, first]
             try launch(
-                family: family, kernel: prefix + "_product",
+                family: "winograd", kernel: prefix + "_product",
                 global: [((o + plan.productRows - 1) / plan.productRows + 7) / 8 * 8, (tiles + 15) / 16], local: [8, 1],
                 arguments: [
                     .buffer(u), .buffer(v), .buffer(y), .int8(productGeometry.map { Int32($0) }), .int(Int32(tiles)),
