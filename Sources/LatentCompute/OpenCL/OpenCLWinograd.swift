@@ -160,7 +160,7 @@ struct OpenCLWinogradPlan {
         enabled && outChannels > 0 && CPUWinograd.qualifies(g, outChannels: max(outChannels, CPUWinograd.minimumChannels))
     }
 
-    /// Outputs per tile side (2 or 4) and the transformed tile's side, tile + 2.
+    /// Outputs per tile side, 2 or 4 (the transformed tile's side is tile + 2).
     let tile: Int
     let tilesY: Int, tilesX: Int
     /// Images per chunk: their transformed inputs (transforms·in·tiles floats) fit the budget.
