@@ -24,7 +24,8 @@ struct FIDCommand: ParsableCommand {
     @Option(help: "Images per sampler batch.") var batchSize = 100
     @Option(help: "Random seed of the samples and of the floor's choice of training images.") var seed: UInt64 = 0
     @Option(help: "MNIST-format data folder (default: Debian's Fashion-MNIST).") var data: String?
-    @Option(help: "Also write the samples to OUT/samples.png and OUT/samples.safetensors.") var out: String?
+    @Option(help: "Also write the samples to OUT/samples.png and OUT/samples.safetensors (or OUT.png and OUT.safetensors).")
+    var out: String?
     @Flag(help: "Print one JSON object.") var json = false
     @Option(help: "VAE checkpoints: the prior, normal or gmm:PATH (see latent sample --prior).") var prior: String?
     @Option(help: "flow checkpoints: temperature T of the latents z ~ N(0, T²I).") var temperature: Float = 1
@@ -41,7 +42,7 @@ struct FIDCommand: ParsableCommand {
     }
 
     func runFID() throws {
-        if let out { try prepareOutput(out) }
+        if let out { try SampleOutput(out).prepare() }
         let device = try deviceOptions.resolve()
         // The checkpoint is checked first: the reference statistics take a while.
         let model = try checkpoint.map { path in

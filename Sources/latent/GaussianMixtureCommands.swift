@@ -82,9 +82,9 @@ func sampleGaussianMixture(
         try writeSamples(try vectors.clamped(0, 1).reshaped([count, 1, 28, 28]), range: 0...1, labels: components, to: out)
     default:
         try SafeTensors(tensors: ["samples": SafeTensor(vectors), "components": SafeTensor(int32s: components, shape: [count])])
-            .write(to: "\(out)/samples.safetensors")
-        print("wrote \(count) vectors to \(out)/samples.safetensors")
+            .write(to: SampleOutput(out).tensors)
+        print("wrote \(count) vectors to \(SampleOutput(out).tensors)")
         return
     }
-    print("wrote \(count) samples to \(out)/samples.png and \(out)/samples.safetensors")
+    print("wrote \(count) samples to \(SampleOutput(out))")
 }

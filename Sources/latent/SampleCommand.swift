@@ -6,7 +6,7 @@ import Latent
 struct SampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sample",
-        abstract: "Draw samples from a checkpoint: OUT/samples.png (a grid) and OUT/samples.safetensors.",
+        abstract: "Draw samples from a checkpoint: OUT/samples.png (a grid) and OUT/samples.safetensors, or OUT.png and OUT.safetensors.",
         discussion: """
             samples.safetensors holds `samples` (N x C x H x W, Float32, value range in the metadata) and \
             `labels` for class-conditional diffusion models. The same seed gives the same samples on every backend.
@@ -16,7 +16,7 @@ struct SampleCommand: ParsableCommand {
     var checkpoint: String?
     @OptionGroup var deviceOptions: DeviceOptions
     @Option(help: "Random seed of the samples.") var seed: UInt64 = 0
-    @Option(help: "Output folder.") var out = "samples"
+    @Option(help: "Output folder, or a grid file NAME.png (the samples then go to NAME.safetensors).") var out = "samples"
     @Option(help: "Number of samples.") var count = 64
     @OptionGroup var samplerArguments: SamplerArguments
     @Option(help: "Class label for every sample (class-conditional models; default: cycle through classes).")
@@ -27,7 +27,7 @@ struct SampleCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            try prepareOutput(out)
+            try SampleOutput(out).prepare()
             let device = try deviceOptions.resolve()
             guard let checkpoint = checkpoint ?? ShippedModels.find(ShippedModels.ldm + ShippedModels.ddpm + ShippedModels.vae) else {
                 throw ValidationError("no checkpoint given and no shipped model under models/ (run from the repository, or pass one)")
@@ -40,7 +40,7 @@ struct SampleCommand: ParsableCommand {
             let model = try ModelRegistry.load(file, path: checkpoint, device: device)
             let (images, range, labels) = try draw(model, path: checkpoint, device: device)
             try writeSamples(images, range: range, labels: labels, to: out)
-            print("wrote \(images.shape[0]) samples to \(out)/samples.png and \(out)/samples.safetensors")
+            print("wrote \(images.shape[0]) samples to \(SampleOutput(out))")
         }
     }
 
@@ -70,12 +70,10 @@ struct SampleCommand: ParsableCommand {
     }
 }
 
-/// Writes samples.png (grid) and samples.safetensors into `folder`.
-func writeSamples(
-    _ images: Tensor, range: ClosedRange<Float>, labels: [Int32]?, to folder: String,
-    name: String = "samples"
-) throws {
+/// Writes the grid and the raw samples where `out` says (see ``SampleOutput``).
+func writeSamples(_ images: Tensor, range: ClosedRange<Float>, labels: [Int32]?, to out: String) throws {
+    let output = SampleOutput(out)
     let values = try images.toArray()
-    try ImageGrid().writePNG(values, shape: images.shape, range: range, to: "\(folder)/\(name).png")
-    try SampleFile(samples: values, shape: images.shape, range: range, labels: labels).write(to: "\(folder)/\(name).safetensors")
+    try ImageGrid().writePNG(values, shape: images.shape, range: range, to: output.grid)
+    try SampleFile(samples: values, shape: images.shape, range: range, labels: labels).write(to: output.tensors)
 }

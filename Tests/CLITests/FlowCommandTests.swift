@@ -24,6 +24,15 @@ import Testing
         #expect(sample.status == 0, "\(sample.error)")
         let drawn = try SafeTensors.read(scratch.file("s/samples.safetensors"))
         #expect(drawn.tensors["samples"]?.shape == [4, 1, 28, 28])
+        // `--out NAME.png` names the grid file; the same seed gives the same samples beside it.
+        let named = try latent([
+            "sample", run + "/checkpoint.safetensors", "--count", "4", "--temperature", "0.7", "--out", scratch.file("g/grid.png"),
+        ])
+        #expect(named.status == 0, "\(named.error)")
+        #expect(FileManager.default.fileExists(atPath: scratch.file("g/grid.png")))
+        #expect(!FileManager.default.fileExists(atPath: scratch.file("g/grid.png/samples.png")))
+        let beside = try SafeTensors.read(scratch.file("g/grid.safetensors"))
+        #expect(try beside.tensors["samples"]?.floats() == drawn.tensors["samples"]?.floats())
     }
 
     @Test func badInputFailsWithOneLine() throws {
